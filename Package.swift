@@ -1,0 +1,89 @@
+// swift-tools-version:6.0
+//
+// Spool: self-hosted AutoML for images. The folder tree is the architecture (docs/architecture.md):
+//   spoolctl (light: never links libtorch) -> SpoolCommands -> SpoolCore
+//   spool-trainer (the only executable with libtorch) -> SpoolTrainerCommands -> SpoolTraining
+//       -> SpoolEngine (Swift owner of every handle) -> CSpoolEngine (C ABI over C++/libtorch)
+import Foundation
+import PackageDescription
+
+// The engine builds against Debian's libtorch-dev by default. Point SPOOL_LIBTORCH at another libtorch
+// (a CUDA libtorch, or a pip torch's folder holding include/ and lib/) to build against it instead.
+let env = ProcessInfo.processInfo.environment
+let customTorch = env["SPOOL_LIBTORCH"].flatMap { $0.isEmpty ? nil : $0 }
+
+var engineCxx: [CXXSetting] = [
+    .headerSearchPath("."),
+    .headerSearchPath("include-opencv"),
+    .define("SPOOL_ENGINE_BUILD"),
+    .unsafeFlags(["-Wno-unused-parameter", "-Wno-deprecated-declarations"]),
+]
+var engineLink: [LinkerSetting] = [
+    .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),
+    .linkedLibrary("opencv_core"), .linkedLibrary("opencv_imgcodecs"), .linkedLibrary("opencv_imgproc"),
+]
+if let torch = customTorch {
+    engineCxx.append(.unsafeFlags(["-I\(torch)/include", "-I\(torch)/include/torch/csrc/api/include"]))
+    engineLink.append(.unsafeFlags(["-L\(torch)/lib", "-Wl,-rpath,\(torch)/lib"]))
+    if FileManager.default.fileExists(atPath: "\(torch)/lib/libtorch_cuda.so") {
+        engineLink.append(.unsafeFlags(["-Wl,--no-as-needed", "-ltorch_cuda", "-lc10_cuda", "-Wl,--as-needed"]))
+    }
+} else {
+    engineCxx.append(.headerSearchPath("include-torch-api"))
+}
+
+let package = Package(
+    name: "spool",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "spoolctl", targets: ["spoolctl"]),
+        .executable(name: "spool-trainer", targets: ["spool-trainer"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // System libraries (Debian -dev packages), each a module map and a tiny shim.h.
+        .systemLibrary(name: "CSQLite", path: "Sources/CSQLite", pkgConfig: "sqlite3",
+                       providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CArchive", path: "Sources/CArchive", pkgConfig: "libarchive",
+                       providers: [.apt(["libarchive-dev"])]),
+        .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools",
+                       providers: [.apt(["libinotifytools0-dev"])]),
+
+        // C++ on libtorch behind the C ABI in include/spool_engine.h.
+        .target(
+            name: "CSpoolEngine",
+            exclude: ["CMakeLists.txt", "tools"],
+            cxxSettings: engineCxx,
+            linkerSettings: engineLink
+        ),
+
+        // Pure Swift: settings, hyperparameters and defaults, datasets, metrics, schedules. No I/O beyond files.
+        .target(name: "SpoolCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The Swift owner of engine handles: typed errors, no C types in its API.
+        .target(name: "SpoolEngine", dependencies: ["CSpoolEngine"]),
+        // One training run: data split, loaders, epochs, schedules, early stopping, checkpoints, metrics.
+        .target(name: "SpoolTraining", dependencies: [
+            "SpoolCore", "SpoolEngine", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // Commands. SpoolCommands stays light; engine commands run in spool-trainer.
+        .target(name: "SpoolCommands", dependencies: [
+            "SpoolCore", "CSQLite", "CArchive", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .target(name: "SpoolTrainerCommands", dependencies: [
+            "SpoolCommands", "SpoolTraining", "SpoolEngine",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands"]),
+        .executableTarget(name: "spool-trainer", dependencies: ["SpoolTrainerCommands"]),
+
+        .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
+        .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
+        .testTarget(name: "SpoolTrainingTests", dependencies: ["SpoolTraining", "SpoolCore", "SpoolEngine"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,105 @@
+// loader.h — background image decoding, augmentation and batching (OpenCV, no libtorch).
+//
+// Worker threads decode and augment whole batches ahead of the trainer (bounded by `prefetch`), and the
+// trainer receives them in order. Each image's randomness comes from (seed, epoch, position), never from
+// thread timing, so an epoch is reproducible whatever the number of workers. Images are decoded from disk
+// every epoch: a large dataset is never held decoded in memory.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace spool {
+
+/// An image that cannot be read or decoded; the message names the file.
+struct ImageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+struct LoaderConfig {
+    int batch_size = 16;
+    bool train = false;
+    int crop_size = 224;
+    int resize_size = 256;
+    float mean[3] = {0.485f, 0.456f, 0.406f};
+    float std[3] = {0.229f, 0.224f, 0.225f};
+    float scale_min = 0.08f, scale_max = 1.0f;
+    float ratio_min = 3.0f / 4.0f, ratio_max = 4.0f / 3.0f;
+    float hflip_prob = 0.5f;
+    float brightness = 0.4f, contrast = 0.4f, saturation = 0.4f, hue = 0.0f;
+    bool drop_last = false;
+    uint64_t seed = 0;
+    int workers = 2;
+    int prefetch = 4;
+};
+
+struct Batch {
+    std::vector<float> images;   // N x 3 x crop x crop
+    std::vector<float> targets;  // N x target_width
+    int64_t size = 0;
+    std::string error;           // set when an image of the batch failed
+};
+
+/// Decodes an image file to 8-bit RGB rows (H x W x 3); throws ImageError.
+struct RgbImage {
+    int width = 0, height = 0;
+    std::vector<uint8_t> pixels;
+};
+RgbImage decode_image(const std::string& path);
+
+/// Encodes grey, RGB or RGBA rows to a file; the extension picks the format. Throws ImageError.
+void write_image(const std::string& path, const uint8_t* pixels, int width, int height, int channels);
+
+/// Validation preprocessing of one image into 3 x crop x crop floats (resize shorter side, center crop,
+/// normalise), as the loader does when not training.
+void preprocess_for_eval(const std::string& path, const LoaderConfig& config, float* out);
+
+class Loader {
+public:
+    Loader(std::vector<std::string> paths, std::vector<float> targets, int target_width, LoaderConfig config);
+    ~Loader();
+    Loader(const Loader&) = delete;
+    Loader& operator=(const Loader&) = delete;
+
+    void start_epoch(int64_t epoch);
+    int64_t num_batches() const { return num_batches_; }
+    int64_t size() const { return static_cast<int64_t>(paths_.size()); }
+    int target_width() const { return target_width_; }
+    const LoaderConfig& config() const { return config_; }
+
+    /// The next batch of the epoch, or nullptr once the epoch is done. The batch stays valid until the next
+    /// call. Throws ImageError when one of its images could not be decoded.
+    const Batch* next();
+
+private:
+    void worker_loop();
+    void produce(int64_t index, uint64_t generation, Batch& out) const;
+
+    std::vector<std::string> paths_;
+    std::vector<float> targets_;
+    int target_width_;
+    LoaderConfig config_;
+
+    std::mutex mutex_;
+    std::condition_variable work_cv_, ready_cv_;
+    std::vector<std::thread> threads_;
+    bool stopping_ = false;
+    bool epoch_open_ = false;
+    uint64_t generation_ = 0;
+    int64_t epoch_ = 0;
+    std::vector<int64_t> order_;
+    int64_t num_batches_ = 0;
+    int64_t next_to_produce_ = 0;
+    int64_t next_to_consume_ = 0;
+    std::map<int64_t, Batch> ready_;
+    Batch current_;
+};
+
+}  // namespace spool

@@ -1,0 +1,57 @@
+import ArgumentParser
+import CArchive
+import CSQLite
+import Foundation
+
+extension Spoolctl {
+    /// `spoolctl doctor`: what Spool finds on this machine, and what to fix.
+    public struct Doctor: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Report libtorch, BLAS, threads, CUDA devices, SQLite and libarchive, and what to fix.",
+            discussion: """
+            The engine part (libtorch, BLAS, threads, CUDA) comes from spool-trainer; the rest from this
+            process. Exits non-zero when something Spool needs is missing or slow (e.g. the reference BLAS
+            instead of OpenBLAS).
+            """)
+
+        @Flag(help: "Print JSON.")
+        public var json = false
+
+        public init() {}
+
+        public func run() throws {
+            var report: [String: String] = [
+                "spool": SpoolVersion.current,
+                "sqlite": String(cString: sqlite3_libversion()),
+                "libarchive": String(cString: archive_version_details()),
+                "cores": String(ProcessInfo.processInfo.activeProcessorCount),
+            ]
+            var problems: [String] = []
+            do {
+                let engine = try TrainerProcess.run(["doctor", "--json"])
+                if engine.status == 0, let data = engine.output.data(using: .utf8),
+                   let fields = try JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    for (k, v) in fields { report[k] = "\(v)" }
+                } else {
+                    problems.append("the engine (spool-trainer doctor) failed with status \(engine.status)")
+                }
+            } catch {
+                problems.append("\(error)")
+            }
+            if let blas = report["blas_library"], !blas.lowercased().contains("openblas") {
+                problems.append("libtorch uses \(blas), not OpenBLAS: training runs ~30x slower. Run scripts/setup.sh (installs libopenblas0-pthread and selects it).")
+            }
+            if json {
+                var out = report as [String: Any]
+                out["problems"] = problems
+                let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
+                print(String(decoding: data, as: UTF8.self))
+            } else {
+                for key in report.keys.sorted() { print("\(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(report[key]!)") }
+                for p in problems { print("problem: \(p)") }
+                if problems.isEmpty { print("ok") }
+            }
+            if !problems.isEmpty { throw ExitCode(1) }
+        }
+    }
+}

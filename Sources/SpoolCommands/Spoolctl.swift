@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+
+/// `spoolctl`: the light command-line front of Spool. Engine commands run in spool-trainer.
+public struct Spoolctl: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "spoolctl",
+        abstract: "Spool: self-hosted AutoML for images (Azure AutoML for computer vision, on your own machines).",
+        discussion: """
+        Train image classifiers from a bundle (Azure's JSONL and settings YAML), score images with the
+        result, bring models trained elsewhere, and check the machine.
+        """,
+        version: SpoolVersion.current,
+        subcommands: [Train.self, Predict.self, ImportModel.self, Doctor.self])
+
+    public init() {}
+
+    /// Engine commands are parsed here (so --help and mistakes answer fast) and run in spool-trainer.
+    public struct Train: ParsableCommand {
+        public static let configuration = TrainArguments.configuration
+        @OptionGroup public var arguments: TrainArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+
+    public struct Predict: ParsableCommand {
+        public static let configuration = PredictArguments.configuration
+        @OptionGroup public var arguments: PredictArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+
+    public struct ImportModel: ParsableCommand {
+        public static let configuration = ImportModelArguments.configuration
+        @OptionGroup public var arguments: ImportModelArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+}
+
+public enum SpoolVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+
+/// `spoolctl train`: the options, shared by spoolctl (which parses and checks them) and spool-trainer
+/// (which runs them).
+public struct TrainArguments: ParsableArguments {
+    public static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train one configuration from a bundle folder and write the model with its metrics.",
+        discussion: """
+        BUNDLE is a folder holding settings.yaml (Azure's AutoML image job shape), the training JSONL
+        (training_data.path, default train.jsonl), an optional validation JSONL, and the images (an images/
+        folder, or paths relative to the bundle). Without validation data, split_ratio (default 0.2) of the
+        training lines are held out, reproducibly under --seed.
+
+        The model is training_parameters.model_name (default vitb16r224) with every other hyperparameter
+        from training_parameters, defaults filled in per task and model. Pretrained weights come from
+        training_parameters.pretrained_weights, or a file named after the model in --weights-dir (or
+        SPOOL_WEIGHTS_DIR); without them training starts from scratch and the log says so.
+
+        Writes OUT/model/ (weights.safetensors + model.json), OUT/metrics.json (primary metric at the best
+        epoch, per-epoch history, per-class report) and OUT/train.log. Progress goes to standard error.
+
+        Examples:
+          spoolctl train examples/shapes --out runs/shapes
+          spoolctl train examples/shapes --out runs/quick --set number_of_epochs=3 --set model_name=resnet18
+        """)
+
+    @Argument(help: "The bundle folder (settings.yaml, JSONL, images).")
+    public var bundle: String
+
+    @Option(name: .long, help: "The output folder (created; must be empty or absent).")
+    public var out: String
+
+    @Option(help: "cpu, cuda or cuda:N.")
+    public var device: String = "cpu"
+
+    @Option(help: "Seed for the split, shuffling, augmentation and initialisation (default: training_parameters.seed, else 0).")
+    public var seed: UInt64?
+
+    @Option(help: "libtorch threads (default: every core).")
+    public var threads: Int?
+
+    @Option(name: .customLong("weights-dir"), help: "A folder of reference weight files, searched by model name (repeatable).")
+    public var weightsDirectories: [String] = []
+
+    @Option(name: .customLong("set"), help: ArgumentHelp("Override a training parameter (repeatable).", valueName: "key=value"))
+    public var overrides: [String] = []
+
+    @Flag(help: "Print only the final summary.")
+    public var quiet = false
+
+    public init() {}
+
+    public func validate() throws {
+        for item in overrides where !item.contains("=") {
+            throw ValidationError("--set \(item): expected key=value, e.g. --set number_of_epochs=5")
+        }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        let device = self.device
+        if !(device == "cpu" || device == "cuda" || (device.hasPrefix("cuda:") && Int(device.dropFirst(5)) != nil)) {
+            throw ValidationError("--device \(device): use cpu, cuda or cuda:N")
+        }
+    }
+}
+
+/// `spoolctl predict`.
+public struct PredictArguments: ParsableArguments {
+    public static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Score images with a model folder.",
+        discussion: """
+        Preprocesses each image as validation does (resize to valid_resize_size, centre crop to
+        valid_crop_size, ImageNet normalisation, from the model's model.json) and prints its classes with
+        probabilities. With --json, prints Azure's scoring output: a JSON list with, per image,
+        {"filename", "probs", "labels"}, every class in class order unless --top limits it (then the most
+        probable first).
+
+        Example:
+          spoolctl predict --model runs/shapes/model examples/shapes/images/0001.png --top 3
+        """)
+
+    @Option(help: "A model folder (model.json + weights.safetensors).")
+    public var model: String
+
+    @Argument(help: "Image files.")
+    public var images: [String]
+
+    @Flag(help: "Print Azure's scoring JSON.")
+    public var json = false
+
+    @Option(help: "Only the K most probable classes per image.")
+    public var top: Int?
+
+    @Option(help: "cpu, cuda or cuda:N.")
+    public var device: String = "cpu"
+
+    @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
+    public var batchSize: Int = 16
+
+    public init() {}
+
+    public func validate() throws {
+        if images.isEmpty { throw ValidationError("name at least one image to score") }
+        if let top, top < 1 { throw ValidationError("--top must be at least 1") }
+        if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
+    }
+}
+
+/// `spoolctl import-model`.
+public struct ImportModelArguments: ParsableArguments {
+    public static let configuration = CommandConfiguration(
+        commandName: "import-model",
+        abstract: "Turn a reference weights file (torchvision/timm names, with its own head) into a Spool model folder.",
+        discussion: """
+        For models trained elsewhere, e.g. an ImageNet classifier: --weights is a safetensors file (or a
+        torch.save'd plain dict) whose tensor names are the reference's state-dict keys (torchvision for
+        resnet*, mobilenetv2, vitb16r224, vitl16r224; timm for resnest*, seresnext, vits16r224), head
+        included. --labels is a text file with one label a line, in class-index order; its line count must
+        equal the head's outputs. The folder gets weights.safetensors and model.json, with the default
+        validation preprocessing (resize 256, centre crop 224, ImageNet mean and std) unless options say
+        otherwise.
+
+        Example:
+          spoolctl import-model --model resnet50 --weights resnet50.safetensors --labels imagenet.txt --out models/r50
+        """)
+
+    @Option(help: "Spool model name: mobilenetv2, resnet18, resnet34, resnet50, resnet101, resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224.")
+    public var model: String
+
+    @Option(help: "The weights file.")
+    public var weights: String
+
+    @Option(help: "Labels, one a line, in class-index order.")
+    public var labels: String
+
+    @Option(help: "The model folder to create.")
+    public var out: String
+
+    @Flag(help: "The model is multilabel (sigmoid scores, threshold 0.5) rather than multiclass.")
+    public var multilabel = false
+
+    @Option(name: .customLong("resize"), help: "Validation resize (shorter side).")
+    public var resizeSize: Int = 256
+
+    @Option(name: .customLong("crop"), help: "Validation centre crop.")
+    public var cropSize: Int = 224
+
+    @Option(help: "Normalisation mean, three comma-separated numbers.")
+    public var mean: String = "0.485,0.456,0.406"
+
+    @Option(help: "Normalisation std, three comma-separated numbers.")
+    public var std: String = "0.229,0.224,0.225"
+
+    public init() {}
+
+    public static func triple(_ text: String, name: String) throws -> [Float] {
+        let values = text.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard values.count == 3 else { throw ValidationError("--\(name) \(text): expected three comma-separated numbers") }
+        return values
+    }
+
+    public func validate() throws {
+        _ = try Self.triple(mean, name: "mean")
+        let s = try Self.triple(std, name: "std")
+        if s.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive") }
+        if resizeSize < 1 || cropSize < 1 { throw ValidationError("--resize and --crop must be positive") }
+        if cropSize > resizeSize { throw ValidationError("--crop \(cropSize) is larger than --resize \(resizeSize)") }
+    }
+}
+
+import Foundation

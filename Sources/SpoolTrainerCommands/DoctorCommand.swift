@@ -1,0 +1,43 @@
+import ArgumentParser
+import Foundation
+import SpoolEngine
+
+/// The engine half of `spoolctl doctor`.
+struct DoctorCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Report libtorch, BLAS, threads and CUDA devices.")
+
+    @Flag(help: "Print JSON.")
+    var json = false
+
+    func run() throws {
+        try EngineRuntime.setThreads(nil)
+        let info = try EngineRuntime.info()
+        let report: [String: Any] = [
+            "libtorch": info.torchVersion,
+            "engine_abi": info.abiVersion,
+            "threads": info.intraOpThreads,
+            "cuda_devices": info.cudaDeviceCount,
+            "blas_build": info.blas,
+            "blas_library": Self.loadedBLAS(),
+            "openblas_num_threads": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset",
+        ]
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            for key in report.keys.sorted() { print("\(key): \(report[key]!)") }
+        }
+    }
+
+    /// The BLAS library this process really loaded (Debian picks it through update-alternatives).
+    static func loadedBLAS() -> String {
+        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return "unknown" }
+        for line in maps.split(separator: "\n") {
+            guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init),
+                  path.contains("libblas") || path.contains("libopenblas") else { continue }
+            let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+            return resolved
+        }
+        return "none loaded"
+    }
+}

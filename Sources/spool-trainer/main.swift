@@ -1,0 +1,4 @@
+import SpoolTrainerCommands
+
+SpoolTrainer.ensureEnvironment()
+SpoolTrainer.main()

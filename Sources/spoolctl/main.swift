@@ -1,0 +1,3 @@
+import SpoolCommands
+
+Spoolctl.main()
