@@ -16,7 +16,8 @@ var engineCxx: [CXXSetting] = [
     .headerSearchPath("."),
     .headerSearchPath("include-opencv"),
     .define("SPOOL_ENGINE_BUILD"),
-    .unsafeFlags(["-Wno-unused-parameter", "-Wno-deprecated-declarations"]),
+    // The engine's own loops (augmentation, batching) run optimised even in debug builds; libtorch is prebuilt.
+    .unsafeFlags(["-O2", "-Wno-unused-parameter", "-Wno-deprecated-declarations"]),
 ]
 var engineLink: [LinkerSetting] = [
     .linkedLibrary("torch_cpu"), .linkedLibrary("c10"),

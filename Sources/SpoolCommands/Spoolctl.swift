@@ -11,7 +11,7 @@ public struct Spoolctl: ParsableCommand {
         result, bring models trained elsewhere, and check the machine.
         """,
         version: SpoolVersion.current,
-        subcommands: [Train.self, Predict.self, ImportModel.self, Doctor.self])
+        subcommands: [Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self])
 
     public init() {}
 
@@ -26,6 +26,13 @@ public struct Spoolctl: ParsableCommand {
     public struct Predict: ParsableCommand {
         public static let configuration = PredictArguments.configuration
         @OptionGroup public var arguments: PredictArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+
+    public struct Example: ParsableCommand {
+        public static let configuration = ExampleArguments.configuration
+        @OptionGroup public var arguments: ExampleArguments
         public init() {}
         public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
     }

@@ -30,8 +30,8 @@ public struct JobSettings: Sendable, Hashable {
     var lines: [String: Int]
 
     /// Where the value at `keyPath` (`limits.max_trials`, `search_space[0].learning_rate`) was written.
-    public func location(of keyPath: String) -> SourceLocation {
-        SourceLocation(file: file, line: lines[keyPath])
+    public func location(of keyPath: String) -> SettingsLocation {
+        SettingsLocation(file: file, line: lines[keyPath])
     }
 
     /// Reads and validates a settings file; `.json` is read as JSON, anything else as YAML.
@@ -43,7 +43,7 @@ public struct JobSettings: Sendable, Hashable {
             let data = try Data(contentsOf: url)
             guard let decoded = String(data: data, encoding: .utf8) else {
                 throw SettingsError(problems: [SettingsProblem(
-                    key: "", value: nil, message: "not UTF-8 text", location: SourceLocation(file: file))])
+                    key: "", value: nil, message: "not UTF-8 text", location: SettingsLocation(file: file))])
             }
             text = decoded
         } catch let error as SettingsError {
@@ -51,7 +51,7 @@ public struct JobSettings: Sendable, Hashable {
         } catch {
             throw SettingsError(problems: [SettingsProblem(
                 key: "", value: nil, message: "cannot read the settings file: \(error.localizedDescription)",
-                location: SourceLocation(file: file))])
+                location: SettingsLocation(file: file))])
         }
         return try parse(text, file: file, json: url.pathExtension.lowercased() == "json")
     }

@@ -27,7 +27,7 @@ struct JobSettingsReader {
         guard case let .map(root) = document.root else {
             throw SettingsError(problems: problems + [SettingsProblem(
                 key: "", value: nil, message: "must be a mapping of settings (task:, training_data:, ...), "
-                    + "found \(document.root.kindDescription)", location: SourceLocation(file: document.file, line: 1))])
+                    + "found \(document.root.kindDescription)", location: SettingsLocation(file: document.file, line: 1))])
         }
         var ignored: [String] = []
         for key in root.keys.sorted() where !Self.knownKeys.contains(key) {
@@ -83,7 +83,7 @@ struct JobSettingsReader {
         let allowed = "one of \(names.joined(separator: ", ")) (or the v1 upper-case names)"
         guard let value, !value.isNull else {
             problems.append(SettingsProblem(
-                key: "task", value: nil, message: "required: \(allowed)", location: SourceLocation(file: document.file)))
+                key: "task", value: nil, message: "required: \(allowed)", location: SettingsLocation(file: document.file)))
             return nil
         }
         if let text = value.stringValue, let task = ImageTask(settingsValue: text) { return task }
@@ -118,15 +118,15 @@ struct JobSettingsReader {
             pathValue = value
             pathKey = key
         case let .map(entries):
-            for name in entries.keys.sorted() where name != "path" && name != "type" {
-                report("\(key).\(name)", entries[name], "unknown setting; \(key) takes path (and Azure's type, ignored)")
-            }
             pathValue = entries["path"]
             pathKey = "\(key).path"
             if pathValue == nil {
                 report(key, nil, "needs a path: the JSONL file in the bundle, e.g. {path: train.jsonl}")
-                return nil
             }
+            for name in entries.keys.sorted() where name != "path" && name != "type" {
+                report("\(key).\(name)", entries[name], "unknown setting; \(key) takes path (and Azure's type, ignored)")
+            }
+            if pathValue == nil { return nil }
         default:
             report(key, value, "must be a mapping like {path: train.jsonl}")
             return nil

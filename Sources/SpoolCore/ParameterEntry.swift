@@ -4,9 +4,9 @@ struct ParameterEntry: Sendable, Hashable {
     var name: String
     var value: SettingValue
     var keyPath: String
-    var location: SourceLocation?
+    var location: SettingsLocation?
 
-    init(name: String, value: SettingValue, keyPath: String? = nil, location: SourceLocation? = nil) {
+    init(name: String, value: SettingValue, keyPath: String? = nil, location: SettingsLocation? = nil) {
         self.name = name
         self.value = value
         self.keyPath = keyPath ?? "training_parameters.\(name)"

@@ -15,8 +15,8 @@ struct SettingsDocument {
     /// Problems of structure found while reading: duplicate keys, keys that are not strings.
     var problems: [SettingsProblem]
 
-    func location(_ keyPath: String) -> SourceLocation {
-        SourceLocation(file: file, line: lines[keyPath])
+    func location(_ keyPath: String) -> SettingsLocation {
+        SettingsLocation(file: file, line: lines[keyPath])
     }
 
     /// Reads `text`; a syntax error is thrown with its line.
@@ -33,7 +33,7 @@ struct SettingsDocument {
         guard let node else {
             throw SettingsError(problems: [SettingsProblem(
                 key: "", value: nil, message: "the settings file is empty: it needs at least `task:`",
-                location: SourceLocation(file: file))])
+                location: SettingsLocation(file: file))])
         }
         var document = SettingsDocument(root: .null, lines: [:], file: file, problems: [])
         document.root = document.convert(node, path: "")
@@ -57,7 +57,7 @@ struct SettingsDocument {
                 guard case .scalar = keyNode, let key = keyNode.string else {
                     problems.append(SettingsProblem(
                         key: path, value: nil, message: "keys must be plain names, not lists or mappings",
-                        location: SourceLocation(file: file, line: line)))
+                        location: SettingsLocation(file: file, line: line)))
                     continue
                 }
                 let keyPath = path.isEmpty ? key : "\(path).\(key)"
@@ -65,7 +65,7 @@ struct SettingsDocument {
                     let first = lines[keyPath].map { " (first at line \($0))" } ?? ""
                     problems.append(SettingsProblem(
                         key: keyPath, value: nil, message: "given twice\(first); keep one",
-                        location: SourceLocation(file: file, line: line)))
+                        location: SettingsLocation(file: file, line: line)))
                     continue
                 }
                 if let line { lines[keyPath] = line }
@@ -89,7 +89,7 @@ struct SettingsDocument {
     private static func syntaxProblem(_ error: any Error, file: String, json: Bool) -> SettingsProblem {
         let kind = json ? "JSON" : "YAML"
         guard let yamlError = error as? YamlError else {
-            return SettingsProblem(key: "", value: nil, message: "not valid \(kind): \(error)", location: SourceLocation(file: file))
+            return SettingsProblem(key: "", value: nil, message: "not valid \(kind): \(error)", location: SettingsLocation(file: file))
         }
         switch yamlError {
         case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
@@ -97,10 +97,10 @@ struct SettingsDocument {
             let during = context.map { " (\($0.text) at line \($0.mark.line))" } ?? ""
             return SettingsProblem(
                 key: "", value: nil, message: "not valid \(kind): \(problem)\(during)",
-                location: SourceLocation(file: file, line: mark.line))
+                location: SettingsLocation(file: file, line: mark.line))
         default:
             return SettingsProblem(
-                key: "", value: nil, message: "not valid \(kind): \(yamlError)", location: SourceLocation(file: file))
+                key: "", value: nil, message: "not valid \(kind): \(yamlError)", location: SettingsLocation(file: file))
         }
     }
 }

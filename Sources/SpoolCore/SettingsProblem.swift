@@ -8,9 +8,9 @@ public struct SettingsProblem: Sendable, Hashable, CustomStringConvertible {
     /// What is allowed, or what went wrong, in words: `must be a number in [0, 1]`.
     public var message: String
     /// The settings file and line, when the value came from a file.
-    public var location: SourceLocation?
+    public var location: SettingsLocation?
 
-    public init(key: String, value: SettingValue?, message: String, location: SourceLocation? = nil) {
+    public init(key: String, value: SettingValue?, message: String, location: SettingsLocation? = nil) {
         self.key = key
         self.value = value
         self.message = message

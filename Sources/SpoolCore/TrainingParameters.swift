@@ -64,7 +64,7 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
     public var validCropSize: Int
     public var trainCropSize: Int
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, CodingKey, CaseIterable {
         case modelName = "model_name"
         case pretrainedWeights = "pretrained_weights"
         case seed

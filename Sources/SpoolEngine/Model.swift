@@ -90,3 +90,29 @@ public final class Model {
         return logits
     }
 }
+
+extension Model {
+    public struct GradientReport: Sendable, Equatable {
+        public let parameters: Int
+        /// Names of trainable parameters that received no (or an all-zero) gradient, or a non-finite one.
+        public let missing: [String]
+        public let nonFinite: Int
+        public let loss: Double
+        public let outputsFinite: Bool
+    }
+
+    /// One training-mode forward and backward: which parameters get a gradient (a self-check).
+    public func gradientCheck(_ input: [Float], batch: Int, height: Int, width: Int) throws(EngineError) -> GradientReport {
+        var report = spool_gradient_report()
+        var names: UnsafeMutablePointer<CChar>?
+        let shape: [Int64] = [Int64(batch), 3, Int64(height), Int64(width)]
+        let status = input.withUnsafeBufferPointer { inBuf in
+            shape.withUnsafeBufferPointer { spool_model_gradient_check(handle, inBuf.baseAddress, $0.baseAddress, &report, &names) }
+        }
+        try check(status, "spool_model_gradient_check")
+        return GradientReport(parameters: Int(report.parameters),
+                              missing: takeString(names).split(separator: "\n").map(String.init),
+                              nonFinite: Int(report.non_finite), loss: report.loss,
+                              outputsFinite: report.outputs_finite != 0)
+    }
+}

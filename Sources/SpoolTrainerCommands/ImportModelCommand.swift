@@ -27,7 +27,9 @@ struct ImportModelCommand: ParsableCommand {
         let model = try Model(name: name.rawValue, numClasses: labels.count, imageSize: arguments.cropSize)
         do {
             try model.load(weights: arguments.weights, replaceHead: false)
-        } catch let error as EngineError where error.code == .weights {
+        } catch {
+            // (A `catch let ... where` on a typed throw crashes Swift 6.3's ownership checker: test inside.)
+            guard error.code == .weights else { throw error }
             throw CommandError("\(error.message)\nThe head must have \(labels.count) outputs (one per line of \(arguments.labels)).")
         }
         let out = URL(fileURLWithPath: arguments.out)

@@ -8,7 +8,7 @@ public struct SpoolTrainer: ParsableCommand {
         commandName: "spool-trainer",
         abstract: "Spool's engine process (libtorch). Normally started by spoolctl; the same commands and options.",
         version: SpoolVersion.current,
-        subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, DoctorCommand.self])
+        subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, ExampleCommand.self, DoctorCommand.self])
 
     public init() {}
 

@@ -12,6 +12,13 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         public var mean: [Float]
         public var std: [Float]
 
+        public init(validResizeSize: Int, validCropSize: Int, mean: [Float], std: [Float]) {
+            self.validResizeSize = validResizeSize
+            self.validCropSize = validCropSize
+            self.mean = mean
+            self.std = std
+        }
+
         enum CodingKeys: String, CodingKey {
             case validResizeSize = "valid_resize_size", validCropSize = "valid_crop_size", mean, std
         }

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import SpoolEngine
 
 /// Generates labelled images of coloured shapes, as a complete bundle folder: settings.yaml, train.jsonl
@@ -25,7 +26,7 @@ public struct ShapesDataset: Sendable {
         let fm = FileManager.default
         let images = folder.appendingPathComponent("images")
         try fm.createDirectory(at: images, withIntermediateDirectories: true)
-        var rng = SeededGenerator(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var lines: [String] = []
         let total = imagesPerClass * Self.shapes.count
         for i in 0..<total {
@@ -70,7 +71,7 @@ public struct ShapesDataset: Sendable {
     }
 
     /// RGB rows of one image holding the given shapes.
-    func render(_ present: [Int], rng: inout SeededGenerator) -> [UInt8] {
+    func render(_ present: [Int], rng: inout SplitMix64) -> [UInt8] {
         let s = size
         var px = [UInt8](repeating: 0, count: s * s * 3)
         let bg = (0..<3).map { _ in UInt8(rng.int(0..<90)) }
@@ -103,17 +104,7 @@ public struct ShapesDataset: Sendable {
     }
 }
 
-/// SplitMix64: a small seeded generator, so generated data is the same on every machine.
-public struct SeededGenerator: RandomNumberGenerator, Sendable {
-    var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
     mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
     mutating func int(_ range: Range<Int>) -> Int { range.lowerBound + Int(next() % UInt64(range.count)) }
 }

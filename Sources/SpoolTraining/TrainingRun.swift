@@ -173,8 +173,8 @@ public final class TrainingRun {
         trainerOptions.classWeights = classWeights()
         let trainer = try Trainer(model: model, options: trainerOptions)
 
-        let schedule = LearningRateSchedule(parameters: p)
-        var stopper = EarlyStopping(patience: p.earlyStoppingPatience, delay: p.earlyStoppingDelay)
+        let schedule = LearningRateSchedule(p)
+        var stopper = EarlyStopping(p)
         var history: [EpochRecord] = []
         var best: (epoch: Int, value: Double, report: ClassificationReport)?
         var stoppedEarly = false
@@ -283,7 +283,8 @@ public final class TrainingRun {
 
     func classWeights() -> [Float] {
         let counts = (0..<data.classes.count).map { c in data.train.filter { $0.labels.contains(c) }.count }
-        return ClassWeights.weights(mode: parameters.weightedLoss, counts: counts).map { Float($0) }
+        let weights = ClassWeights.weights(classCounts: counts, sampleCount: data.train.count, mode: parameters.weightedLoss)
+        return (weights ?? []).map { Float($0) }
     }
 
     /// Loads `pretrained_weights`, a run named by `checkpoint_run_id`, or weights found by model name; else

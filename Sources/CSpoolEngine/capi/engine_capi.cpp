@@ -12,6 +12,7 @@
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
 #include <torch/cuda.h>
+#include <torch/nn/functional/loss.h>
 #include <torch/serialize.h>
 #include <torch/utils.h>
 #include <torch/version.h>
@@ -377,6 +378,41 @@ spool_status spool_model_forward(spool_model* model, const float* input, const i
         auto logits = model->net->forward(x).to(torch::kCPU, torch::kFloat32).contiguous();
         model->net->train(was_training);
         std::memcpy(out_logits, logits.data_ptr<float>(), logits.numel() * sizeof(float));
+    });
+}
+
+spool_status spool_model_gradient_check(spool_model* model, const float* input, const int64_t shape[4],
+                                        spool_gradient_report* report, char** missing_names) {
+    SPOOL_REQUIRE(model && input && shape && report, "arguments must not be NULL");
+    SPOOL_REQUIRE(shape[0] > 1 && shape[1] == 3, "input must be N x 3 x H x W with N >= 2 (batch norm)");
+    SPOOL_GUARD({
+        const bool was_training = model->net->is_training();
+        model->net->train();
+        model->net->zero_grad();
+        auto x = torch::from_blob(const_cast<float*>(input), {shape[0], shape[1], shape[2], shape[3]}).to(model->device);
+        auto logits = model->net->forward(x);
+        auto target = torch::zeros({shape[0]}, torch::TensorOptions().dtype(torch::kLong).device(model->device));
+        auto loss = torch::nn::functional::cross_entropy(logits, target);
+        loss.backward();
+        std::memset(report, 0, sizeof(*report));
+        report->loss = loss.item<double>();
+        report->outputs_finite = torch::isfinite(logits).all().item<bool>() ? 1 : 0;
+        std::string missing;
+        for (const auto& p : model->net->named_parameters(true)) {
+            if (!p.value().requires_grad()) continue;
+            ++report->parameters;
+            const auto& g = p.value().grad();
+            if (!g.defined()) {  // not reached by backward: an unused module, or a broken graph
+                ++report->without_gradient;
+                missing += p.key() + "\n";
+            } else if (!torch::isfinite(g).all().item<bool>()) {
+                ++report->non_finite;
+                missing += p.key() + " (non-finite)\n";
+            }
+        }
+        model->net->zero_grad();
+        model->net->train(was_training);
+        if (missing_names) *missing_names = copy_string(missing);
     });
 }
 

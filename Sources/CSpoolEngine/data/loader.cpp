@@ -98,7 +98,7 @@ void color_jitter(cv::Mat& img, const LoaderConfig& c, std::mt19937_64& rng) {
                     cv::Mat grey;
                     cv::cvtColor(img, grey, cv::COLOR_RGB2GRAY);
                     const double m = cv::mean(grey)[0];
-                    img = img * f + (1.0 - f) * m;
+                    img.convertTo(img, -1, f, (1.0 - f) * m);  // f * x + (1 - f) * mean, every channel
                     cv::min(cv::max(img, 0.0), 1.0, img);
                 }
                 break;

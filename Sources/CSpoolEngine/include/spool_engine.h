@@ -100,6 +100,22 @@ spool_status spool_model_num_layer_groups(spool_model *model, int32_t *out);
 spool_status spool_model_forward(spool_model *model, const float *input, const int64_t shape[4],
                                  float *out_logits, int64_t capacity);
 
+typedef struct spool_gradient_report {
+    int64_t parameters;        /* trainable parameter tensors */
+    int64_t without_gradient;  /* of those, how many backward did not reach (no gradient) */
+    int64_t non_finite;        /* how many have NaN or infinite values in their gradient */
+    double loss;               /* the cross-entropy used (against class 0) */
+    int32_t outputs_finite;    /* 1 when every logit is finite */
+} spool_gradient_report;
+
+/*
+ * A self-check: one training-mode forward and backward on the given batch; reports which parameters
+ * received a gradient. missing_names (optional) receives the names without one, one a line (free with
+ * spool_string_free). Gradients are cleared afterwards.
+ */
+spool_status spool_model_gradient_check(spool_model *model, const float *input, const int64_t shape[4],
+                                        spool_gradient_report *report, char **missing_names);
+
 /* ---------------------------------------------------------------- data */
 
 typedef struct spool_loader spool_loader;

@@ -1,5 +1,5 @@
 /// Where a value came from: a file (as shown to the user) and, when known, its 1-based line.
-public struct SourceLocation: Sendable, Hashable, Codable, CustomStringConvertible {
+public struct SettingsLocation: Sendable, Hashable, Codable, CustomStringConvertible {
     public var file: String
     public var line: Int?
 

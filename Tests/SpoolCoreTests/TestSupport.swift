@@ -1,0 +1,60 @@
+import Foundation
+import Testing
+
+/// A fresh directory under the system's temporary folder, removed by the caller's `defer`.
+func makeTemporaryDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("spoolcore-tests-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// Writes `text` to `name` inside `directory` and returns its URL.
+@discardableResult
+func write(_ text: String, to name: String, in directory: URL) throws -> URL {
+    let url = directory.appendingPathComponent(name)
+    try Data(text.utf8).write(to: url)
+    return url
+}
+
+enum ReferenceError: Error, CustomStringConvertible {
+    case failed(status: Int32, output: String)
+    case missingScikitLearn
+
+    var description: String {
+        switch self {
+        case let .failed(status, output): "the reference script exited with \(status):\n\(output)"
+        case .missingScikitLearn:
+            "/usr/bin/python3 has no scikit-learn: run scripts/setup.sh --test (it installs python3-sklearn)"
+        }
+    }
+}
+
+/// Runs `script` with Debian's `/usr/bin/python3` (the one with scikit-learn, not the first python3 on
+/// PATH), passing `input` as a JSON file path, and returns the JSON object it prints.
+func runReferencePython(_ script: String, input: Any) throws -> [String: Any] {
+    let directory = try makeTemporaryDirectory()
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let inputURL = directory.appendingPathComponent("input.json")
+    try JSONSerialization.data(withJSONObject: input).write(to: inputURL)
+    let scriptURL = try write(script, to: "reference.py", in: directory)
+
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+    process.arguments = [scriptURL.path, inputURL.path]
+    let stdout = Pipe(), stderr = Pipe()
+    process.standardOutput = stdout
+    process.standardError = stderr
+    try process.run()
+    let output = stdout.fileHandleForReading.readDataToEndOfFile()
+    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    if process.terminationStatus == 3 { throw ReferenceError.missingScikitLearn }
+    guard process.terminationStatus == 0,
+          let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
+        throw ReferenceError.failed(
+            status: process.terminationStatus,
+            output: String(decoding: output, as: UTF8.self) + String(decoding: errors, as: UTF8.self))
+    }
+    return object
+}

@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// Paths and reference tools the engine tests use.
+enum TestSupport {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let referenceScripts = repository.appendingPathComponent("Tests/reference")
+    /// Debian's python3 with python3-torch and python3-torchvision (the same libtorch as Spool).
+    static let debianPython = "/usr/bin/python3"
+    /// The test venv (scripts/test.sh makes it): Debian's torch plus timm.
+    static let venvPython = repository.appendingPathComponent(".venv-test/bin/python").path
+
+    static func temporaryDirectory(_ name: String = "spool-test") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a program; fails the test with its output when it exits non-zero.
+    @discardableResult
+    static func run(_ program: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> String {
+        guard FileManager.default.isExecutableFile(atPath: program) else {
+            throw TestFailure("\(program) is missing: run scripts/test.sh (it installs the reference stack)")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: program)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env["HF_HUB_OFFLINE"] = "1"
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        for (k, v) in extra { env[k] = v }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0 else {
+            throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        }
+        return text
+    }
+
+    /// Reads one float32 tensor from a safetensors file (the reference's inputs and logits).
+    static func readFloatTensor(_ url: URL, key: String) throws -> (values: [Float], shape: [Int]) {
+        let data = try Data(contentsOf: url)
+        let headerLength = data.prefix(8).enumerated().reduce(0) { $0 | (Int($1.element) << (8 * $1.offset)) }
+        let header = try JSONSerialization.jsonObject(with: data.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        guard let entry = header[key] as? [String: Any], entry["dtype"] as? String == "F32",
+              let shape = entry["shape"] as? [Int], let offsets = entry["data_offsets"] as? [Int] else {
+            throw TestFailure("\(url.path): no float32 tensor '\(key)'")
+        }
+        let start = 8 + headerLength + offsets[0], end = 8 + headerLength + offsets[1]
+        let values = data.subdata(in: start..<end).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        return (values, shape)
+    }
+
+    /// Random normal values, seeded.
+    static func randomInput(count: Int, seed: UInt64) -> [Float] {
+        var state = seed
+        func next() -> Double {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return Double((z ^ (z >> 31)) >> 11) / Double(1 << 53)
+        }
+        return (0..<count).map { _ in Float((-2 * log(max(next(), 1e-12))).squareRoot() * cos(2 * .pi * next())) }
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}

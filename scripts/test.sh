@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The README's test command: installs what the tests need (idempotently), builds, and runs every test.
+#   scripts/test.sh [extra swift test arguments, e.g. --filter ParityTests]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+
+scripts/setup.sh --test
+
+# The reference stack for parity tests: Debian's torch and torchvision, plus timm (pure Python) in a venv that
+# sees Debian's packages. numpy is pinned to Debian's: a newer one shadows it and breaks Debian's torch.
+venv="$root/.venv-test"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import timm' 2>/dev/null; then
+  /usr/bin/python3 -m venv --system-site-packages "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check numpy==1.24.2
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm
+fi
+
+export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls
+export HF_HUB_OFFLINE=1
+swift build --build-tests
+# Serial: the machine has few cores, and libtorch's thread count is process-wide.
+swift test --skip-build --no-parallel "$@"
