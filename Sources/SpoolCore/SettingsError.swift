@@ -20,3 +20,13 @@ public struct SettingsError: Error, Sendable, Hashable, CustomStringConvertible,
         problems.first { $0.key == key }
     }
 }
+
+extension SettingsError {
+    /// Problems in file order (by line), those without a line last, otherwise in the order found.
+    static func sortedByLine(_ problems: [SettingsProblem]) -> [SettingsProblem] {
+        problems.enumerated().sorted { left, right in
+            let l = left.element.location?.line ?? Int.max, r = right.element.location?.line ?? Int.max
+            return l != r ? l < r : left.offset < right.offset
+        }.map(\.element)
+    }
+}

@@ -150,13 +150,3 @@ extension TrainingParameters {
         return problems
     }
 }
-
-extension SettingsError {
-    /// Problems in file order (by line), those without a line last, otherwise in the order found.
-    static func sortedByLine(_ problems: [SettingsProblem]) -> [SettingsProblem] {
-        problems.enumerated().sorted { left, right in
-            let l = left.element.location?.line ?? Int.max, r = right.element.location?.line ?? Int.max
-            return l != r ? l < r : left.offset < right.offset
-        }.map(\.element)
-    }
-}

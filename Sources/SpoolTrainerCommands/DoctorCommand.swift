@@ -31,13 +31,16 @@ struct DoctorCommand: ParsableCommand {
 
     /// The BLAS library this process really loaded (Debian picks it through update-alternatives).
     static func loadedBLAS() -> String {
-        guard let maps = try? String(contentsOfFile: "/proc/self/maps", encoding: .utf8) else { return "unknown" }
-        for line in maps.split(separator: "\n") {
+        // /proc files report size 0, so read them as a stream.
+        guard let data = FileHandle(forReadingAtPath: "/proc/self/maps")?.readDataToEndOfFile() else { return "unknown" }
+        var found: [String] = []
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
             guard let path = line.split(separator: " ", omittingEmptySubsequences: true).last.map(String.init),
-                  path.contains("libblas") || path.contains("libopenblas") else { continue }
+                  path.hasPrefix("/"), path.contains("blas") else { continue }
             let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-            return resolved
+            if !found.contains(resolved) { found.append(resolved) }
         }
-        return "none loaded"
+        // OpenBLAS first: it is what does the work when present.
+        return found.sorted { $0.contains("openblas") && !$1.contains("openblas") }.first ?? "none loaded"
     }
 }

@@ -20,10 +20,25 @@ public struct RunOptions: Sendable {
     public var baseDirectory: URL?
     /// Report a step line every this many steps (and always the last of an epoch).
     public var progressEvery = 10
+    /// Training augmentation (section 8); torchvision's defaults unless the settings say otherwise.
+    public var augmentation = Augmentation()
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
     }
+}
+
+/// Training augmentation for classification (section 8): random resized crop, horizontal flip, colour
+/// jitter. Azure fixes these; Spool lets a bundle change them.
+public struct Augmentation: Sendable, Equatable, Codable {
+    public var cropScaleMin: Float = 0.08
+    public var cropScaleMax: Float = 1.0
+    public var horizontalFlip: Float = 0.5
+    public var brightness: Float = 0.4
+    public var contrast: Float = 0.4
+    public var saturation: Float = 0.4
+    public var hue: Float = 0.0
+    public init() {}
 }
 
 /// What one epoch did: its training loss, and its validation when it was an evaluation epoch.
@@ -138,6 +153,12 @@ public final class TrainingRun {
         trainOptions.cropSize = p.trainCropSize
         trainOptions.resizeSize = p.validResizeSize
         trainOptions.seed = options.seed
+        trainOptions.scale = options.augmentation.cropScaleMin...options.augmentation.cropScaleMax
+        trainOptions.horizontalFlipProbability = options.augmentation.horizontalFlip
+        trainOptions.brightness = options.augmentation.brightness
+        trainOptions.contrast = options.augmentation.contrast
+        trainOptions.saturation = options.augmentation.saturation
+        trainOptions.hue = options.augmentation.hue
         trainOptions.workers = options.loaderWorkers
         var validOptions = LoaderOptions()
         validOptions.batchSize = p.validationBatchSize
@@ -189,9 +210,10 @@ public final class TrainingRun {
             var lossSum = 0.0, images = 0, step = 0
             var lr = p.learningRate
             while true {
-                lr = schedule.learningRate(iteration: iteration, itersPerEpoch: stepsPerEpoch)
-                try trainer.setLearningRate(lr)
+                let stepLR = schedule.learningRate(iteration: iteration, itersPerEpoch: stepsPerEpoch)
+                try trainer.setLearningRate(stepLR)
                 guard let result = try trainer.step(trainLoader) else { break }
+                lr = stepLR
                 guard result.loss.isFinite else {
                     throw TrainingError.data("the loss became \(result.loss) at epoch \(epoch), step \(step + 1): lower learning_rate (now \(p.learningRate)) or check the data")
                 }

@@ -20,19 +20,25 @@ func write(_ text: String, to name: String, in directory: URL) throws -> URL {
 enum ReferenceError: Error, CustomStringConvertible {
     case failed(status: Int32, output: String)
     case missingScikitLearn
+    case missingPython
 
     var description: String {
         switch self {
         case let .failed(status, output): "the reference script exited with \(status):\n\(output)"
         case .missingScikitLearn:
             "/usr/bin/python3 has no scikit-learn: run scripts/setup.sh --test (it installs python3-sklearn)"
+        case .missingPython:
+            "no /usr/bin/python3: run scripts/setup.sh --test (it installs Debian's python3 with scikit-learn)"
         }
     }
 }
 
 /// Runs `script` with Debian's `/usr/bin/python3` (the one with scikit-learn, not the first python3 on
-/// PATH), passing `input` as a JSON file path, and returns the JSON object it prints.
+/// PATH), passing `input` as a JSON file path, and returns the JSON object it prints. A missing
+/// scikit-learn is an error that says how to install it: the parity tests never skip silently.
+/// The script signals a failed import by exiting with status 3.
 func runReferencePython(_ script: String, input: Any) throws -> [String: Any] {
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/python3") else { throw ReferenceError.missingPython }
     let directory = try makeTemporaryDirectory()
     defer { try? FileManager.default.removeItem(at: directory) }
     let inputURL = directory.appendingPathComponent("input.json")

@@ -166,6 +166,10 @@ struct BadValueCase: Sendable, CustomStringConvertible {
         #expect(problem.description.hasPrefix("training_parameters.\(bad.key) = \(bad.value): "))
     }
 
+    @Test func everyKeyHasABadValueCase() {
+        #expect(Set(Self.badValues.map(\.key)) == Set(TrainingParameters.parameterNames))
+    }
+
     @Test func allProblemsAtOnce() throws {
         let error = try #require(problems([
             "learning_rate": 2.5, "optimizer": "sgdd", "number_of_epochs": 0, "min_size": 600, "learnin_rate": 0.1,

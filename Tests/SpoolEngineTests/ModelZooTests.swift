@@ -20,7 +20,7 @@ struct ModelZooTests {
         let input = TestSupport.randomInput(count: batch * 3 * side * side, seed: 11)
         let logits = try model.forward(input, batch: batch, height: side, width: side)
         #expect(logits.count == batch * classes)
-        #expect(logits.allSatisfy(\.isFinite))
+        #expect(logits.allSatisfy { $0.isFinite })
         let report = try model.gradientCheck(input, batch: batch, height: side, width: side)
         #expect(report.parameters > 0)
         #expect(report.missing.isEmpty, "parameters without a gradient: \(report.missing.prefix(5))")
