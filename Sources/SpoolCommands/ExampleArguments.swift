@@ -21,10 +21,10 @@ public struct ExampleArguments: ParsableArguments {
     public var multilabel = false
 
     @Option(name: .customLong("per-class"), help: "Images per class.")
-    public var perClass: Int = 20
+    public var perClass: Int = 40
 
     @Option(help: "Image side in pixels.")
-    public var size: Int = 64
+    public var size: Int = 48
 
     @Option(help: "Seed.")
     public var seed: UInt64 = 1

@@ -40,7 +40,8 @@ public enum ClassificationModel: String, Sendable, Codable, CaseIterable, Custom
         case .mobilenetv2: 19
         case .resnet18, .resnet34, .resnet50, .resnet101, .resnet152, .resnest50, .resnest101: 5
         case .seresnext: 5
-        case .vits16r224, .vitb16r224, .vitl16r224: 13
+        case .vits16r224, .vitb16r224: 13  // patch embedding, then 12 blocks
+        case .vitl16r224: 25               // patch embedding, then 24 blocks
         }
     }
 

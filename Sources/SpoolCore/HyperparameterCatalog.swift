@@ -28,6 +28,9 @@ enum HyperparameterCatalog {
         "optimizer", "momentum", "weight_decay", "nesterov", "beta1", "beta2", "amsgrad",
         "evaluation_frequency", "split_ratio", "checkpoint_frequency", "checkpoint_run_id", "layers_to_freeze",
         "weighted_loss", "valid_resize_size", "valid_crop_size", "train_crop_size",
+        // Spool's extension (Azure fixes augmentation): docs/hyperparameters.md.
+        "augmentation_crop_scale_min", "augmentation_crop_scale_max", "augmentation_hflip",
+        "augmentation_brightness", "augmentation_contrast", "augmentation_saturation", "augmentation_hue",
     ]
 
     /// Keys of the other tasks -> the tasks (or model) they apply to.

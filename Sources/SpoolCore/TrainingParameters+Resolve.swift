@@ -127,6 +127,13 @@ extension TrainingParameters {
         validResizeSize = reader.int("valid_resize_size", min: 1) ?? validResizeSize
         validCropSize = reader.int("valid_crop_size", min: 1) ?? validCropSize
         trainCropSize = reader.int("train_crop_size", min: 1) ?? trainCropSize
+        augmentationCropScaleMin = reader.double("augmentation_crop_scale_min", in: 0...1, open: true) ?? augmentationCropScaleMin
+        augmentationCropScaleMax = reader.double("augmentation_crop_scale_max", in: 0...1) ?? augmentationCropScaleMax
+        augmentationHorizontalFlip = reader.double("augmentation_hflip", in: 0...1) ?? augmentationHorizontalFlip
+        augmentationBrightness = reader.double("augmentation_brightness", in: 0...1) ?? augmentationBrightness
+        augmentationContrast = reader.double("augmentation_contrast", in: 0...1) ?? augmentationContrast
+        augmentationSaturation = reader.double("augmentation_saturation", in: 0...1) ?? augmentationSaturation
+        augmentationHue = reader.double("augmentation_hue", in: 0...0.5) ?? augmentationHue
     }
 
     /// Rules between keys: a ViT's validation crop equals its training crop; a crop fits in its resize.
@@ -140,6 +147,18 @@ extension TrainingParameters {
             problems.append(SettingsProblem(
                 key: blamed.keyPath, value: blamed.value,
                 message: "must equal \(other) for ViT models such as \(modelName)", location: blamed.location))
+        }
+        if modelName.isViT, trainCropSize % 16 != 0, let blamed = trainCrop ?? validCrop {
+            problems.append(SettingsProblem(
+                key: blamed.keyPath, value: blamed.value,
+                message: "must be a multiple of 16 (the patch size) for ViT models such as \(modelName)", location: blamed.location))
+        }
+        if augmentationCropScaleMin > augmentationCropScaleMax,
+           let blamed = reader.entries["augmentation_crop_scale_min"] ?? reader.entries["augmentation_crop_scale_max"] {
+            problems.append(SettingsProblem(
+                key: blamed.keyPath, value: blamed.value,
+                message: "augmentation_crop_scale_min (\(augmentationCropScaleMin)) must be <= augmentation_crop_scale_max (\(augmentationCropScaleMax))",
+                location: blamed.location))
         }
         if validCropSize > validResizeSize, let blamed = validCrop ?? reader.entries["valid_resize_size"] {
             let message = blamed == validCrop

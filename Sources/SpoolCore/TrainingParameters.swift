@@ -64,6 +64,18 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
     public var validCropSize: Int
     public var trainCropSize: Int
 
+    // Spool's extension: training augmentation (section 8), which Azure fixes. torchvision's defaults.
+    /// RandomResizedCrop's area share, lower and upper bound (`augmentation_crop_scale_min`/`_max`).
+    public var augmentationCropScaleMin: Double = 0.08
+    public var augmentationCropScaleMax: Double = 1.0
+    /// Horizontal flip probability (`augmentation_hflip`).
+    public var augmentationHorizontalFlip: Double = 0.5
+    /// ColorJitter strengths (`augmentation_brightness`, `_contrast`, `_saturation`, `_hue`).
+    public var augmentationBrightness: Double = 0.4
+    public var augmentationContrast: Double = 0.4
+    public var augmentationSaturation: Double = 0.4
+    public var augmentationHue: Double = 0.0
+
     enum CodingKeys: String, CodingKey, CaseIterable {
         case modelName = "model_name"
         case pretrainedWeights = "pretrained_weights"
@@ -97,6 +109,13 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
         case validResizeSize = "valid_resize_size"
         case validCropSize = "valid_crop_size"
         case trainCropSize = "train_crop_size"
+        case augmentationCropScaleMin = "augmentation_crop_scale_min"
+        case augmentationCropScaleMax = "augmentation_crop_scale_max"
+        case augmentationHorizontalFlip = "augmentation_hflip"
+        case augmentationBrightness = "augmentation_brightness"
+        case augmentationContrast = "augmentation_contrast"
+        case augmentationSaturation = "augmentation_saturation"
+        case augmentationHue = "augmentation_hue"
     }
 
     /// Azure's defaults for a classification task and model (the "default" column of section 5).

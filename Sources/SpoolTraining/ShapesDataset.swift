@@ -54,16 +54,19 @@ public struct ShapesDataset: Sendable {
             limits: {timeout_minutes: 30, max_trials: 1}
             training_parameters:
               model_name: resnet18
-              number_of_epochs: 12
+              number_of_epochs: 15
               training_batch_size: 16
               validation_batch_size: 32
-              learning_rate: 0.01
+              learning_rate: \(multilabel ? 0.03 : 0.01)
               optimizer: sgd
+              warmup_cosine_lr_warmup_epochs: 1
               train_crop_size: \(size)
               valid_resize_size: \(size)
               valid_crop_size: \(size)
               split_ratio: 0.25
               early_stopping: 0
+              # Spool's augmentation keys: crops keep most of the shape, whose kind is the label.
+              augmentation_crop_scale_min: \(multilabel ? 0.85 : 0.6)
 
             """
         try text.write(to: folder.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)

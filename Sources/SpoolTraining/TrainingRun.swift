@@ -20,25 +20,10 @@ public struct RunOptions: Sendable {
     public var baseDirectory: URL?
     /// Report a step line every this many steps (and always the last of an epoch).
     public var progressEvery = 10
-    /// Training augmentation (section 8); torchvision's defaults unless the settings say otherwise.
-    public var augmentation = Augmentation()
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
     }
-}
-
-/// Training augmentation for classification (section 8): random resized crop, horizontal flip, colour
-/// jitter. Azure fixes these; Spool lets a bundle change them.
-public struct Augmentation: Sendable, Equatable, Codable {
-    public var cropScaleMin: Float = 0.08
-    public var cropScaleMax: Float = 1.0
-    public var horizontalFlip: Float = 0.5
-    public var brightness: Float = 0.4
-    public var contrast: Float = 0.4
-    public var saturation: Float = 0.4
-    public var hue: Float = 0.0
-    public init() {}
 }
 
 /// What one epoch did: its training loss, and its validation when it was an evaluation epoch.
@@ -153,12 +138,12 @@ public final class TrainingRun {
         trainOptions.cropSize = p.trainCropSize
         trainOptions.resizeSize = p.validResizeSize
         trainOptions.seed = options.seed
-        trainOptions.scale = options.augmentation.cropScaleMin...options.augmentation.cropScaleMax
-        trainOptions.horizontalFlipProbability = options.augmentation.horizontalFlip
-        trainOptions.brightness = options.augmentation.brightness
-        trainOptions.contrast = options.augmentation.contrast
-        trainOptions.saturation = options.augmentation.saturation
-        trainOptions.hue = options.augmentation.hue
+        trainOptions.scale = Float(p.augmentationCropScaleMin)...Float(p.augmentationCropScaleMax)
+        trainOptions.horizontalFlipProbability = Float(p.augmentationHorizontalFlip)
+        trainOptions.brightness = Float(p.augmentationBrightness)
+        trainOptions.contrast = Float(p.augmentationContrast)
+        trainOptions.saturation = Float(p.augmentationSaturation)
+        trainOptions.hue = Float(p.augmentationHue)
         trainOptions.workers = options.loaderWorkers
         var validOptions = LoaderOptions()
         validOptions.batchSize = p.validationBatchSize

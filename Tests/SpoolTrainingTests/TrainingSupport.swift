@@ -33,7 +33,7 @@ enum TrainingSupport {
     }
 
     /// Trains a bundle as `spoolctl train` does, in this process.
-    static func train(bundle: URL, out: URL, seed: UInt64 = 0, augmentation: Augmentation = Augmentation(),
+    static func train(bundle: URL, out: URL, seed: UInt64 = 0,
                       weightsSearch: [URL] = [], overrides: [String: SettingValue] = [:]) throws -> TrainingResult {
         let job = try JobBundle.load(directory: bundle)
         let parameters = try job.settings.trainingParameters(overrides: overrides)
@@ -41,7 +41,6 @@ enum TrainingSupport {
         var options = RunOptions(outputDirectory: out)
         options.seed = seed
         options.baseDirectory = bundle
-        options.augmentation = augmentation
         options.weightsSearchPaths = weightsSearch
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let logger = RunLogHandler.logger(label: "test", file: out.appendingPathComponent("train.log"), mirrorToStderr: false)
@@ -51,12 +50,5 @@ enum TrainingSupport {
 
     static func log(_ out: URL) -> String {
         (try? String(contentsOf: out.appendingPathComponent("train.log"), encoding: .utf8)) ?? ""
-    }
-
-    /// Gentle augmentation for shapes: crops keep most of the shape, whose kind is the label.
-    static var shapesAugmentation: Augmentation {
-        var a = Augmentation()
-        a.cropScaleMin = 0.6
-        return a
     }
 }

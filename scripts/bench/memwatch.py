@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Runs a command and measures the memory of its whole process tree (used by scripts/bench-train.sh).
 
-    memwatch.py --out RESULT.json [--interval 0.05] [--pss-interval 1.0] -- COMMAND [ARGS...]
+    memwatch.py --out RESULT.json [--interval 0.05] [--pss-interval 2.0] -- COMMAND [ARGS...]
 
 Three memory numbers, because "peak memory" of several processes has no single right answer:
   * root_max_rss_mb: the kernel's peak RSS of the command's own process, from wait4() (exactly what
@@ -97,7 +97,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True)
     ap.add_argument("--interval", type=float, default=0.05)
-    ap.add_argument("--pss-interval", type=float, default=1.0)
+    ap.add_argument("--pss-interval", type=float, default=2.0)
     ap.add_argument("command", nargs=argparse.REMAINDER)
     args = ap.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
