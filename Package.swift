@@ -44,6 +44,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages), each a module map and a tiny shim.h.
@@ -64,6 +65,12 @@ let package = Package(
 
         // Pure Swift: settings, hyperparameters and defaults, datasets, metrics, schedules. No I/O beyond files.
         .target(name: "SpoolCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The spool's intake: safe unpacking (libarchive), the drop watcher (inotify), bundle validation.
+        .target(name: "SpoolIngest", dependencies: [
+            "SpoolCore", "CArchive", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The queue in SQLite (GRDB): jobs, trials, per-epoch metrics, leases, migrations.
+        .target(name: "SpoolStore", dependencies: ["SpoolCore", .product(name: "GRDB", package: "GRDB.swift")]),
         // The Swift owner of engine handles: typed errors, no C types in its API.
         .target(name: "SpoolEngine", dependencies: ["CSpoolEngine"]),
         // One training run: data split, loaders, epochs, schedules, early stopping, checkpoints, metrics.
@@ -84,6 +91,8 @@ let package = Package(
 
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
+        .testTarget(name: "SpoolIngestTests", dependencies: ["SpoolIngest", "SpoolCore", "CArchive"]),
+        .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),
         .testTarget(name: "SpoolTrainingTests", dependencies: ["SpoolTraining", "SpoolCore", "SpoolEngine"]),
     ],
     cxxLanguageStandard: .cxx17

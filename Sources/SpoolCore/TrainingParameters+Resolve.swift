@@ -127,7 +127,7 @@ extension TrainingParameters {
         validResizeSize = reader.int("valid_resize_size", min: 1) ?? validResizeSize
         validCropSize = reader.int("valid_crop_size", min: 1) ?? validCropSize
         trainCropSize = reader.int("train_crop_size", min: 1) ?? trainCropSize
-        augmentationCropScaleMin = reader.double("augmentation_crop_scale_min", in: 0...1, open: true) ?? augmentationCropScaleMin
+        augmentationCropScaleMin = reader.double("augmentation_crop_scale_min", in: 0.01...1) ?? augmentationCropScaleMin
         augmentationCropScaleMax = reader.double("augmentation_crop_scale_max", in: 0...1) ?? augmentationCropScaleMax
         augmentationHorizontalFlip = reader.double("augmentation_hflip", in: 0...1) ?? augmentationHorizontalFlip
         augmentationBrightness = reader.double("augmentation_brightness", in: 0...1) ?? augmentationBrightness

@@ -48,5 +48,6 @@ import Testing
         #expect(ClassificationModel.mobilenetv2.freezableLayerGroupCount == 19)
         #expect(ClassificationModel.seresnext.freezableLayerGroupCount == 5)
         #expect(ClassificationModel.vitb16r224.freezableLayerGroupCount == 13)
+        #expect(ClassificationModel.vitl16r224.freezableLayerGroupCount == 25)
     }
 }

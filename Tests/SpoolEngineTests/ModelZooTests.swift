@@ -37,7 +37,7 @@ struct ModelZooTests {
 
     @Test func layerGroupsMatchTheSpecification() throws {
         let expected = ["resnet18": 5, "mobilenetv2": 19, "seresnext": 5, "resnest50": 5, "vits16r224": 13,
-                        "vitb16r224": 13]
+                        "vitb16r224": 13, "vitl16r224": 25]
         for (name, groups) in expected {
             let model = try Model(name: name, numClasses: 3, imageSize: 32)
             #expect(try model.layerGroupCount == groups, "\(name)")

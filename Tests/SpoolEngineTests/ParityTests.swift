@@ -45,6 +45,7 @@ struct ParityTests {
         #expect(logits.count == expected.values.count)
         let scale = max(1e-6, expected.values.map { abs($0) }.max() ?? 1)
         let diff = zip(logits, expected.values).map { abs($0 - $1) }.max() ?? .infinity
+        print("parity \(c.spoolName) vs \(c.referenceName): max |diff| \(diff), logit scale \(scale)")
         #expect(diff <= 1e-4 * scale, "max |diff| \(diff) against logits of scale \(scale)")
     }
 

@@ -37,6 +37,7 @@ struct EndToEndTrainingTests {
         let first = result.history.first!.trainLoss, last = result.history.suffix(3).map(\.trainLoss).reduce(0, +) / 3
         #expect(last < first * 0.7, "train loss \(first) -> \(last)")
         #expect(result.primaryMetric.name == "accuracy")
+        print("end-to-end \(c.model): accuracy \(result.primaryMetric.value) at epoch \(result.bestEpoch), train loss \(first) -> \(last)")
         #expect(result.primaryMetric.value >= 0.9, "accuracy \(result.primaryMetric.value)\n\(TrainingSupport.log(out))")
         #expect(result.validationImages == 60)
         #expect(result.history.count == c.epochs)
@@ -67,6 +68,7 @@ struct EndToEndTrainingTests {
         let out = dir.appendingPathComponent("run")
         let result = try TrainingSupport.train(bundle: bundle, out: out, seed: 5)
         #expect(result.primaryMetric.name == "iou")
+        print("end-to-end multilabel resnet18: iou \(result.primaryMetric.value) at epoch \(result.bestEpoch)")
         #expect(result.primaryMetric.value >= 0.8, "iou \(result.primaryMetric.value)\n\(TrainingSupport.log(out))")
         let first = result.history.first!.trainLoss, last = result.history.last!.trainLoss
         #expect(last < first * 0.7, "train loss \(first) -> \(last)")
