@@ -49,6 +49,9 @@ public struct TrainArguments: ParsableArguments {
     @Flag(help: "Print only the final summary.")
     public var quiet = false
 
+    @Flag(name: .customLong("progress-json"), help: "Write progress as JSON lines on standard output (the spool daemon reads them).")
+    public var progressJSON = false
+
     public init() {}
 
     public func validate() throws {

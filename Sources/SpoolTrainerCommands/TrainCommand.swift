@@ -47,12 +47,19 @@ struct TrainCommand: ParsableCommand {
             search.append(URL(fileURLWithPath: env))
         }
         options.weightsSearchPaths = search
-        let quiet = arguments.quiet
+        let quiet = arguments.quiet, json = arguments.progressJSON
         let run = TrainingRun(task: bundle.settings.task, parameters: parameters, data: data, options: options,
                               logger: logger, progress: { p in
+                                  if json { ProgressLine.emit(p) }
                                   if !quiet, p.kind == .step { printError(p.line) }
                               })
         let result = try run.run()
+        if json {
+            ProgressLine.emit(["type": "result", "primary_metric": result.primaryMetric.name,
+                               "value": result.primaryMetric.value, "best_epoch": result.bestEpoch,
+                               "epochs_run": result.epochsRun])
+            return
+        }
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 
 /// A progress report from a running training, for a terminal, a log or a parent process.
 public struct TrainingProgress: Sendable, Equatable {
-    public enum Kind: String, Sendable { case step, evaluation, checkpoint, finished }
+    public enum Kind: String, Sendable, Codable { case step, evaluation, epoch, checkpoint, finished }
 
     public var kind: Kind
     public var epoch: Int          // 1-based
@@ -16,6 +16,8 @@ public struct TrainingProgress: Sendable, Equatable {
     public var etaSeconds: Double
     public var metricName: String?
     public var metricValue: Double?
+    /// For `.epoch`: what the epoch did (losses, and metrics when it was evaluated).
+    public var record: EpochRecord?
 
     /// One line for a terminal: `epoch 3/15  step 12/40  loss 0.4321  lr 0.00930  312.5 img/s  ETA 1m20s`.
     public var line: String {
@@ -25,6 +27,8 @@ public struct TrainingProgress: Sendable, Equatable {
                 + "\(fmt(imagesPerSecond, 1)) img/s  ETA \(Self.duration(etaSeconds))"
         case .evaluation:
             return "epoch \(epoch)/\(epochs)  validation loss \(fmt(loss, 4))  \(metricName ?? "metric") \(fmt(metricValue ?? .nan, 4))"
+        case .epoch:
+            return "epoch \(epoch)/\(epochs) done  train loss \(fmt(record?.trainLoss ?? .nan, 4))"
         case .checkpoint:
             return "epoch \(epoch)/\(epochs)  checkpoint saved"
         case .finished:

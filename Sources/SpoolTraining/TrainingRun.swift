@@ -49,6 +49,8 @@ public struct TrainingResult: Codable, Sendable {
     public var bestEpoch: Int
     public var epochsRun: Int
     public var stoppedEarly: Bool
+    /// False while the run goes on (or when it was stopped): the outputs are the best epoch so far.
+    public var complete: Bool
     public var history: [EpochRecord]
     /// The full report at the best epoch: per-class table, averages, confusion matrix, curves.
     public var bestReport: ClassificationReport
@@ -63,7 +65,7 @@ public struct TrainingResult: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case primaryMetric = "primary_metric", bestEpoch = "best_epoch", epochsRun = "epochs_run"
-        case stoppedEarly = "stopped_early", history, bestReport = "best_epoch_report", task
+        case stoppedEarly = "stopped_early", complete, history, bestReport = "best_epoch_report", task
         case modelName = "model_name", classes, trainImages = "train_images", validationImages = "validation_images"
         case seconds, pretrainedWeights = "pretrained_weights", parameters = "training_parameters"
     }
@@ -237,16 +239,23 @@ public final class TrainingRun {
                                           steps: stepsPerEpoch, loss: evaluation.meanLoss, learningRate: lr,
                                           imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
                                           metricName: task.primaryMetric, metricValue: value))
+                history.append(record)
                 if best == nil || value > best!.value {
                     best = (epoch, value, report)
                     try model.save(to: modelDirectory.appendingPathComponent("weights.safetensors").path)
+                    // The best so far is a usable model at once: a run stopped later still leaves it.
+                    _ = try writeOutputs(best: best!, history: history, stoppedEarly: false, complete: false,
+                                         weightsUsed: weightsUsed, validOptions: validOptions, started: started)
                     logger.info("epoch \(epoch): new best \(task.primaryMetric) \(fmt(value, 4)); model saved")
                 }
-                history.append(record)
                 if p.earlyStopping, stopper.record(value) == .stop {
                     logger.info("early stopping at epoch \(epoch): no improvement of \(task.primaryMetric) for \(p.earlyStoppingPatience) evaluations")
                     stoppedEarly = true
                     if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
+                    progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
+                                              steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
+                                              imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
+                                              metricName: task.primaryMetric, metricValue: value, record: record))
                     break epochs
                 }
             } else {
@@ -254,9 +263,29 @@ public final class TrainingRun {
                 history.append(record)
             }
             if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
+            progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
+                                      steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
+                                      imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
+                                      metricName: task.primaryMetric, metricValue: record.metrics?[task.primaryMetric],
+                                      record: history.last))
         }
 
         guard let best else { throw TrainingError.data("no evaluation ran") }
+        let result = try writeOutputs(best: best, history: history, stoppedEarly: stoppedEarly, complete: true,
+                                      weightsUsed: weightsUsed, validOptions: validOptions, started: started)
+        let primary = result.primaryMetric
+        progress(TrainingProgress(kind: .finished, epoch: result.epochsRun, epochs: p.numberOfEpochs, step: 0, steps: 0,
+                                  loss: 0, learningRate: 0, imagesPerSecond: 0, etaSeconds: 0,
+                                  metricName: primary.name, metricValue: primary.value))
+        logger.info("done in \(fmt(result.seconds, 1)) s: best \(primary.name) \(fmt(primary.value, 4)) at epoch \(best.epoch); model in \(modelDirectory.path)")
+        return result
+    }
+
+    /// Writes `model/model.json` and `metrics.json` for the best epoch so far (`complete` once the run ends).
+    func writeOutputs(best: (epoch: Int, value: Double, report: ClassificationReport), history: [EpochRecord],
+                      stoppedEarly: Bool, complete: Bool, weightsUsed: String?, validOptions: LoaderOptions,
+                      started: Double) throws -> TrainingResult {
+        let p = parameters
         let primary = ModelManifest.PrimaryMetric(name: task.primaryMetric, value: best.value)
         let manifest = ModelManifest(
             task: task, modelName: p.modelName, classes: data.classes,
@@ -266,7 +295,7 @@ public final class TrainingRun {
         try manifest.write(to: modelDirectory)
         let result = TrainingResult(
             primaryMetric: primary, bestEpoch: best.epoch, epochsRun: history.last?.epoch ?? 0,
-            stoppedEarly: stoppedEarly, history: history, bestReport: best.report, task: task,
+            stoppedEarly: stoppedEarly, complete: complete, history: history, bestReport: best.report, task: task,
             modelName: p.modelName, classes: data.classes, trainImages: data.train.count,
             validationImages: data.validation.count, seconds: now() - started, pretrainedWeights: weightsUsed,
             parameters: p)
@@ -274,10 +303,6 @@ public final class TrainingRun {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
         try encoder.encode(result).write(to: options.outputDirectory.appendingPathComponent("metrics.json"), options: .atomic)
-        progress(TrainingProgress(kind: .finished, epoch: result.epochsRun, epochs: p.numberOfEpochs, step: 0, steps: 0,
-                                  loss: 0, learningRate: 0, imagesPerSecond: 0, etaSeconds: 0,
-                                  metricName: primary.name, metricValue: primary.value))
-        logger.info("done in \(fmt(result.seconds, 1)) s: best \(primary.name) \(fmt(primary.value, 4)) at epoch \(best.epoch); model in \(modelDirectory.path)")
         return result
     }
 

@@ -1,5 +1,5 @@
 import Foundation
-import SpoolCore
+
 
 /// A bundle folder resolved for training: its settings, its JSONL records and where its images are.
 ///

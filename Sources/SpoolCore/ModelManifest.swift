@@ -1,5 +1,5 @@
 import Foundation
-import SpoolCore
+
 
 /// `model.json`: everything needed to use a model folder without the job that made it.
 ///

@@ -22,7 +22,7 @@ public struct TrainingData: Sendable {
     }
 
     /// Loader targets: class indices (width 1) or multi-hot rows (width = classes).
-    func targets(_ images: [LabeledImage], multilabel: Bool) -> (values: [Float], width: Int) {
+    public func targets(_ images: [LabeledImage], multilabel: Bool) -> (values: [Float], width: Int) {
         if !multilabel { return (images.map { Float($0.labels.first ?? 0) }, 1) }
         var rows = [Float](repeating: 0, count: images.count * classes.count)
         for (i, image) in images.enumerated() {
