@@ -55,6 +55,8 @@ let package = Package(
         .systemLibrary(name: "CInotifyTools", path: "Sources/CInotifyTools",
                        providers: [.apt(["libinotifytools0-dev"])]),
 
+        // Linux calls Swift's Glibc module lacks (prctl).
+        .target(name: "CSpoolSystem"),
         // C++ on libtorch behind the C ABI in include/spool_engine.h.
         .target(
             name: "CSpoolEngine",
@@ -71,6 +73,10 @@ let package = Package(
         ]),
         // The queue in SQLite (GRDB): jobs, trials, per-epoch metrics, leases, migrations.
         .target(name: "SpoolStore", dependencies: ["SpoolCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // The daemon's services: intake, scheduler, trial supervisor (child processes), outbox.
+        .target(name: "SpoolRunner", dependencies: [
+            "SpoolCore", "SpoolIngest", "SpoolStore", .product(name: "Logging", package: "swift-log"),
+        ]),
         // The Swift owner of engine handles: typed errors, no C types in its API.
         .target(name: "SpoolEngine", dependencies: ["CSpoolEngine"]),
         // One training run: data split, loaders, epochs, schedules, early stopping, checkpoints, metrics.
@@ -79,11 +85,12 @@ let package = Package(
         ]),
         // Commands. SpoolCommands stays light; engine commands run in spool-trainer.
         .target(name: "SpoolCommands", dependencies: [
-            "SpoolCore", "CSQLite", "CArchive", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "SpoolCore", "SpoolRunner", "SpoolStore", "SpoolIngest", "CSQLite", "CArchive",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SpoolTrainerCommands", dependencies: [
-            "SpoolCommands", "SpoolTraining", "SpoolEngine",
+            "SpoolCommands", "SpoolTraining", "SpoolEngine", "CSpoolSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands"]),
@@ -93,6 +100,7 @@ let package = Package(
         .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
         .testTarget(name: "SpoolIngestTests", dependencies: ["SpoolIngest", "SpoolCore", "CArchive"]),
         .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),
+        .testTarget(name: "SpoolRunnerTests", dependencies: ["SpoolRunner", "SpoolStore", "SpoolIngest", "SpoolCore"]),
         .testTarget(name: "SpoolTrainingTests", dependencies: ["SpoolTraining", "SpoolCore", "SpoolEngine"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -5,15 +5,23 @@
 # the targets (Spool >= 1.2x torchvision's throughput, <= 1.0x its peak memory). docs/benchmarks.md says
 # what is measured, how, and what the numbers were.
 #
-#   scripts/bench-train.sh                 # everything: about 5-6 minutes on 2 cores, build included
+#   scripts/bench-train.sh                 # everything: about 6-7 minutes on 2 cores, build included
+#
+# Besides the reference loop as torchvision writes it (DataLoader workers restarted every epoch), it also
+# runs the same loop with persistent_workers=True, a one-word change a Python user can make, and prints
+# Spool's ratios against that too (BENCH_PERSISTENT=0 skips it).
 #
 # Environment (all optional):
 #   BENCH_MODELS="resnet18 mobilenetv2"    models to run
 #   BENCH_SIZES="224 64"                   training crop sizes (224: 256 px JPEGs; 64: 80 px JPEGs)
 #   BENCH_THREADS=N                        libtorch threads for both sides (default: nproc)
 #   BENCH_REPEAT=N                         runs per side and configuration, alternating; medians reported (1)
+#   BENCH_PERSISTENT=0|1                   also run torchvision with persistent DataLoader workers (1)
+#   BENCH_SPOOL_ENV="K=V ..."              extra environment for Spool's runs (e.g. to try a malloc setting)
+#   BENCH_TORCHVISION_ENV="K=V ..."        extra environment for torchvision's runs
 #   BENCH_DIR=DIR                          where data, runs and results go (default: a new /tmp folder)
 #   BENCH_PYTHON=/usr/bin/python3          the Python that has Debian's torch and torchvision
+#   BENCH_NO_BUILD=1                       benchmark the release binaries already built (no swift build)
 #   BENCH_LOCK=/tmp/spool-build.lock       the whole benchmark (build included) runs under flock on this
 #                                          file, so no build or other benchmark shares the cores with it;
 #                                          BENCH_LOCK=none when the caller already holds the lock
@@ -31,6 +39,9 @@ models=(${BENCH_MODELS:-resnet18 mobilenetv2})
 sizes=(${BENCH_SIZES:-224 64})
 threads=${BENCH_THREADS:-$(nproc)}
 repeat=${BENCH_REPEAT:-1}
+persistent=${BENCH_PERSISTENT:-1}
+read -r -a spool_env <<<"${BENCH_SPOOL_ENV:-}"
+read -r -a torchvision_env <<<"${BENCH_TORCHVISION_ENV:-}"
 python=${BENCH_PYTHON:-/usr/bin/python3}
 work=${BENCH_DIR:-$(mktemp -d /tmp/spool-bench.XXXXXX)}
 mkdir -p "$work"
@@ -49,13 +60,27 @@ valid_images=16
   exit 1
 }
 
-echo "bench: building Spool (release)" >&2
 scripts/setup.sh >/dev/null
-swift build -c release 2>&1 | tail -n 1 >&2
+if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
+  echo "bench: building Spool (swift build -c release; log in $work/build.log)" >&2
+  if ! swift build -c release >"$work/build.log" 2>&1; then
+    grep -E "error:" "$work/build.log" | sort -u | head -n 20 >&2
+    echo "bench: the release build failed (log: $work/build.log). BENCH_NO_BUILD=1 benchmarks the binaries already built." >&2
+    exit 1
+  fi
+fi
 bin=$(swift build -c release --show-bin-path)
 spoolctl="$bin/spoolctl"
+[[ -x "$spoolctl" && -x "$bin/spool-trainer" ]] || { echo "bench: no spoolctl and spool-trainer in $bin" >&2; exit 1; }
 
 echo "bench: work folder $work; $threads libtorch threads per side; OPENBLAS_NUM_THREADS=1; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+{
+  echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+  echo "software: $(ldd --version | head -n1 | sed 's/^ldd //'); $("$python" -c 'import sys, torch, torchvision, PIL; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, torchvision {torchvision.__version__}, Pillow {PIL.__version__}")')"
+  echo "spool: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (the working tree has uncommitted changes)'), spool-trainer built $(date -u -r "$bin/spool-trainer" '+%Y-%m-%d %H:%M UTC')$([[ "${BENCH_NO_BUILD:-0}" == 1 ]] && echo ' (BENCH_NO_BUILD: not rebuilt)')"
+  [[ -n "${BENCH_SPOOL_ENV:-}" ]] && echo "spool extra environment: $BENCH_SPOOL_ENV"
+  [[ -n "${BENCH_TORCHVISION_ENV:-}" ]] && echo "torchvision extra environment: $BENCH_TORCHVISION_ENV"
+} >"$work/environment.txt"
 
 # One bundle per image side: Spool's generated shapes (JPEG), split into train.jsonl and valid.jsonl.
 make_bundle() {  # crop
@@ -97,7 +122,7 @@ run_spool() {  # model crop rep
   rm -rf "$out"
   mkdir -p "$work/runs"
   "$python" scripts/bench/memwatch.py --out "$out.mem.json" -- \
-    env OPENBLAS_NUM_THREADS=1 "$spoolctl" train "$work/data-$crop" --out "$out" --threads "$threads" --seed 0 \
+    env OPENBLAS_NUM_THREADS=1 "${spool_env[@]}" "$spoolctl" train "$work/data-$crop" --out "$out" --threads "$threads" --seed 0 \
     --quiet --set model_name="$m" >"$out.stdout" 2>"$out.stderr" || {
     echo "bench: spool $m ${crop}px failed; see $out.stderr" >&2
     tail -n 20 "$out.stderr" >&2
@@ -105,14 +130,17 @@ run_spool() {  # model crop rep
   }
 }
 
-run_torchvision() {  # model crop rep
-  local m=$1 crop=$2 rep=$3 out="$work/runs/torchvision-$1-$2-$3"
+run_torchvision_persistent() { run_torchvision "$@" --persistent-workers; }
+
+run_torchvision() {  # model crop rep [--persistent-workers]
+  local m=$1 crop=$2 rep=$3 side=torchvision${4:+-persistent}
+  local out="$work/runs/$side-$1-$2-$3"
   mkdir -p "$work/runs"
   "$python" scripts/bench/memwatch.py --out "$out.mem.json" -- \
-    env OPENBLAS_NUM_THREADS=1 "$python" scripts/bench/train_reference.py --bundle "$work/data-$crop" \
-    --model "$m" --crop "$crop" --batch "$batch" --epochs "${epochs[$crop]}" --warmup-epochs 1 --workers 2 \
-    --threads "$threads" --out "$out.json" >"$out.stdout" 2>"$out.stderr" || {
-    echo "bench: torchvision $m ${crop}px failed; see $out.stderr" >&2
+    env OPENBLAS_NUM_THREADS=1 "${torchvision_env[@]}" "$python" scripts/bench/train_reference.py \
+    --bundle "$work/data-$crop" --model "$m" --crop "$crop" --batch "$batch" --epochs "${epochs[$crop]}" \
+    --warmup-epochs 1 --workers 2 --threads "$threads" ${4:-} --out "$out.json" >"$out.stdout" 2>"$out.stderr" || {
+    echo "bench: $side $m ${crop}px failed; see $out.stderr" >&2
     tail -n 20 "$out.stderr" >&2
     exit 1
   }
@@ -127,7 +155,9 @@ for crop in "${sizes[@]}"; do
   for m in "${models[@]}"; do
     for ((rep = 1; rep <= repeat; rep++)); do
       # Alternate which side goes first, so a slow drift of the machine does not favour one side.
-      if ((rep % 2)); then order=(spool torchvision); else order=(torchvision spool); fi
+      sides=(spool torchvision)
+      ((persistent)) && sides+=(torchvision_persistent)
+      if ((rep % 2)); then order=("${sides[@]}"); else order=($(printf '%s\n' "${sides[@]}" | tac)); fi
       for side in "${order[@]}"; do
         echo "bench: $side $m ${crop}px (run $rep of $repeat) ..." >&2
         "run_$side" "$m" "$crop" "$rep"
@@ -137,13 +167,14 @@ for crop in "${sizes[@]}"; do
 done
 echo "bench: runs took $(($(date +%s) - started)) s; load after: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 
-BENCH_MODELS="${models[*]}" BENCH_SIZES="${sizes[*]}" BENCH_REPEAT=$repeat BENCH_THREADS=$threads \
+BENCH_MODELS="${models[*]}" BENCH_SIZES="${sizes[*]}" BENCH_REPEAT=$repeat BENCH_THREADS=$threads BENCH_PERSISTENT=$persistent \
   "$python" - "$work" <<'PY'
-import glob, json, os, statistics, sys
+import json, os, statistics, sys
 
 work = sys.argv[1]
 models, sizes = os.environ["BENCH_MODELS"].split(), [int(s) for s in os.environ["BENCH_SIZES"].split()]
 repeat, threads = int(os.environ["BENCH_REPEAT"]), int(os.environ["BENCH_THREADS"])
+persistent = os.environ["BENCH_PERSISTENT"] == "1"
 
 def load(path):
     with open(path) as f:
@@ -152,54 +183,84 @@ def load(path):
 def spool_run(m, crop, rep):
     base = f"{work}/runs/spool-{m}-{crop}-{rep}"
     metrics, mem = load(f"{base}/metrics.json"), load(f"{base}.mem.json")
-    measured = metrics["history"][1:]  # epoch 1 is the warm-up
-    images = sum(h["images_per_second"] * h["seconds"] for h in measured)
+    history = metrics["history"]
+    measured = history[1:]  # epoch 1 is the warm-up
     seconds = sum(h["seconds"] for h in measured)
+    images = sum(h["images_per_second"] * h["seconds"] for h in measured)
     with open(f"{base}/train.log") as f:
-        log_threads = next((l.split(", ")[1] for l in f if " libtorch " in l), "?")
-    return {"ips": images / seconds, "mem": mem, "epochs": [round(h["images_per_second"], 1) for h in metrics["history"]],
-            "threads": log_threads}
+        threads_used = next((l.split(", ")[1] for l in f if " libtorch " in l), "?")
+    return {"ips": images / seconds, "mem": mem, "threads": threads_used,
+            "epochs": [round(h["images_per_second"], 1) for h in history]}
 
-def tv_run(m, crop, rep):
-    base = f"{work}/runs/torchvision-{m}-{crop}-{rep}"
+def tv_run(side, m, crop, rep):
+    base = f"{work}/runs/{side}-{m}-{crop}-{rep}"
     result, mem = load(f"{base}.json"), load(f"{base}.mem.json")
-    return {"ips": result["images_per_second"], "mem": mem, "epochs": [round(h["images_per_second"], 1) for h in result["history"]],
-            "threads": f'{result["threads"]} threads'}
+    return {"ips": result["images_per_second"], "mem": mem, "threads": f'{result["threads"]} threads',
+            "epochs": [round(h["images_per_second"], 1) for h in result["history"]]}
 
-rows, details, out = [], [], []
+def median(runs, key):
+    return statistics.median(key(r) for r in runs)
+
+ips = lambda r: r["ips"]
+pss = lambda r: r["mem"]["peak_tree_pss_mb"]
+main_rows, persistent_rows, details, out = [], [], [], []
 for crop in sizes:
     for m in models:
-        s = [spool_run(m, crop, r) for r in range(1, repeat + 1)]
-        t = [tv_run(m, crop, r) for r in range(1, repeat + 1)]
-        med = lambda runs, f: statistics.median(f(r) for r in runs)
-        s_ips, t_ips = med(s, lambda r: r["ips"]), med(t, lambda r: r["ips"])
-        s_mem, t_mem = med(s, lambda r: r["mem"]["peak_tree_pss_mb"]), med(t, lambda r: r["mem"]["peak_tree_pss_mb"])
-        tr, mr = s_ips / t_ips, s_mem / t_mem
-        rows.append([m, f"{crop}", f"{s_ips:.1f}", f"{t_ips:.1f}", f"{tr:.2f}x", "yes" if tr >= 1.2 else "NO",
-                     f"{s_mem:.0f}", f"{t_mem:.0f}", f"{mr:.2f}x", "yes" if mr <= 1.0 else "NO"])
-        for side, runs in (("spool", s), ("torchvision", t)):
-            for i, r in enumerate(runs, 1):
+        runs = {"spool": [spool_run(m, crop, r) for r in range(1, repeat + 1)],
+                "torchvision": [tv_run("torchvision", m, crop, r) for r in range(1, repeat + 1)]}
+        if persistent:
+            runs["torchvision-persistent"] = [tv_run("torchvision-persistent", m, crop, r) for r in range(1, repeat + 1)]
+        s_ips, s_mem = median(runs["spool"], ips), median(runs["spool"], pss)
+        record = {"model": m, "crop": crop, "spool_images_per_second": s_ips, "spool_peak_mb": s_mem}
+        for side, rows in (("torchvision", main_rows), ("torchvision-persistent", persistent_rows)):
+            if side not in runs:
+                continue
+            t_ips, t_mem = median(runs[side], ips), median(runs[side], pss)
+            tr, mr = s_ips / t_ips, s_mem / t_mem
+            rows.append([m, crop, f"{s_ips:.1f}", f"{t_ips:.1f}", f"{tr:.2f}x", "yes" if tr >= 1.2 else "NO",
+                         f"{s_mem:.0f}", f"{t_mem:.0f}", f"{mr:.2f}x", "yes" if mr <= 1.0 else "NO"])
+            key = side.replace("-", "_")
+            record.update({f"{key}_images_per_second": t_ips, f"{key}_peak_mb": t_mem,
+                           f"throughput_ratio_vs_{key}": tr, f"memory_ratio_vs_{key}": mr})
+        for side, side_runs in runs.items():
+            for i, r in enumerate(side_runs, 1):
                 mm = r["mem"]
-                details.append([m, f"{crop}", side, f"{i}", r["threads"], " ".join(map(str, r["epochs"])),
-                                f'{mm["root_max_rss_mb"]:.0f}', f'{mm["peak_tree_rss_mb"]:.0f}', f'{mm["peak_tree_pss_mb"]:.0f}',
-                                f'{mm["max_processes"]}', f'{mm["user_seconds"]:.1f}', f'{mm["system_seconds"]:.1f}',
-                                f'{mm["minor_page_faults"] / 1e6:.2f}', f'{mm["other_cpu_seconds"]:.1f}'])
-        out.append({"model": m, "crop": crop, "spool_images_per_second": s_ips, "torchvision_images_per_second": t_ips,
-                    "throughput_ratio": tr, "spool_peak_mb": s_mem, "torchvision_peak_mb": t_mem, "memory_ratio": mr,
-                    "spool_runs": s, "torchvision_runs": t})
+                details.append([m, crop, side, i, r["threads"], " ".join(map(str, r["epochs"])),
+                                f'{mm["root_max_rss_mb"]:.0f}', f'{mm["peak_tree_rss_mb"]:.0f}',
+                                f'{mm["peak_tree_pss_mb"]:.0f}', mm["max_processes"], f'{mm["user_seconds"]:.1f}',
+                                f'{mm["system_seconds"]:.1f}', f'{mm["minor_page_faults"] / 1e6:.2f}',
+                                f'{mm["other_cpu_seconds"]:.1f}'])
+        record["runs"] = runs
+        out.append(record)
 
 def table(header, body):
     widths = [max(len(str(x)) for x in col) for col in zip(header, *body)]
     line = lambda cells: "| " + " | ".join(str(c).rjust(w) for c, w in zip(cells, widths)) + " |"
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"] + [line(r) for r in body])
 
-detail_header = ["model", "px", "side", "run", "threads", "img/s per epoch (1st = warm-up)", "max RSS MB (time -v)",
+def header(other):
+    return ["model", "px", "spool img/s", f"{other} img/s", "throughput ratio", ">= 1.2x",
+            "spool peak MB", f"{other} peak MB", "memory ratio", "<= 1.0x"]
+
+detail_header = ["model", "px", "side", "run", "threads", "img/s per epoch (1st: warm-up)", "max RSS MB (time -v)",
                  "tree RSS MB", "tree PSS MB", "procs", "user s", "sys s", "minor faults (M)", "other CPU s"]
-main_header = ["model", "px", "spool img/s", "torchvision img/s", "throughput ratio", ">= 1.2x",
-               "spool peak MB", "torchvision peak MB", "memory ratio", "<= 1.0x"]
-text = (f"Training throughput (batch 16, {threads} libtorch threads each, OPENBLAS_NUM_THREADS=1, "
-        f"median of {repeat} run(s); peak MB = peak PSS of the whole process tree)\n\n"
-        + table(main_header, rows) + "\n\nPer run:\n\n" + table(detail_header, details) + "\n")
+with open(f"{work}/environment.txt") as f:
+    environment = f.read()
+text = (environment + f"\nTraining throughput, batch 16, {threads} libtorch threads a side, OPENBLAS_NUM_THREADS=1, "
+        f"median of {repeat} run(s) a side; img/s over every epoch after the first; peak MB = peak PSS of the "
+        "whole process tree.\n\nSpool against torchvision's training loop (DataLoader, 2 workers, restarted every epoch):\n\n"
+        + table(header("torchvision"), main_rows) + "\n")
+if persistent_rows:
+    text += ("\nSpool against the same loop with DataLoader(persistent_workers=True):\n\n"
+             + table(header("tv persistent"), persistent_rows) + "\n")
+text += "\nPer run:\n\n" + table(detail_header, details) + "\n"
+busy = [(f"{rec['model']} {rec['crop']}px {side} run {i}", r["mem"]) for rec in out
+        for side, side_runs in rec["runs"].items() for i, r in enumerate(side_runs, 1)]
+for name, mm in busy:
+    share = mm["other_cpu_seconds"] / max(1e-9, mm["wall_seconds"] * mm["cores"])
+    if share > 0.02:
+        text += (f"\nWARNING: other processes used {mm['other_cpu_seconds']:.1f} CPU-s ({100 * share:.0f}% of the machine) "
+                 f"during {name}: its numbers are disturbed; rerun when the machine is idle.")
 with open(f"{work}/results.md", "w") as f:
     f.write(text)
 with open(f"{work}/results.json", "w") as f:

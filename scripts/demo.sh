@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The README's run command: installs what Spool needs, builds it, and trains the example bundle.
+# The README's run command: installs what Spool needs, builds it, and runs Spool's main job on the embedded
+# default spool (./spool): the example bundle is submitted, trained by the daemon (--once), and its model in
+# the outbox scores a few images.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -7,13 +9,22 @@ cd "$root"
 scripts/setup.sh
 swift build -c release
 bin=$(swift build -c release --show-bin-path)
+export PATH="$bin:$PATH"
 
-"$bin/spoolctl" doctor || true
-run="examples/runs/shapes-$(date +%Y%m%d-%H%M%S)"
-"$bin/spoolctl" train examples/shapes --out "$run"
+spoolctl doctor || true
+[[ -f examples/shapes/settings.yaml ]] || spoolctl example --out examples/shapes
+spoolctl init --spool spool
+spoolctl submit --spool spool examples/shapes
+spoolctl serve --once --spool spool
 echo
-echo "Scoring three images with the trained model:"
-"$bin/spoolctl" predict --model "$run/model" examples/shapes/images/0000.png examples/shapes/images/0001.png \
-  examples/shapes/images/0002.png --top 2
-echo
-echo "Model: $run/model   Metrics: $run/metrics.json   Log: $run/train.log"
+spoolctl status --spool spool
+outbox=$(ls -td spool/outbox/j-* 2>/dev/null | head -n1 || true)
+if [[ -n "$outbox" ]]; then
+  echo
+  echo "Scoring three images with $outbox/model:"
+  spoolctl predict --model "$outbox/model" examples/shapes/images/0000.png examples/shapes/images/0001.png \
+    examples/shapes/images/0002.png --top 2
+  echo
+  echo "Outbox: $outbox (model/, metrics.json, job.json, job.log). A second run of this script finds the same"
+  echo "bundle already trained: it is reported as a duplicate in spool/failed/, as it should be."
+fi

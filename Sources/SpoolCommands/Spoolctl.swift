@@ -7,11 +7,13 @@ public struct Spoolctl: ParsableCommand {
         commandName: "spoolctl",
         abstract: "Spool: self-hosted AutoML for images (Azure AutoML for computer vision, on your own machines).",
         discussion: """
-        Train image classifiers from a bundle (Azure's JSONL and settings YAML), score images with the
-        result, bring models trained elsewhere, and check the machine.
+        Drop job bundles (Azure's JSONL, images and a settings YAML) into spool/incoming/ (or `spoolctl
+        submit` them); `spoolctl serve` unpacks, validates, queues and trains them, and writes the best model
+        with its metrics to spool/outbox/. Or train one bundle directly with `spoolctl train`.
         """,
         version: SpoolVersion.current,
-        subcommands: [Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self])
+        subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Init.self,
+                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self])
 
     public init() {}
 

@@ -1,6 +1,8 @@
 import ArgumentParser
+import CSpoolSystem
 import Foundation
 import SpoolCommands
+import SpoolCore
 
 /// `spool-trainer`: the engine's process. `spoolctl` hands it train, predict, import-model and doctor.
 public struct SpoolTrainer: ParsableCommand {
@@ -8,9 +10,18 @@ public struct SpoolTrainer: ParsableCommand {
         commandName: "spool-trainer",
         abstract: "Spool's engine process (libtorch). Normally started by spoolctl; the same commands and options.",
         version: SpoolVersion.current,
-        subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, ExampleCommand.self, DoctorCommand.self])
+        subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, ExampleCommand.self, DoctorCommand.self,
+                      ProbeImagesCommand.self])
 
     public init() {}
+
+    /// A trial started by the daemon dies with it (`SPOOL_PARENT_PID`): a `kill -9` of the daemon must not
+    /// leave an orphan training on, since the restarted daemon requeues the job.
+    public static func dieWithParent() {
+        guard let text = ProcessInfo.processInfo.environment["SPOOL_PARENT_PID"], let parent = Int32(text) else { return }
+        _ = spool_set_parent_death_signal(SIGKILL)
+        if getppid() != parent { Foundation.exit(TrialExitCode.failure) }  // the parent died before prctl
+    }
 
     /// OpenBLAS reads its thread count when it loads, before main: when unset, run again with it set.
     public static func ensureEnvironment() {

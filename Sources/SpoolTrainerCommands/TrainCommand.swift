@@ -53,7 +53,14 @@ struct TrainCommand: ParsableCommand {
                                   if json { ProgressLine.emit(p) }
                                   if !quiet, p.kind == .step { printError(p.line) }
                               })
-        let result = try run.run()
+        let result: TrainingResult
+        do {
+            result = try run.run()
+        } catch let error as EngineError where error.code == .outOfMemory {
+            // A distinct exit code, so the daemon can mark the trial OUT_OF_MEMORY.
+            printError("error: out of memory: \(error.message); lower training_batch_size (now \(parameters.trainingBatchSize))")
+            throw ExitCode(TrialExitCode.outOfMemory)
+        }
         if json {
             ProgressLine.emit(["type": "result", "primary_metric": result.primaryMetric.name,
                                "value": result.primaryMetric.value, "best_epoch": result.bestEpoch,

@@ -1,4 +1,5 @@
 import SpoolTrainerCommands
 
 SpoolTrainer.ensureEnvironment()
+SpoolTrainer.dieWithParent()
 SpoolTrainer.main()

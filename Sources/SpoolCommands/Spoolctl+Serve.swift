@@ -1,0 +1,76 @@
+import ArgumentParser
+import Foundation
+import Logging
+import SpoolRunner
+import SpoolStore
+
+extension Spoolctl {
+    /// `spoolctl serve`: the daemon.
+    public struct Serve: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Watch the spool's incoming/ folder, queue what is dropped there, and train it.",
+            discussion: """
+            Creates the spool if needed. Drops are noticed through inotify (with a rescan at start, on queue
+            overflow and every minute), unpacked safely, validated, queued in spool.sqlite, trained in child
+            processes (one per trial), and published to outbox/<job>/. A rejected drop goes to failed/ with
+            NAME.error.json beside it. SIGTERM or SIGINT stops gracefully: running trials stop and their jobs
+            are requeued. The daemon's log is spool/spool.log (and standard error); each job has its own
+            jobs/<id>/job.log.
+
+            --once takes what is in incoming/, runs the queue empty and exits: for cron and tests.
+            """)
+        @OptionGroup public var spool: SpoolOptions
+        @Flag(help: "Take what is in incoming/, run the queue empty, exit.")
+        public var once = false
+        @Option(help: "cpu, cuda or cuda:N for the trials.")
+        public var device: String = "cpu"
+        @Option(name: .customLong("grace"), help: "Seconds between SIGTERM and SIGKILL when a trial must stop.")
+        public var graceSeconds: Double = 10
+        @Option(name: .customLong("rescan"), help: "Seconds between full scans of incoming/.")
+        public var rescanSeconds: Double = 60
+        @Option(name: .customLong("max-job-seconds"), help: "Cap every job's budget at this many seconds, whatever its timeout_minutes.")
+        public var maxJobSeconds: Int?
+        public init() {}
+
+        public func run() throws {
+            let layout = spool.layout
+            try layout.create()
+            let store = try openStore(layout)
+            let logger = DaemonLog.logger(layout: layout)
+            var executor = JobExecutor.Options(trainer: try TrainerProcess.executableURL(),
+                                               owner: "\(ProcessInfo.processInfo.hostName):\(getpid())")
+            executor.device = device
+            executor.graceSeconds = graceSeconds
+            executor.maxJobSeconds = maxJobSeconds
+            var options = SpoolDaemon.Options(executor: executor)
+            options.once = once
+            options.rescanSeconds = rescanSeconds
+            let daemon = SpoolDaemon(layout: layout, store: store, options: options, logger: logger)
+            let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+                source.setEventHandler {
+                    logger.notice("signal \(sig): stopping gracefully (running trials stop and are requeued)")
+                    daemon.stop()
+                }
+                source.resume()
+                return source
+            }
+            defer { signals.forEach { $0.cancel() } }
+            do {
+                try daemon.run()
+            } catch {
+                throw CommandError("\(error)")
+            }
+        }
+    }
+}
+
+/// Opens the spool's queue, with a message that says what to do when it cannot.
+func openStore(_ layout: SpoolLayout) throws -> JobStore {
+    do {
+        return try JobStore(path: layout.database.path)
+    } catch {
+        throw CommandError("cannot open the queue \(layout.database.path): \(error)")
+    }
+}

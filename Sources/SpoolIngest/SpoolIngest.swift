@@ -1,0 +1,1 @@
+// The spool's intake. See docs/architecture.md.

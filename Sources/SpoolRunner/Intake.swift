@@ -1,0 +1,197 @@
+import Foundation
+import Logging
+import SpoolCore
+import SpoolIngest
+import SpoolStore
+
+/// Takes one drop from `incoming/` to a PENDING job, or to `failed/` with the reason beside it.
+///
+/// Claim (rename into `processing/`), fingerprint (SHA-256: a duplicate is reported, not trained twice),
+/// unpack safely, validate, queue, and keep the original under the job. Nothing the user dropped is lost:
+/// whatever goes wrong, the drop ends in `jobs/<id>/original/` or in `failed/`.
+public struct Intake: Sendable {
+    public let layout: SpoolLayout
+    public let store: JobStore
+    public let validator: BundleValidator
+    public var limits = ExtractionLimits()
+    let logger: Logger
+
+    public init(layout: SpoolLayout, store: JobStore, validator: BundleValidator, logger: Logger) {
+        self.layout = layout
+        self.store = store
+        self.validator = validator
+        self.logger = logger
+    }
+
+    public enum Result: Sendable, Equatable {
+        case queued(jobID: String)
+        case duplicate(of: String)
+        case rejected(reason: String)
+        /// Someone else claimed it first (or it vanished).
+        case gone
+    }
+
+    @discardableResult
+    public func process(dropNamed name: String) -> Result {
+        let fm = FileManager.default
+        let incoming = layout.incoming.appendingPathComponent(name)
+        let claimed = layout.processing.appendingPathComponent(name)
+        guard rename(incoming.path, claimed.path) == 0 else { return .gone }
+        logger.info("drop \(name): claimed")
+
+        let sha: String
+        do {
+            sha = try Dropper.sha256(of: claimed)
+        } catch {
+            return reject(claimed, name: name, reason: "cannot read the drop: \(error)", details: [:])
+        }
+        // Unpack (archives) next to the claimed drop; a folder drop is its own bundle.
+        var isDir: ObjCBool = false
+        fm.fileExists(atPath: claimed.path, isDirectory: &isDir)
+        let unpacked = layout.processing.appendingPathComponent("\(name).unpacked")
+        let bundleRoot: URL
+        if isDir.boolValue {
+            bundleRoot = claimed
+        } else {
+            do {
+                bundleRoot = try ArchiveExtractor().extractBundle(at: claimed, into: unpacked, limits: limits)
+            } catch let error as ExtractionError {
+                try? fm.removeItem(at: unpacked)
+                return reject(claimed, name: name, reason: error.description,
+                              details: (try? JSONSerialization.jsonObject(with: error.jsonData())) as? [String: Any] ?? [:])
+            } catch {
+                try? fm.removeItem(at: unpacked)
+                return reject(claimed, name: name, reason: "cannot unpack: \(error)", details: [:])
+            }
+        }
+
+        let report = validator.validate(bundleRoot: bundleRoot)
+        guard report.isValid, let bundle = report.bundle, let parameters = report.parameters else {
+            try? fm.removeItem(at: unpacked)
+            return reject(claimed, name: name, reason: "the bundle is not valid: \(report.problems.count) problem(s)",
+                          details: ["problems": report.problems, "warnings": report.warnings])
+        }
+        for warning in report.warnings { logger.warning("drop \(name): \(warning)") }
+
+        // Queue it, then move the files under the job. The daemon claims jobs on the thread that runs intake,
+        // so a job is never claimed before its files are in place.
+        let settingsJSON = Self.settingsDocument(bundle: bundle, parameters: parameters)
+        let job: Job
+        do {
+            let result = try store.enqueue(job: NewJob(
+                name: Self.jobName(for: name), task: bundle.settings.task, bundlePath: name,
+                settingsJSON: settingsJSON, budgetSeconds: bundle.settings.limits.timeoutMinutes * 60,
+                bundleSHA256: sha))
+            switch result {
+            case .queued(let j): job = j
+            case .duplicate(let existing):
+                try? fm.removeItem(at: unpacked)
+                return duplicate(claimed, name: name, of: existing)
+            }
+        } catch {
+            try? fm.removeItem(at: unpacked)
+            return reject(claimed, name: name, reason: "cannot queue: \(error)", details: [:])
+        }
+        let jobDir = layout.job(job.id)
+        do {
+            try fm.createDirectory(at: jobDir.appendingPathComponent("original"), withIntermediateDirectories: true)
+            let finalBundle = layout.bundle(job.id)
+            if isDir.boolValue {
+                try fm.moveItem(at: claimed, to: finalBundle)
+                try Data("The drop was a folder: it is bundle/ itself.\n".utf8)
+                    .write(to: jobDir.appendingPathComponent("original/README"))
+            } else {
+                // The bundle root may be a single top folder inside the unpacked tree.
+                let relative = String(bundleRoot.path.dropFirst(unpacked.path.count))
+                try fm.moveItem(at: unpacked, to: jobDir.appendingPathComponent("unpacked"))
+                let root = jobDir.appendingPathComponent("unpacked").path + relative
+                try fm.createSymbolicLink(atPath: finalBundle.path, withDestinationPath: root)
+                try fm.moveItem(at: claimed, to: jobDir.appendingPathComponent("original").appendingPathComponent(name))
+            }
+        } catch {
+            logger.error("job \(job.id): cannot move the drop under the job: \(error)")
+            _ = try? store.requestCancel(jobID: job.id)
+            return .rejected(reason: "\(error)")
+        }
+        appendJobLog(job.id, "queued from drop \(name) (sha256 \(sha.prefix(12))); \(report.warnings.count) warning(s)")
+        for warning in report.warnings { appendJobLog(job.id, "warning: \(warning)") }
+        logger.info("drop \(name): queued as job \(job.id)")
+        return .queued(jobID: job.id)
+    }
+
+    func duplicate(_ claimed: URL, name: String, of existing: Job) -> Result {
+        let reason = "duplicate: the same bundle (sha256) was already taken as job \(existing.id) (\(existing.state.rawValue)); not trained again"
+        _ = reject(claimed, name: name, reason: reason, details: ["code": "duplicate", "job": existing.id])
+        return .duplicate(of: existing.id)
+    }
+
+    /// Moves the drop to `failed/` with `NAME.error.json` beside it.
+    func reject(_ claimed: URL, name: String, reason: String, details: [String: Any]) -> Result {
+        let fm = FileManager.default
+        var target = layout.failed.appendingPathComponent(name)
+        var n = 1
+        while fm.fileExists(atPath: target.path) {
+            target = layout.failed.appendingPathComponent("\(name).\(n)")
+            n += 1
+        }
+        try? fm.moveItem(at: claimed, to: target)
+        var document = details
+        document["reason"] = reason
+        document["drop"] = name
+        document["at"] = ISO8601DateFormatter().string(from: Date())
+        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
+            try? data.write(to: URL(fileURLWithPath: target.path + ".error.json"))
+        }
+        logger.error("drop \(name): rejected into \(target.path): \(reason)")
+        return .rejected(reason: reason)
+    }
+
+    func appendJobLog(_ jobID: String, _ line: String) {
+        JobLog.append(layout.jobLog(jobID), jobID: jobID, line)
+    }
+
+    static func jobName(for drop: String) -> String {
+        for suffix in [".tar.gz", ".tar.zst", ".tgz", ".tar", ".zip"] where drop.hasSuffix(suffix) {
+            return String(drop.dropLast(suffix.count))
+        }
+        return drop
+    }
+
+    /// The settings as resolved (defaults filled in), for the queue and `job.json`.
+    static func settingsDocument(bundle: JobBundle, parameters: TrainingParameters) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let params = (try? JSONSerialization.jsonObject(with: encoder.encode(parameters))) ?? [:]
+        let s = bundle.settings
+        let document: [String: Any] = [
+            "task": s.task.rawValue, "primary_metric": s.primaryMetric,
+            "training_data": ["path": s.trainingDataPath],
+            "validation_data": s.validationDataPath.map { ["path": $0] as Any } ?? NSNull(),
+            "limits": ["timeout_minutes": s.limits.timeoutMinutes, "max_trials": s.limits.maxTrials,
+                       "max_concurrent_trials": s.limits.maxConcurrentTrials],
+            "training_parameters": params,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+}
+
+/// A job's own log: `jobs/<id>/job.log`, the job id on every line.
+public enum JobLog {
+    static let lock = NSLock()
+
+    public static func append(_ url: URL, jobID: String, _ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        let stamp = ISO8601DateFormatter().string(from: Date())
+        let text = Data("\(stamp) job=\(jobID) \(line)\n".utf8)
+        try? FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        if let handle = FileHandle(forWritingAtPath: url.path) {
+            _ = try? handle.seekToEnd()
+            handle.write(text)
+            try? handle.close()
+        } else {
+            try? text.write(to: url)
+        }
+    }
+}

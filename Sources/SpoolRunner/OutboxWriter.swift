@@ -1,0 +1,71 @@
+import Foundation
+
+/// Publishes a finished job's results to `outbox/<id>/`, whole or not at all.
+///
+/// Everything is assembled in `outbox/.staging-<id>` (same filesystem) and renamed into place, so a reader of
+/// the outbox never sees half a result, and a crash leaves only a staging folder that the next run removes.
+public struct OutboxWriter: Sendable {
+    public let layout: SpoolLayout
+
+    public init(layout: SpoolLayout) { self.layout = layout }
+
+    public struct Contents: Sendable {
+        /// The trial's output folder (holding `model/`, `metrics.json`, `train.log`).
+        public var trialOutput: URL?
+        /// `job.json` (serialised): the settings as resolved, timings and final state.
+        public var jobDocument: Data
+        /// Logs to copy in (job.log first).
+        public var logs: [URL]
+
+        public init(trialOutput: URL?, jobDocument: Data, logs: [URL]) {
+            self.trialOutput = trialOutput
+            self.jobDocument = jobDocument
+            self.logs = logs
+        }
+    }
+
+    /// Writes the outbox folder of `jobID` and returns it. An earlier outbox of the same job is kept aside
+    /// as `<id>.previous-N` rather than overwritten.
+    @discardableResult
+    public func publish(jobID: String, contents: Contents) throws -> URL {
+        let fm = FileManager.default
+        try fm.createDirectory(at: layout.outbox, withIntermediateDirectories: true)
+        let staging = layout.outbox.appendingPathComponent(".staging-\(jobID)")
+        if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
+        try fm.createDirectory(at: staging, withIntermediateDirectories: true)
+        if let trial = contents.trialOutput {
+            for name in ["model", "metrics.json", "checkpoints"] {
+                let source = trial.appendingPathComponent(name)
+                if fm.fileExists(atPath: source.path) {
+                    try fm.copyItem(at: source, to: staging.appendingPathComponent(name))
+                }
+            }
+            let trainLog = trial.appendingPathComponent("train.log")
+            if fm.fileExists(atPath: trainLog.path) {
+                try fm.copyItem(at: trainLog, to: staging.appendingPathComponent("train.log"))
+            }
+        }
+        try contents.jobDocument.write(to: staging.appendingPathComponent("job.json"))
+        var log = Data()
+        for url in contents.logs {
+            if let part = fm.contents(atPath: url.path) { log.append(part) }
+        }
+        try log.write(to: staging.appendingPathComponent("job.log"))
+        let final = layout.outbox(jobID)
+        if fm.fileExists(atPath: final.path) {
+            var n = 1
+            while fm.fileExists(atPath: final.path + ".previous-\(n)") { n += 1 }
+            try fm.moveItem(atPath: final.path, toPath: final.path + ".previous-\(n)")
+        }
+        try fm.moveItem(at: staging, to: final)
+        return final
+    }
+
+    /// Removes staging folders a crash left behind.
+    public func removeStaleStaging() {
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: layout.outbox.path)) ?? [] where name.hasPrefix(".staging-") {
+            try? fm.removeItem(at: layout.outbox.appendingPathComponent(name))
+        }
+    }
+}

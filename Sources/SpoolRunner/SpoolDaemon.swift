@@ -1,0 +1,240 @@
+import Foundation
+import Logging
+import SpoolCore
+import SpoolIngest
+import SpoolStore
+
+/// `spoolctl serve`: watches `incoming/`, queues drops, runs jobs, publishes outboxes.
+///
+/// One daemon per spool (an exclusive lock on `spool/.daemon.lock`). At start it finishes what a dead daemon
+/// left: drops half-claimed in `processing/` go back to `incoming/`, jobs left RUNNING are requeued (or
+/// failed after their attempt cap), half-written outboxes are removed. SIGTERM and SIGINT stop it
+/// gracefully: running trials stop and their jobs are requeued.
+public final class SpoolDaemon: @unchecked Sendable {
+    public struct Options: Sendable {
+        /// Take what is in `incoming/`, run the queue empty, exit (for cron and tests).
+        public var once = false
+        public var rescanSeconds: Double = 60
+        public var maxConcurrentJobs = 1
+        public var executor: JobExecutor.Options
+        public init(executor: JobExecutor.Options) { self.executor = executor }
+    }
+
+    let layout: SpoolLayout
+    let store: JobStore
+    let options: Options
+    let logger: Logger
+    let intake: Intake
+    private let lock = NSCondition()
+    private var stopping = false
+    private var running: [String: JobExecutor] = [:]
+    private var lockFD: Int32 = -1
+
+    public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger) {
+        self.layout = layout
+        self.store = store
+        self.options = options
+        self.logger = logger
+        self.intake = Intake(layout: layout, store: store,
+                             validator: BundleValidator(trainer: options.executor.trainer), logger: logger)
+    }
+
+    /// Asks the daemon to stop (what SIGTERM and SIGINT do).
+    public func stop() {
+        lock.lock()
+        stopping = true
+        let executors = Array(running.values)
+        lock.broadcast()
+        lock.unlock()
+        executors.forEach { $0.shutdown() }
+    }
+
+    var isStopping: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return stopping
+    }
+
+    /// Runs until stopped (or, with `once`, until the queue is empty).
+    public func run() throws {
+        try layout.create()
+        try acquireLock()
+        defer { releaseLock() }
+        recover()
+        logger.info("spool \(layout.root.path): serving (trainer \(options.executor.trainer.path))")
+
+        if options.once {
+            takeDrops(scanIncoming())
+            while !isStopping, startJobs() > 0 || hasRunning() {
+                waitForChange(seconds: 0.5)
+            }
+            waitForRunning()
+            logger.info("queue empty; exiting (--once)")
+            return
+        }
+
+        // Watch incoming/: events are hints, scans are the truth (DropWatcher rescans at start, on overflow and
+        // every minute). Drops are taken on this thread, between claims, so a job is never claimed before its
+        // files are in place.
+        let watcher = DropWatcher(directory: layout.incoming,
+                                  configuration: .init(rescanInterval: .seconds(options.rescanSeconds)))
+        let watching = Task.detached { [self] in
+            do {
+                for try await drop in watcher.drops {
+                    self.enqueueDrop(drop.name)
+                }
+            } catch {
+                self.logger.error("watching \(self.layout.incoming.path) failed: \(error); stopping")
+                self.stop()
+            }
+        }
+        while !isStopping {
+            takeDrops(drainDrops())
+            _ = startJobs()
+            waitForChange(seconds: 2)  // woken by drops and finished jobs; the timeout notices cancellations
+        }
+        watching.cancel()
+        waitForRunning()
+        logger.info("stopped")
+    }
+
+    private var pendingDrops: [String] = []
+
+    func enqueueDrop(_ name: String) {
+        lock.lock()
+        pendingDrops.append(name)
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    func drainDrops() -> [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        let names = pendingDrops
+        pendingDrops.removeAll()
+        return names
+    }
+
+    // MARK: - intake
+
+    /// Complete-looking entries of `incoming/` (for `--once`; the watcher does this while serving).
+    func scanIncoming() -> [String] {
+        let rules = DropRules()
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.incoming.path)) ?? []
+        return names.filter { !rules.ignores($0) }.sorted()
+    }
+
+    func takeDrops(_ names: [String]) {
+        for name in names where !isStopping {
+            let result = intake.process(dropNamed: name)
+            logger.debug("drop \(name): \(result)")
+        }
+    }
+
+    // MARK: - scheduling
+
+    /// Claims and starts jobs while there is a free slot; returns how many started.
+    func startJobs() -> Int {
+        var started = 0
+        while !isStopping {
+            lock.lock()
+            let free = running.count < options.maxConcurrentJobs
+            lock.unlock()
+            guard free else { break }
+            let job: Job?
+            do {
+                job = try store.claimNext(owner: options.executor.owner, leaseSeconds: options.executor.leaseSeconds)
+            } catch {
+                logger.error("cannot claim a job: \(error)")
+                break
+            }
+            guard let job else { break }
+            let executor = JobExecutor(layout: layout, store: store, options: options.executor, logger: logger)
+            lock.lock()
+            running[job.id] = executor
+            lock.unlock()
+            started += 1
+            Thread.detachNewThread { [self] in
+                JobLog.append(layout.jobLog(job.id), jobID: job.id, "RUNNING (attempt \(job.attempts))")
+                executor.run(job)
+                lock.lock()
+                running[job.id] = nil
+                lock.broadcast()
+                lock.unlock()
+            }
+        }
+        return started
+    }
+
+    func hasRunning() -> Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !running.isEmpty
+    }
+
+    func waitForRunning() {
+        lock.lock()
+        while !running.isEmpty { lock.wait() }
+        lock.unlock()
+    }
+
+    func waitForChange(seconds: Double) {
+        lock.lock()
+        if !stopping && pendingDrops.isEmpty { _ = lock.wait(until: Date().addingTimeInterval(seconds)) }
+        lock.unlock()
+    }
+
+    func signalChange() {
+        lock.lock()
+        lock.broadcast()
+        lock.unlock()
+    }
+
+    // MARK: - recovery and the lock
+
+    func recover() {
+        OutboxWriter(layout: layout).removeStaleStaging()
+        let fm = FileManager.default
+        for name in (try? fm.contentsOfDirectory(atPath: layout.processing.path)) ?? [] {
+            let url = layout.processing.appendingPathComponent(name)
+            if name.hasSuffix(".unpacked") {
+                try? fm.removeItem(at: url)
+            } else if !fm.fileExists(atPath: layout.incoming.appendingPathComponent(name).path) {
+                try? fm.moveItem(at: url, to: layout.incoming.appendingPathComponent(name))
+                logger.notice("drop \(name): back to incoming/ (a previous daemon stopped while taking it)")
+            }
+        }
+        do {
+            let rescued = try store.rescueOrphans(owner: options.executor.owner)
+            for job in rescued {
+                JobLog.append(layout.jobLog(job.id), jobID: job.id, "\(job.state.rawValue): \(job.reason)")
+                logger.notice("job \(job.id): \(job.state.rawValue): \(job.reason)")
+            }
+        } catch {
+            logger.error("cannot requeue orphaned jobs: \(error)")
+        }
+    }
+
+    func acquireLock() throws {
+        let path = layout.root.appendingPathComponent(".daemon.lock").path
+        lockFD = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard lockFD >= 0 else { throw RunnerError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+            let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
+            close(lockFD)
+            lockFD = -1
+            throw RunnerError("another `spoolctl serve` (pid \(other)) is serving \(layout.root.path); stop it first")
+        }
+        ftruncate(lockFD, 0)
+        let pid = "\(getpid())\n"
+        _ = pid.withCString { write(lockFD, $0, strlen($0)) }
+    }
+
+    func releaseLock() {
+        if lockFD >= 0 {
+            flock(lockFD, LOCK_UN)
+            close(lockFD)
+            lockFD = -1
+        }
+    }
+}

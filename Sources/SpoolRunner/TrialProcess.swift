@@ -1,0 +1,141 @@
+import Foundation
+import SpoolCore
+
+/// One trial in a child process (`spool-trainer train ... --progress-json`), supervised.
+///
+/// A crash, an abort inside libtorch or an out-of-memory kill ends the child, never the daemon. Progress
+/// arrives as JSON lines on the child's standard output; its standard error goes to the trial's log. The
+/// supervisor stops the child at the deadline or on cancellation: SIGTERM, then SIGKILL after a grace period.
+public final class TrialProcess: @unchecked Sendable {
+    public struct Launch: Sendable {
+        public var executable: URL
+        public var arguments: [String]
+        public var environment: [String: String]
+        public var logFile: URL
+        public init(executable: URL, arguments: [String], environment: [String: String], logFile: URL) {
+            self.executable = executable
+            self.arguments = arguments
+            self.environment = environment
+            self.logFile = logFile
+        }
+    }
+
+    /// How a trial ended.
+    public enum Outcome: Sendable, Equatable {
+        case completed
+        /// Exited non-zero or died of a signal; the text says which and why.
+        case failed(String)
+        case outOfMemory(String)
+        case timedOut
+        case cancelled
+        case interrupted  // the daemon is shutting down
+    }
+
+    /// Why the supervisor asks a trial to stop.
+    public enum StopReason: Sendable { case timeout, cancel, shutdown }
+
+    let launch: Launch
+    let process = Process()
+    private let lock = NSLock()
+    private var stopReason: StopReason?
+    private var killTimer: DispatchSourceTimer?
+
+    public init(_ launch: Launch) {
+        self.launch = launch
+    }
+
+    public var pid: Int32 { process.processIdentifier }
+
+    /// Starts the child; `onLine` receives each JSON object it prints (on a background thread).
+    public func start(onLine: @escaping @Sendable ([String: Any]) -> Void) throws {
+        process.executableURL = launch.executable
+        process.arguments = launch.arguments
+        process.environment = launch.environment
+        FileManager.default.createFile(atPath: launch.logFile.path, contents: nil)
+        let log = try FileHandle(forWritingTo: launch.logFile)
+        try log.seekToEnd()
+        process.standardError = log
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let reader = pipe.fileHandleForReading
+        Thread.detachNewThread {
+            var buffer = Data()
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                buffer.append(chunk)
+                while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = buffer[buffer.startIndex..<newline]
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
+                        onLine(object)
+                    } else if !line.isEmpty {
+                        log.write(Data(line) + Data("\n".utf8))  // stray output goes to the log, not lost
+                    }
+                }
+            }
+        }
+    }
+
+    /// Asks the child to stop: SIGTERM now, SIGKILL after `grace` seconds if it is still running.
+    public func stop(_ reason: StopReason, grace: Double) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard stopReason == nil, process.isRunning else { return }
+        stopReason = reason
+        kill(process.processIdentifier, SIGTERM)
+        let pid = process.processIdentifier
+        let timer = DispatchSource.makeTimerSource(queue: .global())
+        timer.schedule(deadline: .now() + grace)
+        timer.setEventHandler { [weak self] in
+            if self?.process.isRunning == true { kill(pid, SIGKILL) }
+        }
+        timer.resume()
+        killTimer = timer
+    }
+
+    public var isRunning: Bool { process.isRunning }
+
+    /// Waits for the child (blocking) and classifies how it ended.
+    public func wait() -> Outcome {
+        process.waitUntilExit()
+        lock.lock()
+        let reason = stopReason
+        killTimer?.cancel()
+        lock.unlock()
+        let status = process.terminationStatus
+        let signalled = process.terminationReason == .uncaughtSignal
+        if let reason {
+            switch reason {
+            case .timeout: return .timedOut
+            case .cancel: return .cancelled
+            case .shutdown: return .interrupted
+            }
+        }
+        if !signalled && status == 0 { return .completed }
+        let tail = Self.tail(of: launch.logFile)
+        if signalled && status == SIGKILL {
+            // Nobody here sent SIGKILL: the kernel's out-of-memory killer is the usual sender.
+            return .outOfMemory("the trial was killed (SIGKILL), most likely by the out-of-memory killer; lower training_batch_size")
+        }
+        if !signalled && status == TrialExitCode.outOfMemory {
+            return .outOfMemory("out of memory: \(tail); lower training_batch_size")
+        }
+        if signalled {
+            return .failed("the trial crashed (signal \(status)\(status == SIGABRT ? ", an abort" : "")): \(tail)")
+        }
+        return .failed("the trial exited with status \(status): \(tail)")
+    }
+
+    /// The last meaningful line of a log, for a reason a person can act on.
+    static func tail(of url: URL) -> String {
+        guard let data = FileManager.default.contents(atPath: url.path) else { return "no log" }
+        let lines = String(decoding: data.suffix(8192), as: UTF8.self).split(separator: "\n")
+        let meaningful = lines.last { line in
+            line.contains("Error") || line.contains("error") || line.contains(": ") && !line.contains(" info ")
+        } ?? lines.last
+        return meaningful.map { String($0.prefix(400)) } ?? "no output"
+    }
+}

@@ -1,0 +1,110 @@
+import GRDB
+
+extension JobStore {
+    /// The schema, one numbered migration at a time. A migration that has shipped never changes: add the
+    /// next one.
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+
+        // v1: jobs, trials, epochs, events.
+        migrator.registerMigration("v1") { db in
+            let states = JobState.sqlList
+            try db.execute(sql: """
+                CREATE TABLE jobs (
+                    id TEXT NOT NULL PRIMARY KEY,                 -- j-YYYYMMDD-NNNN
+                    name TEXT NOT NULL,
+                    task TEXT NOT NULL,
+                    state TEXT NOT NULL DEFAULT 'PENDING' CHECK (state IN (\(states))),
+                    reason TEXT NOT NULL DEFAULT 'queued',
+                    priority INTEGER NOT NULL DEFAULT 0,          -- higher first
+                    created_at DATETIME NOT NULL,
+                    started_at DATETIME,
+                    finished_at DATETIME,
+                    attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                    max_attempts INTEGER NOT NULL DEFAULT 3 CHECK (max_attempts >= 1),
+                    lease_owner TEXT,
+                    lease_expires_at DATETIME,
+                    bundle_sha256 TEXT,                           -- unique when set: jobs_bundle_sha256
+                    bundle_path TEXT NOT NULL,
+                    settings_json TEXT NOT NULL DEFAULT '{}',
+                    budget_seconds INTEGER NOT NULL CHECK (budget_seconds > 0),
+                    outbox_path TEXT,
+                    best_metric_name TEXT,
+                    best_metric_value REAL,
+                    cancel_requested INTEGER NOT NULL DEFAULT 0 CHECK (cancel_requested IN (0, 1)),
+                    schedule_key TEXT UNIQUE,
+                    -- A RUNNING job holds a lease, and only a RUNNING one.
+                    CHECK ((state = 'RUNNING') = (lease_owner IS NOT NULL AND lease_expires_at IS NOT NULL)),
+                    -- A job has a finish time exactly when it is in a final state.
+                    CHECK ((state IN ('PENDING', 'RUNNING')) = (finished_at IS NULL))
+                );
+                CREATE UNIQUE INDEX jobs_bundle_sha256 ON jobs(bundle_sha256) WHERE bundle_sha256 IS NOT NULL;
+                -- The claim (next PENDING by priority, then FIFO), the rescue (RUNNING) and counts() (per state).
+                CREATE INDEX jobs_state_order ON jobs(state, priority DESC, created_at, id);
+                -- The status list, newest first.
+                CREATE INDEX jobs_created ON jobs(created_at, id);
+                -- The last job number given out on each UTC day: ids are never reused, even after a job is deleted.
+                CREATE TABLE job_numbers (
+                    day TEXT NOT NULL PRIMARY KEY,                -- j-YYYYMMDD-
+                    last_number INTEGER NOT NULL
+                ) WITHOUT ROWID;
+
+                CREATE TABLE trials (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    number INTEGER NOT NULL CHECK (number >= 0),
+                    state TEXT NOT NULL DEFAULT 'RUNNING' CHECK (state IN (\(states))),
+                    reason TEXT NOT NULL DEFAULT '',
+                    hyperparameters_json TEXT NOT NULL DEFAULT '{}',
+                    started_at DATETIME,
+                    finished_at DATETIME,
+                    epochs_done INTEGER NOT NULL DEFAULT 0 CHECK (epochs_done >= 0),
+                    best_metric_value REAL,
+                    pid INTEGER,
+                    device TEXT,
+                    UNIQUE (job_id, number)                       -- also the index of a job's trials
+                );
+
+                CREATE TABLE epoch_metrics (
+                    trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+                    epoch INTEGER NOT NULL CHECK (epoch >= 1),
+                    train_loss REAL,
+                    validation_loss REAL,
+                    primary_metric REAL,
+                    metrics_json TEXT NOT NULL DEFAULT '{}',
+                    recorded_at DATETIME NOT NULL,
+                    PRIMARY KEY (trial_id, epoch)
+                ) WITHOUT ROWID;
+
+                CREATE TABLE events (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,         -- never reused: a tail cursor
+                    job_id TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+                    at DATETIME NOT NULL,
+                    level TEXT NOT NULL CHECK (level IN ('debug', 'info', 'warning', 'error')),
+                    message TEXT NOT NULL
+                );
+                CREATE INDEX events_job ON events(job_id, id);
+                """)
+        }
+
+        return migrator
+    }()
+
+    /// Runs the missing migrations.
+    ///
+    /// Two processes opening a fresh file at once can both see v1 missing; the second one's `CREATE TABLE`
+    /// then fails after the first commits. A second pass sees the migration applied and has nothing to do,
+    /// while a migration that is really broken fails again and throws.
+    static func migrate(_ pool: DatabasePool) throws {
+        do {
+            try migrator.migrate(pool)
+        } catch {
+            try migrator.migrate(pool)
+        }
+    }
+
+    /// The migrations applied to the file, in order ("v1", ...).
+    public func appliedMigrations() throws -> [String] {
+        try read { try Self.migrator.appliedMigrations($0) }
+    }
+}

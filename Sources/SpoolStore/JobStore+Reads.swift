@@ -1,0 +1,117 @@
+import Foundation
+import GRDB
+
+extension JobStore {
+    /// The job with this id, or the only job whose id starts with it (`j-20261129-00` or the whole id).
+    /// - Throws: `ambiguousID` when the prefix matches several jobs.
+    public func job(id: String) throws -> Job? {
+        try read { db in try Self.job(id: id, db) }
+    }
+
+    static func job(id: String, _ db: Database) throws -> Job? {
+        if let job = try Job.fetchOne(db, key: id) { return job }
+        guard !id.isEmpty else { return nil }
+        // Every id starting with `id` sorts in [id, id + U+10FFFF): a range on the primary key.
+        let matches = try Job.fetchAll(db, sql: """
+            SELECT * FROM jobs WHERE id >= ? AND id < ? ORDER BY id LIMIT 2
+            """, arguments: [id, id + "\u{10FFFF}"])
+        guard matches.count < 2 else {
+            throw JobStoreError(.ambiguousID,
+                "\(id) names more than one job (\(matches[0].id), \(matches[1].id), ...): give more of the id")
+        }
+        return matches.first
+    }
+
+    /// The newest `limit` jobs (newest first), optionally only those in `states`, each with its trial count,
+    /// best trial metric and, when PENDING, how many jobs are ahead of it. One query, whatever the number of
+    /// jobs.
+    public func jobs(limit: Int = 50, states: Set<JobState>? = nil) throws -> [JobSummary] {
+        try read { db in try Self.summaries(limit: limit, states: states, db) }
+    }
+
+    /// The counts and the newest `limit` jobs from one snapshot, for `spoolctl status`.
+    public func status(limit: Int = 50, states: Set<JobState>? = nil) throws -> QueueStatus {
+        try read { db in
+            QueueStatus(counts: try Self.counts(db), jobs: try Self.summaries(limit: limit, states: states, db))
+        }
+    }
+
+    /// How many jobs are in each state; every state is present (0 when empty).
+    public func counts() throws -> [JobState: Int] {
+        try read { db in try Self.counts(db) }
+    }
+
+    /// A job's trials, by number.
+    public func trials(jobID: String) throws -> [Trial] {
+        try read { db in
+            try Trial.filter(Trial.Columns.jobID == jobID).order(Trial.Columns.number).fetchAll(db)
+        }
+    }
+
+    public func trial(id: Int64) throws -> Trial? {
+        try read { db in try Trial.fetchOne(db, key: id) }
+    }
+
+    /// A trial's epochs, in order.
+    public func epochs(trialID: Int64) throws -> [EpochMetric] {
+        try read { db in
+            try EpochMetric.filter(EpochMetric.Columns.trialID == trialID).order(EpochMetric.Columns.epoch).fetchAll(db)
+        }
+    }
+
+    /// A job's log lines after the event id `after` (all when nil), oldest first: tail with the last id seen.
+    public func events(jobID: String, after: Int64? = nil, limit: Int = 1000) throws -> [JobEvent] {
+        try read { db in
+            try JobEvent.fetchAll(db, sql: """
+                SELECT * FROM events WHERE job_id = ? AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [jobID, after ?? 0, limit])
+        }
+    }
+
+    /// Adds a line to a job's log.
+    @discardableResult
+    public func appendEvent(jobID: String, level: JobEvent.Level = .info, message: String) throws -> JobEvent {
+        try writeImmediate { db in
+            guard try Job.exists(db, key: jobID) else {
+                throw JobStoreError(.notFound, "there is no job \(jobID)", jobID: jobID)
+            }
+            return try Self.log(db, jobID, now(), level, message)
+        }
+    }
+
+    static func counts(_ db: Database) throws -> [JobState: Int] {
+        var counts = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
+        for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
+            if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }
+        }
+        return counts
+    }
+
+    static func summaries(limit: Int, states: Set<JobState>?, _ db: Database) throws -> [JobSummary] {
+        // States come from the enum: safe to spell into the SQL.
+        let filter = states.map { set in
+            "WHERE jobs.state IN (" + JobState.allCases.filter(set.contains).map { "'\($0.rawValue)'" }
+                .joined(separator: ", ") + ")"
+        } ?? ""
+        // The place in line counts the PENDING jobs in claim order (one pass over the pending part of
+        // jobs_state_order); trial figures come from trials' (job_id, number) index, for the listed jobs only.
+        let rows = try Row.fetchAll(db, sql: """
+            WITH line AS (
+                SELECT id, ROW_NUMBER() OVER (ORDER BY priority DESC, created_at, id) - 1 AS ahead
+                FROM jobs WHERE state = 'PENDING'
+            )
+            SELECT jobs.*,
+                (SELECT COUNT(*) FROM trials WHERE trials.job_id = jobs.id) AS trial_count,
+                (SELECT MAX(best_metric_value) FROM trials WHERE trials.job_id = jobs.id) AS best_trial_metric,
+                line.ahead AS jobs_ahead
+            FROM jobs LEFT JOIN line ON line.id = jobs.id
+            \(filter)
+            ORDER BY jobs.created_at DESC, jobs.id DESC
+            LIMIT ?
+            """, arguments: [max(0, limit)])
+        return try rows.map { row in
+            JobSummary(job: try Job(row: row), trialCount: row["trial_count"], bestTrialMetric: row["best_trial_metric"],
+                       jobsAhead: row["jobs_ahead"])
+        }
+    }
+}

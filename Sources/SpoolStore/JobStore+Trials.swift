@@ -1,0 +1,114 @@
+import Foundation
+import GRDB
+
+extension JobStore {
+    /// Starts a trial of a RUNNING job that `owner` holds: numbered `number`, or the next number when nil
+    /// (0 for the first).
+    /// - Throws: `leaseLost`/`alreadyFinished` when the job is not `owner`'s to run; `invalidArgument` when
+    ///   the number is taken.
+    public func startTrial(
+        jobID: String, owner: String, number: Int? = nil, hyperparametersJSON: String, pid: Int32? = nil,
+        device: String? = nil
+    ) throws -> Trial {
+        try writeImmediate { db in
+            let at = now()
+            guard try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
+                """, arguments: [jobID, owner]) ?? false
+            else {
+                throw try Self.refusal(jobID: jobID, owner: owner, db)
+            }
+            let chosen = try number ?? Int.fetchOne(db, sql: """
+                SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE job_id = ?
+                """, arguments: [jobID])!
+            guard chosen >= 0 else {
+                throw JobStoreError(.invalidArgument, "trial number \(chosen): trials count from 0", jobID: jobID)
+            }
+            if try Trial.filter(Trial.Columns.jobID == jobID && Trial.Columns.number == chosen).fetchCount(db) > 0 {
+                throw JobStoreError(.invalidArgument, "job \(jobID) already has a trial \(chosen)", jobID: jobID)
+            }
+            let trial = try Trial.fetchOne(db, sql: """
+                INSERT INTO trials (job_id, number, state, reason, hyperparameters_json, started_at, pid, device)
+                VALUES (?, ?, 'RUNNING', 'running', ?, ?, ?, ?)
+                RETURNING *
+                """, arguments: [jobID, chosen, hyperparametersJSON, at, pid, device])!
+            let place = [device, pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", ")
+            try Self.log(db, jobID, at, .info, "trial \(chosen) started" + (place.isEmpty ? "" : " (\(place))"))
+            return trial
+        }
+    }
+
+    /// Records what epoch `epoch` (from 1) of a RUNNING trial measured; recording an epoch again replaces it
+    /// (a retried trainer). Keeps the trial's `epochsDone` and best metric (the highest primary metric) up
+    /// to date. Numbers that are not finite are stored as nil.
+    @discardableResult
+    public func recordEpoch(
+        trialID: Int64, epoch: Int, trainLoss: Double?, validationLoss: Double? = nil, primaryMetric: Double? = nil,
+        metricsJSON: String = "{}"
+    ) throws -> EpochMetric {
+        guard epoch >= 1 else {
+            throw JobStoreError(.invalidArgument, "epoch \(epoch) of trial \(trialID): epochs count from 1")
+        }
+        func finite(_ value: Double?) -> Double? { value.flatMap { $0.isFinite ? $0 : nil } }
+        let metric = finite(primaryMetric)
+        return try writeImmediate { db in
+            let at = now()
+            try Self.requireRunning(trialID: trialID, db)
+            let record = try EpochMetric.fetchOne(db, sql: """
+                INSERT INTO epoch_metrics (trial_id, epoch, train_loss, validation_loss, primary_metric, metrics_json,
+                    recorded_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (trial_id, epoch) DO UPDATE SET
+                    train_loss = excluded.train_loss, validation_loss = excluded.validation_loss,
+                    primary_metric = excluded.primary_metric, metrics_json = excluded.metrics_json,
+                    recorded_at = excluded.recorded_at
+                RETURNING *
+                """, arguments: [trialID, epoch, finite(trainLoss), finite(validationLoss), metric, metricsJSON, at])!
+            try db.execute(sql: """
+                UPDATE trials SET
+                    epochs_done = MAX(epochs_done, :epoch),
+                    best_metric_value = CASE
+                        WHEN :metric IS NULL THEN best_metric_value
+                        WHEN best_metric_value IS NULL OR :metric > best_metric_value THEN :metric
+                        ELSE best_metric_value END
+                WHERE id = :trial
+                """, arguments: ["epoch": epoch, "metric": metric, "trial": trialID])
+            return record
+        }
+    }
+
+    /// Ends a RUNNING trial in a final `state`; `bestMetric`, when given, replaces the best recorded from
+    /// its epochs (the trainer's final word).
+    /// - Throws: `alreadyFinished` when the trial has ended (a trial finishes once), `notFound`.
+    @discardableResult
+    public func finishTrial(trialID: Int64, state: JobState, reason: String, bestMetric: Double? = nil) throws
+        -> Trial
+    {
+        guard state.isFinal else {
+            throw JobStoreError(.invalidArgument, "a trial finishes in a final state, not \(state)")
+        }
+        return try writeImmediate { db in
+            let at = now()
+            try Self.requireRunning(trialID: trialID, db)
+            let trial = try Trial.fetchOne(db, sql: """
+                UPDATE trials SET state = ?, reason = ?, finished_at = ?,
+                    best_metric_value = COALESCE(?, best_metric_value)
+                WHERE id = ? RETURNING *
+                """, arguments: [state, reason, at, bestMetric.flatMap { $0.isFinite ? $0 : nil }, trialID])!
+            let level: JobEvent.Level = state == .completed ? .info : .warning
+            try Self.log(db, trial.jobID, at, level, "trial \(trial.number) \(state): \(reason)")
+            return trial
+        }
+    }
+
+    private static func requireRunning(trialID: Int64, _ db: Database) throws {
+        guard let trial = try Trial.fetchOne(db, key: trialID) else {
+            throw JobStoreError(.notFound, "there is no trial \(trialID)")
+        }
+        guard trial.state == .running else {
+            throw JobStoreError(.alreadyFinished,
+                "trial \(trial.number) of job \(trial.jobID) has already finished as \(trial.state) (\(trial.reason))",
+                jobID: trial.jobID)
+        }
+    }
+}

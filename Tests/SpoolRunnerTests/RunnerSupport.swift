@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+
+/// The built executables and temporary spools for the runner's end-to-end tests.
+enum RunnerSupport {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    static let bin = repository.appendingPathComponent(".build/debug")
+    static var spoolctl: URL { bin.appendingPathComponent("spoolctl") }
+    static var trainer: URL { bin.appendingPathComponent("spool-trainer") }
+
+    static func temporaryDirectory(_ name: String = "spool-runner") throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    struct Output {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    @discardableResult
+    static func run(_ executable: URL, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Output {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in extra { env[k] = v }
+        process.environment = env
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        // Read both pipes concurrently: a full stderr pipe must not block the child.
+        nonisolated(unsafe) var errData = Data()
+        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    static func spoolctl(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {
+        try run(spoolctl, arguments, environment: environment)
+    }
+
+    /// A small generated bundle folder that trains in seconds (resnet18, 32 px, 2 epochs).
+    static func bundle(in dir: URL, name: String = "shapes", epochs: Int = 2, extraSettings: String = "") throws -> URL {
+        let folder = dir.appendingPathComponent(name)
+        let result = try spoolctl(["example", "--out", folder.path, "--per-class", "6", "--size", "32"])
+        guard result.status == 0 else { throw TestFailure("spoolctl example failed: \(result.stderr)") }
+        let settings = """
+            task: image_classification
+            training_data: {path: train.jsonl}
+            limits: {timeout_minutes: 30}
+            training_parameters:
+              model_name: resnet18
+              number_of_epochs: \(epochs)
+              training_batch_size: 8
+              validation_batch_size: 8
+              train_crop_size: 32
+              valid_resize_size: 32
+              valid_crop_size: 32
+              early_stopping: 0
+            \(extraSettings)
+            """
+        try settings.write(to: folder.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
+        return folder
+    }
+
+    /// `tar -czf` of a folder (its contents at the archive's top).
+    static func tarball(_ folder: URL, to archive: URL) throws {
+        let result = try run(URL(fileURLWithPath: "/bin/tar"), ["-czf", archive.path, "-C", folder.path, "."])
+        guard result.status == 0 else { throw TestFailure("tar failed: \(result.stderr)") }
+    }
+
+    static func statusJSON(spool: URL) throws -> [[String: Any]] {
+        let result = try spoolctl(["status", "--spool", spool.path, "--json"])
+        guard result.status == 0 else { throw TestFailure("status failed: \(result.stderr)") }
+        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        return object?["jobs"] as? [[String: Any]] ?? []
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
