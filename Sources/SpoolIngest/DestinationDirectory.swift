@@ -44,7 +44,11 @@ final class DestinationDirectory {
             throw Self.systemError("mkdir", path: path, entry: nil, code: errno)
         }
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw Self.systemError("open", path: path, entry: nil, code: errno) }
+        if fd < 0 {
+            let error = Self.systemError("open", path: path, entry: nil, code: errno)
+            if created { _ = rmdir(path) }
+            throw error
+        }
         self.fd = fd
         self.createdRoot = created
         self.ownsContents = true
@@ -81,7 +85,11 @@ final class DestinationDirectory {
         }
         parent.createdDirectories += 1
         let fd = openat(parentFD, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-        if fd < 0 { throw Self.systemError("openat", path: components.joined(separator: "/"), entry: entry, code: errno) }
+        if fd < 0 {
+            let error = Self.systemError("openat", path: components.joined(separator: "/"), entry: entry, code: errno)
+            _ = unlinkat(parentFD, name, AT_REMOVEDIR)
+            throw error
+        }
         self.fd = fd
         self.url = components.reduce(parent.url) { $0.appendingPathComponent($1, isDirectory: true) }
         self.createdRoot = true
@@ -112,14 +120,19 @@ final class DestinationDirectory {
 
     // MARK: Creating
 
-    /// The descriptor of the folder `components` (the root when empty), creating missing folders (0755).
-    func directory(_ components: ArraySlice<String>, entry: String) throws(ExtractionError) -> Int32 {
+    /// The descriptor of the folder `components` (the root when empty), creating missing folders (0755) when
+    /// `create`.
+    func directory(
+        _ components: ArraySlice<String>, entry: String, create: Bool = true
+    ) throws(ExtractionError) -> Int32 {
         if components.isEmpty { return fd }
         let key = components.joined(separator: "/")
         if let cached = cache[key] { return cached }
-        let parent = try directory(components.dropLast(), entry: entry)
+        let parent = try directory(components.dropLast(), entry: entry, create: create)
         let name = components.last!
-        if mkdirat(parent, name, 0o755) == 0 {
+        if !create {
+            // Only look: openat below fails with ENOENT when it is absent.
+        } else if mkdirat(parent, name, 0o755) == 0 {
             createdDirectories += 1
         } else if errno != EEXIST {
             throw Self.systemError("mkdirat", path: key, entry: entry, code: errno)
@@ -178,7 +191,7 @@ final class DestinationDirectory {
 
     /// Removes the file `components` (e.g. a bundle's unpacked `images.tar`).
     func removeFile(_ components: [String], entry: String) throws(ExtractionError) {
-        let parent = try directory(components.dropLast(), entry: entry)
+        let parent = try directory(components.dropLast(), entry: entry, create: false)
         if unlinkat(parent, components.last!, 0) != 0 {
             throw Self.systemError("unlinkat", path: components.joined(separator: "/"), entry: entry, code: errno)
         }
@@ -186,7 +199,7 @@ final class DestinationDirectory {
 
     /// Opens the regular file `components` for reading, without following a link.
     func openForReading(_ components: [String], entry: String) throws(ExtractionError) -> Int32 {
-        let parent = try directory(components.dropLast(), entry: entry)
+        let parent = try directory(components.dropLast(), entry: entry, create: false)
         let file = openat(parent, components.last!, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
         if file < 0 { throw Self.systemError("openat", path: components.joined(separator: "/"), entry: entry, code: errno) }
         return file
@@ -198,7 +211,7 @@ final class DestinationDirectory {
 
     /// What is at `components` (not following a link), or nil when nothing is.
     func kind(_ components: [String]) -> Kind? {
-        guard let parent = try? directory(components.dropLast(), entry: components.joined(separator: "/")) else {
+        guard let parent = try? directory(components.dropLast(), entry: "", create: false) else {
             return nil
         }
         var st = stat()
@@ -212,7 +225,7 @@ final class DestinationDirectory {
 
     /// The names in folder `components` (the root when empty), as UTF-8 strings.
     func names(_ components: [String]) -> [String] {
-        guard let folder = try? directory(components[...], entry: components.joined(separator: "/")),
+        guard let folder = try? directory(components[...], entry: "", create: false),
             let raw = Self.names(in: folder)
         else { return [] }
         return raw.map { String(decoding: $0.dropLast().map { UInt8(bitPattern: $0) }, as: UTF8.self) }

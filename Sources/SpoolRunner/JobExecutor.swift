@@ -74,6 +74,8 @@ public final class JobExecutor: @unchecked Sendable {
         var environment = ProcessInfo.processInfo.environment
         environment["OPENBLAS_NUM_THREADS"] = environment["OPENBLAS_NUM_THREADS"] ?? "1"
         environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
+        environment["GLIBC_TUNABLES"] = environment["GLIBC_TUNABLES"]
+            ?? "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
         let trialProcess = TrialProcess(.init(executable: options.trainer, arguments: arguments,
                                               environment: environment, logFile: trialLog))
         let hyper = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys]))

@@ -80,12 +80,15 @@ public final class SpoolDaemon: @unchecked Sendable {
                                   configuration: .init(rescanInterval: .seconds(options.rescanSeconds)))
         let watching = Task.detached { [self] in
             do {
-                for try await drop in watcher.drops {
-                    self.enqueueDrop(drop.name)
-                }
+                try await watcher.run()
             } catch {
                 self.logger.error("watching \(self.layout.incoming.path) failed: \(error); stopping")
                 self.stop()
+            }
+        }
+        let consuming = Task.detached { [self] in
+            for await drop in watcher.drops {
+                self.enqueueDrop(drop.name)
             }
         }
         while !isStopping {
@@ -94,6 +97,7 @@ public final class SpoolDaemon: @unchecked Sendable {
             waitForChange(seconds: 2)  // woken by drops and finished jobs; the timeout notices cancellations
         }
         watching.cancel()
+        consuming.cancel()
         waitForRunning()
         logger.info("stopped")
     }

@@ -24,9 +24,12 @@ public struct SpoolTrainer: ParsableCommand {
     }
 
     /// OpenBLAS reads its thread count when it loads, before main: when unset, run again with it set.
+    /// glibc reads GLIBC_TUNABLES at start too (see TrainerProcess.environment).
     public static func ensureEnvironment() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] == nil else { return }
-        setenv("OPENBLAS_NUM_THREADS", "1", 1)
+        let env = ProcessInfo.processInfo.environment
+        guard env["OPENBLAS_NUM_THREADS"] == nil || env["GLIBC_TUNABLES"] == nil else { return }
+        if env["OPENBLAS_NUM_THREADS"] == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
+        if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerProcess.mallocTunables, 1) }
         let argv = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", argv)  // on failure, go on as we are
     }

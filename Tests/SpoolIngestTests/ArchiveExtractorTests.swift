@@ -9,9 +9,10 @@ import Testing
 
     // MARK: Rejections: links, special files, paths
 
-    @Test func pathTraversalIsRejected() throws {
+    @Test(arguments: ["evil.tar", "evil.zip"])
+    func pathTraversalIsRejected(name: String) throws {
         let fx = try ArchiveFixture()
-        let archive = try fx.tar("evil.tar", [.file("ok.txt", "fine"), .file("../evil", "pwned")])
+        let archive = try fx.archive(name, [.file("ok.txt", "fine"), .file("../evil", "pwned")])
         try fx.expectRejected(archive, code: .pathTraversal, entry: "../evil", outside: [fx.base.appending(path: "evil")])
     }
 
@@ -410,6 +411,27 @@ import Testing
         #expect(!fx.exists(fx.base.appending(path: "dropped2/images")))
         #expect(fx.exists(fx.base.appending(path: "dropped2/settings.yaml")))
         #expect(fx.exists(fx.base.appending(path: "dropped2/images.tar")))
+    }
+
+    /// Every path out of the reader and the destination closes its descriptors (libarchive's handle included).
+    @Test func noDescriptorLeaks() throws {
+        let fx = try ArchiveFixture()
+        let text = fx.base.appending(path: "notes.txt")
+        try Data(repeating: 0x41, count: 5000).write(to: text)
+        let evil = try fx.tar("evil.tgz", [.file("a/b/ok.txt", "fine"), .symlink("a/l", to: "/etc")])
+        let good = try fx.zip("good.zip", [.file("a/b/ok.txt", "fine")])
+        func openDescriptors() throws -> Int { try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count }
+        let before = try openDescriptors()
+        for _ in 0..<30 {
+            #expect(!ArchiveExtractor.isArchive(text))
+            #expect(ArchiveExtractor.isArchive(evil))
+            #expect(throws: ExtractionError.self) { try extractor.extract(archive: text, into: fx.destination) }
+            #expect(throws: ExtractionError.self) { try extractor.extract(archive: evil, into: fx.destination) }
+            _ = try extractor.extract(archive: good, into: fx.destination)
+            try FileManager.default.removeItem(at: fx.destination)
+        }
+        // Other suites may open a few meanwhile; a leak here would be 30 or more.
+        #expect(try openDescriptors() - before < 15)
     }
 
     // MARK: Detection and the error file

@@ -132,8 +132,9 @@ struct DropWatcherTests {
             let writer = try openInPlace(url)
             try writer.write(contentsOf: Data(count: 1000))
             try await h.dropSentinel()  // the writes' events were handled before the sentinel's
-            // Unchanged for far longer than settling, yet inotify saw writes and no close.
-            try await h.advanceAndScan(by: .seconds(30))
+            // Unchanged for far longer than settling and through a periodic rescan, yet inotify saw writes and
+            // no close: still open.
+            try await h.advanceAndScan(by: .seconds(120))
             try await h.expectQuietly(count: 1)
             try writer.write(contentsOf: Data(count: 1000))
             try writer.close()

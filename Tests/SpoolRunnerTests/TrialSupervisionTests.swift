@@ -23,7 +23,9 @@ struct TrialSupervisionTests {
         let dir = try RunnerSupport.temporaryDirectory("abort")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let trainer = try Self.fakeTrainer(in: dir, behaviour: "  echo 'libtorch: something broke' >&2; kill -ABRT $$")
+        // abort(3), as libtorch does on a fatal error (it raises SIGABRT even where the signal is ignored).
+        let trainer = try Self.fakeTrainer(
+            in: dir, behaviour: "  exec /usr/bin/python3 -c 'import os, sys; sys.stderr.write(\"libtorch: something broke\\n\"); sys.stderr.flush(); os.abort()'")
         let first = try RunnerSupport.bundle(in: dir, name: "one")
         let second = try RunnerSupport.bundle(in: dir, name: "two", epochs: 3)
         _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, first.path])
@@ -43,7 +45,7 @@ struct TrialSupervisionTests {
         let dir = try RunnerSupport.temporaryDirectory("timeout")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let trainer = try Self.fakeTrainer(in: dir, behaviour: "  sleep 120")
+        let trainer = try Self.fakeTrainer(in: dir, behaviour: "  exec sleep 120")
         let bundle = try RunnerSupport.bundle(in: dir)
         _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
         let started = Date()
@@ -86,8 +88,6 @@ struct TrialSupervisionTests {
         #expect(during["state"] as? String == "RUNNING")  // what the dead daemon left
 
         // Quicker now: the restarted daemon requeues the job and runs it to the end, once.
-        let settings = bundle.appendingPathComponent("settings.yaml")
-        _ = settings
         let restart = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(restart.status == 0, "\(restart.stderr)")
         let jobs = try RunnerSupport.statusJSON(spool: spool)

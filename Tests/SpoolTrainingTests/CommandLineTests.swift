@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import SpoolEngine
 import SpoolTraining
 import Testing
