@@ -102,4 +102,66 @@ struct TrialSupervisionTests {
         let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(job["id"] as! String)/job.log"), encoding: .utf8)
         #expect(log.contains("requeued") || log.contains("PENDING"), "\(log)")
     }
+
+    /// Starts `spoolctl serve` in the background and waits until its job has a recorded epoch.
+    static func serveUntilTraining(spool: URL, environment: [String: String] = [:]) throws -> (Process, String) {
+        let daemon = Process()
+        daemon.executableURL = RunnerSupport.spoolctl
+        daemon.arguments = ["serve", "--spool", spool.path, "--grace", "2"]
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        daemon.environment = env
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        for _ in 0..<240 {
+            Thread.sleep(forTimeInterval: 0.25)
+            if let job = try? RunnerSupport.statusJSON(spool: spool).first, job["state"] as? String == "RUNNING",
+               let id = job["id"] as? String,
+               let log = try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8),
+               log.contains("epoch 1:") {
+                return (daemon, id)
+            }
+        }
+        daemon.terminate()
+        throw TestFailure("the job did not start training within 60 s")
+    }
+
+    @Test func sigtermStopsGracefullyAndRequeues() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sigterm")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, epochs: 60)
+        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
+        let (daemon, id) = try Self.serveUntilTraining(spool: spool)
+        daemon.terminate()  // SIGTERM
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["id"] as? String == id)
+        #expect(job["state"] as? String == "PENDING", "\(job)")
+        #expect((job["reason"] as? String)?.contains("requeued") == true)
+        #expect(job["attempts"] as? Int == 0)  // a graceful stop does not count against the job
+    }
+
+    @Test func cancelStopsARunningJob() throws {
+        let dir = try RunnerSupport.temporaryDirectory("cancel")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, epochs: 60)
+        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
+        let (daemon, id) = try Self.serveUntilTraining(spool: spool)
+        defer { daemon.terminate(); daemon.waitUntilExit() }
+        let cancel = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, String(id)])
+        #expect(cancel.status == 0 && cancel.stdout.contains("requested"), "\(cancel.stdout)\(cancel.stderr)")
+        var state = ""
+        for _ in 0..<80 {
+            Thread.sleep(forTimeInterval: 0.25)
+            state = (try? RunnerSupport.statusJSON(spool: spool).first?["state"] as? String) ?? ""
+            if state == "CANCELLED" { break }
+        }
+        #expect(state == "CANCELLED")
+        let logs = try RunnerSupport.spoolctl(["logs", "--spool", spool.path, id])
+        #expect(logs.stdout.contains("job=\(id)") && logs.stdout.contains("CANCELLED"))
+    }
 }

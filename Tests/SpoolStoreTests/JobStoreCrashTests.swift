@@ -18,8 +18,7 @@ struct JobStoreCrashTests {
         try daemon.close()
 
         let ready = spool.root.appendingPathComponent("ready").path
-        let script = spool.root.appendingPathComponent("crash.sql")
-        try """
+        let script = """
             PRAGMA busy_timeout = 5000;
             PRAGMA wal_autocheckpoint = 0;
             UPDATE jobs SET state = 'RUNNING', lease_owner = 'daemon-old', lease_expires_at = '2026-11-29 10:00:00.000',
@@ -27,15 +26,19 @@ struct JobStoreCrashTests {
             WHERE id = (SELECT id FROM jobs WHERE state = 'PENDING' ORDER BY priority DESC, created_at, id LIMIT 1);
             BEGIN IMMEDIATE;
             DELETE FROM jobs WHERE state = 'PENDING';
-            .shell touch \(ready) && sleep 60
-            COMMIT;
-            """.write(to: script, atomically: true, encoding: .utf8)
+            .shell touch \(ready)
+
+            """
+        // The shell reads the script from a pipe left open: after it, it waits for more input, holding its
+        // transaction open, until it is killed.
+        let input = Pipe()
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: Self.sqlite3)
         shell.arguments = [spool.databasePath]
-        shell.standardInput = try FileHandle(forReadingFrom: script)
+        shell.standardInput = input
         shell.standardOutput = FileHandle.nullDevice
         try shell.run()
+        input.fileHandleForWriting.write(Data(script.utf8))
         defer { if shell.isRunning { kill(shell.processIdentifier, SIGKILL) } }
         // Waiting on another process is the one wait a crash test needs.
         let deadline = Date().addingTimeInterval(30)

@@ -4,19 +4,26 @@ import Testing
 
 @Suite("Trials and epochs")
 struct JobStoreTrialTests {
-    /// A store with one job claimed by "d1".
-    private func running() throws -> (TempSpool, ManualClock, JobStore, Job) {
-        let spool = try TempSpool()
-        let clock = ManualClock()
-        let store = try spool.store(clock)
-        try store.add(newJob("a"))
-        let job = try #require(try store.claimNext(owner: "d1", leaseSeconds: 60))
-        return (spool, clock, store, job)
+    /// A store with one job claimed by "d1"; the spool folder lives as long as the fixture.
+    private struct Running {
+        let spool: TempSpool
+        let clock: ManualClock
+        let store: JobStore
+        let job: Job
+
+        init() throws {
+            spool = try TempSpool()
+            clock = ManualClock()
+            store = try spool.store(clock)
+            try store.add(newJob("a"))
+            job = try #require(try store.claimNext(owner: "d1", leaseSeconds: 60))
+        }
     }
 
     @Test("trials are numbered from 0 and belong to the lease holder's job")
     func startTrials() throws {
-        let (_, clock, store, job) = try running()
+        let fixture = try Running()
+        let (clock, store, job) = (fixture.clock, fixture.store, fixture.job)
         let first = try store.startTrial(jobID: job.id, owner: "d1", hyperparametersJSON: #"{"lr":0.01}"#, pid: 4242,
                                          device: "cpu")
         #expect(first.number == 0)
@@ -40,7 +47,8 @@ struct JobStoreTrialTests {
 
     @Test("epochs are recorded, replaced when recorded again, and keep the trial's best")
     func epochs() throws {
-        let (_, clock, store, job) = try running()
+        let fixture = try Running()
+        let (clock, store, job) = (fixture.clock, fixture.store, fixture.job)
         let trial = try store.startTrial(jobID: job.id, owner: "d1", hyperparametersJSON: "{}")
         try store.recordEpoch(trialID: trial.id, epoch: 1, trainLoss: 1.2, validationLoss: 1.1, primaryMetric: 0.50)
         clock.advance(30)
@@ -67,7 +75,8 @@ struct JobStoreTrialTests {
 
     @Test("a trial finishes once, and takes no epochs after")
     func finishTrial() throws {
-        let (_, clock, store, job) = try running()
+        let fixture = try Running()
+        let (clock, store, job) = (fixture.clock, fixture.store, fixture.job)
         let trial = try store.startTrial(jobID: job.id, owner: "d1", hyperparametersJSON: "{}")
         try store.recordEpoch(trialID: trial.id, epoch: 1, trainLoss: 1, primaryMetric: 0.6)
         clock.advance(100)
