@@ -94,9 +94,13 @@ final class InotifySource: DropWatchSource, @unchecked Sendable {
             failure = InotifyError(call: "inotifytools_watch_file", code: Int32(inotifytools_error()))
             return
         }
+        let folderWatch = Int32(inotifytools_wd_from_filename(directory.hasSuffix("/") ? directory : directory + "/"))
         let doorbellWatch = openDoorbell()
         start.succeed()
 
+        let live = Set([folderWatch, doorbellWatch].filter { $0 >= 0 })
+        var ended: Set<Int32> = []
+        defer { drain(live.subtracting(ended)) }
         while !isStopRequested {
             guard let event = inotifytools_next_event(1) else {
                 let code = Int32(inotifytools_error())
@@ -109,6 +113,7 @@ final class InotifySource: DropWatchSource, @unchecked Sendable {
             let name = event.pointee.len == 0 ? "" : String(
                 cString: (UnsafeRawPointer(event) + MemoryLayout<inotify_event>.size)
                     .assumingMemoryBound(to: CChar.self))
+            if mask & UInt32(IN_IGNORED) != 0 { ended.insert(watch) }
             if watch == doorbellWatch { continue }
             if mask & UInt32(IN_Q_OVERFLOW) != 0 {
                 sink(.event(InotifyEvent(kind: .overflow, name: "")))
@@ -123,18 +128,33 @@ final class InotifySource: DropWatchSource, @unchecked Sendable {
         }
     }
 
-    /// Watches a private, unlinked file for `IN_ATTRIB`; returns its watch descriptor, or -2 without one
+    /// Leaves libinotifytools' read buffer empty for the next source in this process.
+    ///
+    /// `inotifytools_next_event` keeps its buffer position in function-local statics that
+    /// `inotifytools_cleanup` does not reset, so events read from the kernel but not yet returned would be
+    /// handed to the next `inotifytools_initialize`'s caller as if they were its own (seen in tests: a stale
+    /// `IN_IGNORED` ended a new source's watch). So the watches are removed and events are read until the
+    /// kernel's last one for each, `IN_IGNORED`, has been returned; a timeout also means the buffer is empty.
+    private func drain(_ live: Set<Int32>) {
+        var live = live
+        for watch in live { _ = inotifytools_remove_watch_by_wd(watch) }
+        while !live.isEmpty, let event = inotifytools_next_event(1) {
+            if event.pointee.mask & UInt32(IN_IGNORED) != 0 { live.remove(event.pointee.wd) }
+        }
+    }
+
+    /// Watches a private, unlinked file for `IN_ATTRIB`; returns its watch descriptor, or -1 without one
     /// (then `stop()` takes effect at the next one-second timeout).
     private func openDoorbell() -> Int32 {
         var template = Array("\(NSTemporaryDirectory())/spool-inotify-doorbell.XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
-        guard fd >= 0 else { return -2 }
+        guard fd >= 0 else { return -1 }
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         let path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
         defer { unlink(path) }  // the open descriptor keeps the inode, and so the watch, alive
         guard inotifytools_watch_file(path, IN_ATTRIB) != 0 else {
             close(fd)
-            return -2
+            return -1
         }
         lock.withLock { doorbell = fd }
         return Int32(inotifytools_wd_from_filename(path))

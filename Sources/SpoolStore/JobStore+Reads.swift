@@ -97,7 +97,7 @@ extension JobStore {
         // top-N sort of narrow rows picks the page; only then are the page's rows read by primary key and
         // their trials counted through trials' (job_id, number) index. Joining a numbered list to jobs
         // instead would scan the list once per job (SQLite builds no index on it): seconds at 10,000 jobs.
-        let rows = try Row.fetchAll(db, sql: """
+        let rows = try Row.fetchCursor(db, sql: """
             WITH numbered AS (
                 SELECT id, created_at,
                     CASE WHEN state = 'PENDING' THEN
@@ -116,9 +116,10 @@ extension JobStore {
             FROM page JOIN jobs ON jobs.id = page.id
             ORDER BY jobs.created_at DESC, jobs.id DESC
             """, arguments: [max(0, limit)])
-        return try rows.map { row in
+        // A cursor decodes each row straight from the statement, without copying it first.
+        return try Array(rows.map { row in
             JobSummary(job: try Job(row: row), trialCount: row["trial_count"], bestTrialMetric: row["best_trial_metric"],
                        jobsAhead: row["jobs_ahead"])
-        }
+        })
     }
 }

@@ -296,6 +296,27 @@ struct DropWatcherTests {
         #expect(ContinuousClock.now - start < .milliseconds(500))  // the doorbell, not the 1 s select timeout
     }
 
+    @Test func aSourceStoppedMidBurstLeavesNoStaleEventsForTheNextOne() async throws {
+        let busy = try DropTemporaryFolder(), quiet = try DropTemporaryFolder()
+        // The first event holds the thread while a burst queues up; the second, read from the burst, stops
+        // it with most of the burst still in libinotifytools' buffer.
+        let stopper = StopOnSecondEvent()
+        let first = try InotifySource(directory: busy.url.path) { _ in stopper.eventArrived() }
+        stopper.source = first
+        try Data(count: 1).write(to: busy.url.appendingPathComponent("trigger"))
+        try await Task.sleep(for: .milliseconds(50))
+        for index in 0..<50 { try Data(count: 1).write(to: busy.url.appendingPathComponent("burst-\(index)")) }
+        await first.waitUntilStopped()
+
+        let events = EventList()
+        let second = try InotifySource(directory: quiet.url.path) { events.append($0) }
+        try await Task.sleep(for: .milliseconds(200))
+        second.stop()
+        await second.waitUntilStopped()
+        let stale = events.all
+        #expect(stale.count == 0, "stale events from the first source, starting \(stale.prefix(2))")
+    }
+
     // MARK: - The rules, without I/O
 
     @Test func rulesIgnoreDotfilesAndWorkInProgressSuffixes() {
@@ -532,6 +553,25 @@ private final class EventList: @unchecked Sendable {
     private var events: [DropWatchSignal] = []
     var all: [DropWatchSignal] { lock.withLock { events } }
     func append(_ event: DropWatchSignal) { lock.withLock { events.append(event) } }
+}
+
+/// A sink that sleeps on the first event and stops its source on the second.
+private final class StopOnSecondEvent: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    private weak var _source: InotifySource?
+    var source: InotifySource? {
+        get { lock.withLock { _source } }
+        set { lock.withLock { _source = newValue } }
+    }
+
+    func eventArrived() {
+        let count = lock.withLock {
+            self.count += 1
+            return self.count
+        }
+        if count == 1 { usleep(200_000) } else if count == 2 { source?.stop() }
+    }
 }
 
 /// Log records, captured.

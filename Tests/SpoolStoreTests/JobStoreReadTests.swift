@@ -19,7 +19,7 @@ struct JobStoreReadTests {
         let urgent = try store.add(newJob("urgent", priority: 5))
         clock.advance(1)
         _ = try store.claimNext(owner: "d1", leaseSeconds: 60)  // takes "urgent"
-        // "done" runs out of order: make it first in line by priority, claim it, give it trials.
+        // "first" is cancelled; "urgent" runs two trials; "done" and "second" wait, "done" first in line.
         _ = try store.requestCancel(jobID: first.id)
         let trial0 = try store.startTrial(jobID: urgent.id, owner: "d1", hyperparametersJSON: "{}")
         try store.recordEpoch(trialID: trial0.id, epoch: 1, trainLoss: 1, primaryMetric: 0.4)
