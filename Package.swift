@@ -66,7 +66,9 @@ let package = Package(
         ),
 
         // Pure Swift: settings, hyperparameters and defaults, datasets, metrics, schedules. No I/O beyond files.
-        .target(name: "SpoolCore", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "SpoolCore", dependencies: [
+            .product(name: "Yams", package: "Yams"), .product(name: "Logging", package: "swift-log"),
+        ]),
         // The spool's intake: safe unpacking (libarchive), the drop watcher (inotify), bundle validation.
         .target(name: "SpoolIngest", dependencies: [
             "SpoolCore", "CArchive", "CInotifyTools", .product(name: "Logging", package: "swift-log"),

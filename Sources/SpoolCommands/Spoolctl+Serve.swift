@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SpoolCore
 import SpoolRunner
 import SpoolStore
 
@@ -36,7 +37,7 @@ extension Spoolctl {
             let layout = spool.layout
             try layout.create()
             let store = try openStore(layout)
-            let logger = DaemonLog.logger(layout: layout)
+            let logger = RunLogHandler.logger(label: "spool.daemon", file: layout.daemonLog, mirrorToStderr: true)
             var executor = JobExecutor.Options(trainer: try TrainerProcess.executableURL(),
                                                owner: "\(ProcessInfo.processInfo.hostName):\(getpid())")
             executor.device = device

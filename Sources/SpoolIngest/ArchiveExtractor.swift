@@ -25,7 +25,7 @@ import Glibc
 /// (`DestinationDirectory`), so no path is ever resolved through a link, and the byte counting, the limits and
 /// the rollback live in one loop we own. It also does less per file than `archive_write_disk` (no lstat walk,
 /// fchmod, futimens), which keeps us at bsdtar's speed: each entry is copied with `archive_read_data` into a
-/// 1 MiB buffer and written with write(2).
+/// 256 KiB buffer (`ArchiveReader.blockSize`, measured) and written with write(2).
 public struct ArchiveExtractor: Sendable {
     public init() {}
 

@@ -19,7 +19,13 @@ import Glibc
 /// input. Detection is still by content, never by name.
 final class ArchiveReader {
     /// Bytes per read(2) of the archive file, and per `archive_read_data` into the caller's buffer.
-    static let blockSize = 1 << 20
+    ///
+    /// 256 KiB, not 1 MiB: the data crosses three buffers (read, libarchive's copy into ours, write), and at
+    /// 1 MiB each they fall out of the L2 cache. Measured against `bsdtar -x` into tmpfs (medians of 15
+    /// interleaved runs, Debian 12, 2 shared cores): one 200 MB file, 1 MiB 0.77x, 256 KiB 0.87x (0.93x
+    /// without Swift's ~9 ms process start); 4,000 images of 120 KB, 1 MiB 0.96x, 256 KiB 1.02x. On the disk,
+    /// where bundles are unpacked, I/O dominates and every size is within noise of bsdtar (0.9-1.3x).
+    static let blockSize = 256 << 10
 
     /// The libarchive handle (`struct archive *`).
     let handle: OpaquePointer

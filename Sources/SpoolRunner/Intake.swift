@@ -50,19 +50,18 @@ public struct Intake: Sendable {
         fm.fileExists(atPath: claimed.path, isDirectory: &isDir)
         let unpacked = layout.processing.appendingPathComponent("\(name).unpacked")
         let bundleRoot: URL
-        if isDir.boolValue {
-            bundleRoot = claimed
-        } else {
-            do {
+        do {
+            if isDir.boolValue {
+                // A folder is its own bundle; an images archive inside it is unpacked in place.
+                bundleRoot = claimed
+                _ = try ArchiveExtractor().extractNestedImages(inBundleAt: claimed, limits: limits)
+            } else {
                 bundleRoot = try ArchiveExtractor().extractBundle(at: claimed, into: unpacked, limits: limits)
-            } catch let error as ExtractionError {
-                try? fm.removeItem(at: unpacked)
-                return reject(claimed, name: name, reason: error.description,
-                              details: (try? JSONSerialization.jsonObject(with: error.jsonData())) as? [String: Any] ?? [:])
-            } catch {
-                try? fm.removeItem(at: unpacked)
-                return reject(claimed, name: name, reason: "cannot unpack: \(error)", details: [:])
             }
+        } catch {
+            // The extractor removes what it wrote; the error names the entry and the limit.
+            return reject(claimed, name: name, reason: error.description,
+                          details: (try? JSONSerialization.jsonObject(with: error.jsonData())) as? [String: Any] ?? [:])
         }
 
         let report = validator.validate(bundleRoot: bundleRoot)
