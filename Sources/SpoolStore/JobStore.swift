@@ -27,9 +27,23 @@ public final class JobStore: Sendable {
     ///
     /// - Parameter now: the clock; tests pass a manual one.
     public convenience init(path: String, now: @escaping @Sendable () -> Date = { Date() }) throws {
-        let pool = try DatabasePool(path: path, configuration: Self.configuration(readOnly: false))
+        let pool = try Self.openPool(path: path)
         try Self.migrate(pool)
         self.init(pool: pool, path: path, readOnly: false, now: now)
+    }
+
+    /// Opens the writer's pool. Switching a fresh file to WAL needs an exclusive lock, and SQLite answers
+    /// SQLITE_BUSY at once (no busy handler for that step) when another process is doing the same: retry
+    /// for up to `busyTimeout`.
+    static func openPool(path: String) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        while true {
+            do {
+                return try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
     }
 
     /// Opens an existing queue for reading only (`spoolctl status`): never creates, migrates or locks.
