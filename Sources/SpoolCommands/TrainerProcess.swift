@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 
 /// Runs engine commands in `spool-trainer`, the one executable that links libtorch.
 ///
@@ -24,15 +25,8 @@ public enum TrainerProcess {
     /// around BLAS calls; nested BLAS threads oversubscribe the cores), and glibc's malloc kept from
     /// unmapping tensor buffers.
     public static func environment(_ base: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
-        var env = base
-        if env["OPENBLAS_NUM_THREADS"] == nil { env["OPENBLAS_NUM_THREADS"] = "1" }
-        if env["GLIBC_TUNABLES"] == nil { env["GLIBC_TUNABLES"] = mallocTunables }
-        return env
+        TrainerEnvironment.apply(to: base)
     }
-
-    /// Keeps glibc from returning libtorch's large tensor buffers to the kernel after every step and
-    /// faulting them in again: measured 1.3-1.7x faster training (docs/benchmarks.md).
-    public static let mallocTunables = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
 
     /// Replaces this process with `spool-trainer ARGUMENTS` (exit status and output pass straight through).
     public static func exec(_ arguments: [String]) throws -> Never {

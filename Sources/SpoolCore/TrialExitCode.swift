@@ -4,3 +4,18 @@ public enum TrialExitCode {
     /// libtorch could not allocate (host or device): the trial is OUT_OF_MEMORY, not FAILED.
     public static let outOfMemory: Int32 = 3
 }
+
+/// The environment every engine process starts with (spool-trainer re-executes itself to get it).
+public enum TrainerEnvironment {
+    /// Keeps glibc from returning libtorch's large tensor buffers to the kernel after every step and
+    /// faulting them in again: measured 1.3-1.7x faster training (docs/benchmarks.md).
+    public static let mallocTunables = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
+
+    /// OpenBLAS single-threaded (libtorch parallelises around BLAS calls) and the malloc tunables, unless set.
+    public static func apply(to base: [String: String]) -> [String: String] {
+        var env = base
+        if env["OPENBLAS_NUM_THREADS"] == nil { env["OPENBLAS_NUM_THREADS"] = "1" }
+        if env["GLIBC_TUNABLES"] == nil { env["GLIBC_TUNABLES"] = mallocTunables }
+        return env
+    }
+}

@@ -71,11 +71,8 @@ public final class JobExecutor: @unchecked Sendable {
         var arguments = ["train", layout.bundle(job.id).path, "--out", trialDir.path, "--progress-json", "--quiet",
                          "--seed", "\(seed)", "--device", options.device]
         if let threads = options.threads { arguments += ["--threads", "\(threads)"] }
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = environment["OPENBLAS_NUM_THREADS"] ?? "1"
+        var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
         environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
-        environment["GLIBC_TUNABLES"] = environment["GLIBC_TUNABLES"]
-            ?? "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
         let trialProcess = TrialProcess(.init(executable: options.trainer, arguments: arguments,
                                               environment: environment, logFile: trialLog))
         let hyper = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys]))

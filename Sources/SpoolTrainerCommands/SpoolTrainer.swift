@@ -29,7 +29,7 @@ public struct SpoolTrainer: ParsableCommand {
         let env = ProcessInfo.processInfo.environment
         guard env["OPENBLAS_NUM_THREADS"] == nil || env["GLIBC_TUNABLES"] == nil else { return }
         if env["OPENBLAS_NUM_THREADS"] == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
-        if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerProcess.mallocTunables, 1) }
+        if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerEnvironment.mallocTunables, 1) }
         let argv = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", argv)  // on failure, go on as we are
     }
