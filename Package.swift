@@ -75,9 +75,11 @@ let package = Package(
         ]),
         // The queue in SQLite (GRDB): jobs, trials, per-epoch metrics, leases, migrations.
         .target(name: "SpoolStore", dependencies: ["SpoolCore", .product(name: "GRDB", package: "GRDB.swift")]),
+        // Sweeps: samplers (grid, random, Bayesian TPE) and early-termination policies. Pure values, no I/O.
+        .target(name: "SpoolSweep", dependencies: ["SpoolCore"]),
         // The daemon's services: intake, scheduler, trial supervisor (child processes), outbox.
         .target(name: "SpoolRunner", dependencies: [
-            "SpoolCore", "SpoolIngest", "SpoolStore", .product(name: "Logging", package: "swift-log"),
+            "SpoolCore", "SpoolIngest", "SpoolStore", "SpoolSweep", .product(name: "Logging", package: "swift-log"),
         ]),
         // The Swift owner of engine handles: typed errors, no C types in its API.
         .target(name: "SpoolEngine", dependencies: ["CSpoolEngine"]),
@@ -101,6 +103,7 @@ let package = Package(
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
         .testTarget(name: "SpoolIngestTests", dependencies: ["SpoolIngest", "SpoolCore", "CArchive"]),
+        .testTarget(name: "SpoolSweepTests", dependencies: ["SpoolSweep", "SpoolCore"]),
         .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),
         .testTarget(name: "SpoolRunnerTests", dependencies: ["SpoolRunner", "SpoolStore", "SpoolIngest", "SpoolCore"]),
         .testTarget(name: "SpoolTrainingTests", dependencies: ["SpoolTraining", "SpoolCore", "SpoolEngine"]),

@@ -69,12 +69,31 @@ extension Spoolctl {
             let files = job.outboxPath.map { path in
                 ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             } ?? []
+            let bestTrial = Trial.best(of: trials)?.number
+            let fixedModel = ((try? JSONSerialization.jsonObject(with: Data(job.settingsJSON.utf8))) as? [String: Any])
+                .flatMap { $0["training_parameters"] as? [String: Any] }?["model_name"] as? String
+            func hyper(_ t: Trial) -> [String: Any] {
+                (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) as? [String: Any] ?? [:]
+            }
+            func text(_ value: Any?) -> String {
+                switch value {
+                case let number as Double: String(format: "%.4g", number)
+                case let value?: "\(value)"
+                case nil: "-"
+                }
+            }
+            let varying = Array(Set(trials.flatMap { hyper($0).keys })).filter { $0 != "model_name" }.sorted()
             if json {
                 var object = row.json
+                object["best_trial"] = bestTrial ?? NSNull()
+                object["varying"] = varying
                 object["trials_detail"] = try trials.map { t -> [String: Any] in
                     let epochs = try store.epochs(trialID: t.id)
                     return ["number": t.number, "state": t.state.rawValue, "reason": t.reason,
                             "epochs_done": t.epochsDone, "best": t.bestMetricValue ?? NSNull(),
+                            "is_best": t.number == bestTrial, "model": hyper(t)["model_name"] ?? fixedModel ?? NSNull(),
+                            "branch": t.branch ?? NSNull(), "configuration_index": t.configurationIndex ?? NSNull(),
+                            "retry_of": t.retryOf ?? NSNull(), "device": t.device ?? NSNull(),
                             "hyperparameters": (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) ?? [:],
                             "epochs": epochs.map { e in
                                 ["epoch": e.epoch, "train_loss": e.trainLoss ?? NSNull(),
@@ -93,13 +112,16 @@ extension Spoolctl {
             print("outbox  \(job.outboxPath ?? "-")")
             for file in files { print("          \(file)") }
             print("log     \(layout.jobLog(job.id).path)")
-            var table = [["TRIAL", "STATE", "EPOCHS", "BEST", "REASON"]]
+            var table = [["TRIAL", "MODEL"] + varying.map { $0.uppercased() } + ["STATE", "EPOCHS", "BEST", "REASON"]]
             for t in trials {
-                table.append(["\(t.number)", t.state.rawValue, "\(t.epochsDone)",
-                              t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-", t.reason])
+                let values = hyper(t)
+                table.append(["\(t.number)\(t.number == bestTrial ? " *" : "")", text(values["model_name"] ?? fixedModel ?? "default")]
+                    + varying.map { text(values[$0]) }
+                    + [t.state.rawValue, "\(t.epochsDone)", t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-", t.reason])
             }
             print("")
             printTable(table)
+            if let bestTrial { print("* the best trial (\(job.task.primaryMetric)); its model is the job's result") }
             for t in trials {
                 let epochs = try store.epochs(trialID: t.id)
                 guard !epochs.isEmpty else { continue }
@@ -126,7 +148,9 @@ struct StatusRow {
     init(_ summary: JobSummary, store: JobStore, now: Date) {
         job = summary.job
         let trials = (try? store.trials(jobID: summary.job.id)) ?? []
-        trialsTotal = max(summary.trialCount, trials.count)
+        let settings = (try? JSONSerialization.jsonObject(with: Data(summary.job.settingsJSON.utf8))) as? [String: Any]
+        let maxTrials = (settings?["limits"] as? [String: Any])?["max_trials"] as? Int ?? 1
+        trialsTotal = max(summary.trialCount, trials.count, maxTrials)
         trialsDone = trials.filter { $0.state.isFinal }.count
         best = summary.bestMetric
         reason = summary.displayReason

@@ -17,10 +17,9 @@ public struct JobSettings: Sendable, Hashable {
     /// `training_parameters` (and v1 `arguments`, and the top-level `validation_data_size`) as given,
     /// keyed by the name as written (v1 name or alias).
     public var trainingParameterValues: [String: SettingValue]
-    /// `sweep:` as written (sampling algorithm, early termination), for the sweep to interpret.
-    public var sweep: [String: SettingValue]?
-    /// `search_space:` as written: a list of branches, each a mapping of parameter name to distribution.
-    public var searchSpace: [[String: SettingValue]]?
+    /// The sweep: `sweep:` (sampling algorithm, early termination) and `search_space:` (v2), or v1's
+    /// `hyperparameter_sampling:` and `early_termination_policy:`, read and validated against the task.
+    public var sweep: SweepSettings
     /// Keys of Azure's job YAML that mean nothing here (`compute`, `experiment_name`...), read and ignored.
     public var ignoredKeys: [String]
     /// The settings file as shown in messages (`settings.yaml`).
@@ -61,6 +60,14 @@ public struct JobSettings: Sendable, Hashable {
         let document = try SettingsDocument.parse(text, file: file, json: json)
         var reader = JobSettingsReader(document: document)
         return try reader.read()
+    }
+
+    /// The space the sweep draws from: the settings' own, or AutoMode's when `max_trials > 1` and there is
+    /// none (`AutoModeSpace`); nil for a single trial of the defaults.
+    public var effectiveSearchSpace: SearchSpace? {
+        if let space = sweep.searchSpace { return space }
+        return limits.maxTrials > 1
+            ? AutoModeSpace.space(for: task, fixing: Set(parameterEntries.map(\.name))) : nil
     }
 
     /// The trial's hyperparameters: the file's `training_parameters` with `overrides` (a sweep's

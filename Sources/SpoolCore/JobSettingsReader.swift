@@ -4,6 +4,7 @@ struct JobSettingsReader {
     static let knownKeys = [
         "task", "primary_metric", "training_data", "validation_data", "validation_data_size", "limits",
         "training_parameters", "arguments", "sweep", "search_space", "target_column_name",
+        "hyperparameter_sampling", "early_termination_policy",
     ]
     /// Top-level keys of Azure's job YAML that describe Azure resources: accepted and ignored.
     static let azureOnlyKeys = [
@@ -48,12 +49,14 @@ struct JobSettingsReader {
         }
         let limits = readLimits(root["limits"])
         let entries = readParameterEntries(root)
-        let sweep = readSweep(root["sweep"])
-        let searchSpace = readSearchSpace(root["search_space"])
+        let sweep = readSweepSettings(root)
 
         if let task, task.isClassification {
             do {
                 _ = try TrainingParameters.resolve(task: task, entries: entries)
+                if let space = sweep.searchSpace {
+                    problems += SearchSpaceValidator.problems(of: space, task: task, fixed: entries, location: document.location)
+                }
             } catch {
                 problems += error.problems
             }
@@ -66,7 +69,7 @@ struct JobSettingsReader {
         return JobSettings(
             task: task, primaryMetric: primaryMetric ?? task.primaryMetric,
             trainingDataPath: trainingPath, validationDataPath: validationPath,
-            limits: limits, trainingParameterValues: values, sweep: sweep, searchSpace: searchSpace,
+            limits: limits, trainingParameterValues: values, sweep: sweep,
             ignoredKeys: ignored, file: document.file, parameterEntries: entries, lines: document.lines)
     }
 

@@ -157,6 +157,23 @@ public struct Intake: Sendable {
     }
 
     /// The settings as resolved (defaults filled in), for the queue and `job.json`.
+    /// The sweep as resolved: the algorithm, the policy, each branch's distributions in the string form.
+    static func sweepDocument(_ settings: JobSettings) -> [String: Any] {
+        var document: [String: Any] = ["sampling_algorithm": settings.sweep.samplingAlgorithm.rawValue]
+        if let policy = settings.sweep.earlyTermination {
+            document["early_termination"] = ["type": policy.typeName,
+                                             "evaluation_interval": policy.schedule.evaluationInterval,
+                                             "delay_evaluation": policy.schedule.delayEvaluation]
+        }
+        if let space = settings.effectiveSearchSpace {
+            document["search_space"] = space.branches.map { branch in
+                branch.parameters.mapValues { $0.description }
+            }
+            document["auto_mode"] = settings.sweep.searchSpace == nil
+        }
+        return document
+    }
+
     static func settingsDocument(bundle: JobBundle, parameters: TrainingParameters) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -169,6 +186,7 @@ public struct Intake: Sendable {
             "limits": ["timeout_minutes": s.limits.timeoutMinutes, "max_trials": s.limits.maxTrials,
                        "max_concurrent_trials": s.limits.maxConcurrentTrials],
             "training_parameters": params,
+            "sweep": sweepDocument(s),
         ]
         let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

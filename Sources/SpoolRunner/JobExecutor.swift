@@ -2,9 +2,16 @@ import Foundation
 import Logging
 import SpoolCore
 import SpoolStore
+import SpoolSweep
 
-/// Runs one claimed job to its end: its trial in a child process, progress into the store, the lease kept
-/// alive, the budget and cancellation enforced, the outbox published, the final state recorded.
+/// Runs one claimed job to its end: a sweep of trials (one when the settings have no search space), each in a
+/// child process; progress into the store; the early-termination policy applied after every evaluation; the
+/// lease kept alive; the job's budget, the trials' budgets and cancellation enforced; the best trial's model
+/// published to the outbox with `trials.csv` and `trials.json`; the final state recorded.
+///
+/// Up to `max_concurrent_trials` trials run at once, each on the units it took from the daemon's
+/// `DevicePool` (a GPU, or its share of the cores). One trial failing does not fail the job; a trial that
+/// runs out of memory is retried once with half the batch size.
 public final class JobExecutor: @unchecked Sendable {
     public struct Options: Sendable {
         public var trainer: URL
@@ -13,7 +20,7 @@ public final class JobExecutor: @unchecked Sendable {
         public var graceSeconds: Double = 10
         public var pollSeconds: Double = 0.5
         public var device = "cpu"
-        /// Threads for each trial (nil: libtorch's default, every core).
+        /// A cap on each trial's threads (nil: the trial's share of the cores).
         public var threads: Int?
         /// An operator's cap on any job's budget, whatever its timeout_minutes (like Slurm's MaxTime).
         public var maxJobSeconds: Int?
@@ -27,28 +34,47 @@ public final class JobExecutor: @unchecked Sendable {
     let store: JobStore
     let options: Options
     let logger: Logger
+    let pool: DevicePool
+    /// The job's place in the daemon's first-in-first-out order for the pool's units.
+    let order: Int
     let now: @Sendable () -> Date
-    private let lock = NSLock()
-    private var shuttingDown = false
-    private var current: TrialProcess?
+    let lock = NSLock()
+    var shuttingDown = false
+    /// Trials running now, by trial number.
+    var active: [Int: RunningTrial] = [:]
+    /// The primary metric of every trial of the job at each evaluation, by trial number (policy input).
+    var progress: [Int: TrialProgress] = [:]
 
-    public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger,
-                now: @escaping @Sendable () -> Date = { Date() }) {
+    public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger, pool: DevicePool? = nil,
+                order: Int = 0, now: @escaping @Sendable () -> Date = { Date() }) {
         self.layout = layout
         self.store = store
         self.options = options
         self.logger = logger
+        self.pool = pool ?? JobExecutor.defaultPool(device: options.device)
+        self.order = order
         self.now = now
     }
 
-    /// Stops the running trial so that its job is requeued (daemon shutdown).
-    public func shutdown() {
-        lock.lock()
-        shuttingDown = true
-        let trial = current
-        lock.unlock()
-        trial?.stop(.shutdown, grace: options.graceSeconds)
+    /// The pool a daemon makes for `device`: the cores, the visible GPUs, or the one GPU `cuda:N` names.
+    public static func defaultPool(device: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> DevicePool
+    {
+        if device.hasPrefix("cuda:") { return DevicePool(kind: .gpu, units: [String(device.dropFirst(5))]) }
+        if device == "cuda" { return .gpus(visible: environment["CUDA_VISIBLE_DEVICES"]) }
+        return .cpu()
     }
+
+    /// Stops the running trials so that the job is requeued (daemon shutdown).
+    public func shutdown() {
+        let trials = lock.withLock {
+            shuttingDown = true
+            return Array(active.values)
+        }
+        trials.forEach { $0.process.stop(.shutdown, grace: options.graceSeconds) }
+    }
+
+    var isShuttingDown: Bool { lock.withLock { shuttingDown } }
 
     func log(_ jobID: String, _ line: String) {
         JobLog.append(layout.jobLog(jobID), jobID: jobID, line)
@@ -58,153 +84,135 @@ public final class JobExecutor: @unchecked Sendable {
     /// Runs the job (blocking) and returns its final state.
     @discardableResult
     public func run(_ job: Job) -> JobState {
-        let jobDir = layout.job(job.id)
-        let trialNumber = (try? store.trials(jobID: job.id).count) ?? 0
-        let trialDir = jobDir.appendingPathComponent("trials/\(trialNumber)")
-        let trialLog = jobDir.appendingPathComponent("trials/\(trialNumber).log")
-        try? FileManager.default.removeItem(at: trialDir)
-        try? FileManager.default.createDirectory(at: trialDir.deletingLastPathComponent(), withIntermediateDirectories: true)
-        let settings = (try? JSONSerialization.jsonObject(with: Data(job.settingsJSON.utf8))) as? [String: Any] ?? [:]
-        let parameters = settings["training_parameters"] as? [String: Any] ?? [:]
-        let seed = (parameters["seed"] as? Int) ?? 0
-
-        var arguments = ["train", layout.bundle(job.id).path, "--out", trialDir.path, "--progress-json", "--quiet",
-                         "--seed", "\(seed)", "--device", options.device]
-        if let threads = options.threads { arguments += ["--threads", "\(threads)"] }
-        var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
-        environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
-        let trialProcess = TrialProcess(.init(executable: options.trainer, arguments: arguments,
-                                              environment: environment, logFile: trialLog))
-        let hyper = (try? JSONSerialization.data(withJSONObject: parameters, options: [.sortedKeys]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-        let trial: Trial
+        defer { pool.setWaiting(order: order, false) }
+        let settings: JobSettings
+        let plan: SweepPlan
+        let seed: Int
         do {
-            trial = try store.startTrial(jobID: job.id, owner: options.owner, number: trialNumber,
-                                         hyperparametersJSON: hyper, device: options.device)
+            settings = try loadSettings(job)
+            seed = (try settings.trainingParameters()).seed ?? 0
+            plan = try SweepPlan(settings: settings, seed: UInt64(truncatingIfNeeded: seed))
         } catch {
-            log(job.id, "cannot record the trial: \(error)")
-            return finish(job, state: .failed, reason: "cannot record the trial: \(error)", trialDir: nil)
+            return finish(job, state: .failed, reason: "the job's settings cannot be run: \(error)", plan: nil)
         }
-        let store = self.store
-        let jobID = job.id
-        do {
-            try trialProcess.start { line in
-                guard line["type"] as? String == "epoch", let record = line["record"] as? [String: Any],
-                      let epoch = record["epoch"] as? Int else { return }
-                let metrics = record["metrics"] as? [String: Any]
-                let metricsJSON = metrics.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
-                    .map { String(decoding: $0, as: UTF8.self) }
-                let primary = line["metric_value"] as? Double
-                _ = try? store.recordEpoch(trialID: trial.id, epoch: epoch, trainLoss: record["train_loss"] as? Double,
-                                           validationLoss: record["validation_loss"] as? Double,
-                                           primaryMetric: metrics == nil ? nil : primary, metricsJSON: metricsJSON ?? "{}")
-                if metrics != nil, let primary {
-                    JobLog.append(self.layout.jobLog(jobID), jobID: jobID,
-                                  "trial \(trialNumber) epoch \(epoch): \(line["metric_name"] as? String ?? "metric") \(String(format: "%.4f", primary))")
-                }
-            }
-        } catch {
-            _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "cannot start the trainer: \(error)")
-            return finish(job, state: .failed, reason: "cannot start \(options.trainer.path): \(error)", trialDir: nil)
+        var sweep = SweepState(plan: plan)
+        sweep.resume(from: (try? store.trials(jobID: job.id)) ?? [], epochs: { try? self.store.epochs(trialID: $0) })
+        lock.withLock { progress = sweep.progress }
+        if sweep.launched > 0 {
+            log(job.id, "resuming the sweep: \(sweep.launched) of \(plan.maxTrials) configurations already tried")
         }
-        lock.lock()
-        current = trialProcess
-        let alreadyStopping = shuttingDown
-        lock.unlock()
-        if alreadyStopping { trialProcess.stop(.shutdown, grace: options.graceSeconds) }
-        log(job.id, "trial \(trialNumber) started (pid \(trialProcess.pid), budget \(job.budgetSeconds) s)")
+        if plan.space != nil {
+            log(job.id, "sweep: \(plan.algorithm.rawValue) sampling, up to \(plan.maxTrials) trials, \(plan.maxConcurrentTrials) at once"
+                + (settings.sweep.earlyTermination.map { ", early termination \($0.typeName)" } ?? "")
+                + (settings.sweep.searchSpace == nil ? " (AutoMode's space: docs/sweeps.md)" : ""))
+        }
 
-        // Supervise: heartbeat, budget, cancellation.
         let started = job.startedAt ?? now()
         let budget = min(job.budgetSeconds, options.maxJobSeconds ?? Int.max)
         let deadline = started.addingTimeInterval(TimeInterval(budget))
-        while trialProcess.isRunning {
-            Thread.sleep(forTimeInterval: options.pollSeconds)
-            if (try? store.heartbeat(jobID: job.id, owner: options.owner, leaseSeconds: options.leaseSeconds)) == nil {
-                log(job.id, "lost the lease; stopping the trial")
-                trialProcess.stop(.shutdown, grace: options.graceSeconds)
+        let trialBudget = settings.limits.trialTimeoutMinutes.map { TimeInterval($0 * 60) }
+        let unitsPerTrial = pool.unitsPerTrial(concurrent: plan.maxConcurrentTrials)
+        let concurrency = pool.maxTrials(concurrent: plan.maxConcurrentTrials)
+        var stopping: TrialProcess.StopReason?
+
+        while true {
+            // Start trials while there is room, in the pool and in the sweep.
+            while stopping == nil, !isShuttingDown, runningCount < concurrency, sweep.hasMoreToLaunch, now() < deadline {
+                guard let units = pool.tryAcquire(order: order, count: unitsPerTrial) else { break }
+                guard let next = sweep.next() else {
+                    pool.release(units)
+                    log(job.id, "the search space is exhausted after \(sweep.launched) configurations")
+                    break
+                }
+                launch(job, next, settings: settings, seed: seed, units: units, sweep: &sweep)
             }
-            if now() >= deadline { trialProcess.stop(.timeout, grace: options.graceSeconds) }
-            if let current = try? store.job(id: job.id), current.cancelRequested {
-                trialProcess.stop(.cancel, grace: options.graceSeconds)
+            let wantsMore = stopping == nil && runningCount < concurrency && sweep.hasMoreToLaunch && now() < deadline
+            pool.setWaiting(order: order, wantsMore)
+            if runningCount == 0 && (!wantsMore || isShuttingDown) { break }
+
+            Thread.sleep(forTimeInterval: options.pollSeconds)
+            if stopping == nil {
+                if isShuttingDown {
+                    stopping = .shutdown
+                } else if (try? store.heartbeat(jobID: job.id, owner: options.owner, leaseSeconds: options.leaseSeconds)) == nil {
+                    log(job.id, "lost the lease; stopping the trials")
+                    stopping = .shutdown
+                } else if now() >= deadline {
+                    stopping = .timeout
+                } else if let current = try? store.job(id: job.id), current.cancelRequested {
+                    stopping = .cancel
+                }
+                if let stopping { stopAll(stopping) }
+            }
+            if let trialBudget {
+                for trial in runningTrials where now().timeIntervalSince(trial.started) >= trialBudget {
+                    trial.process.stop(.trialTimeout, grace: options.graceSeconds)
+                }
+            }
+            for trial in runningTrials where !trial.process.isRunning {
+                reap(job, trial, sweep: &sweep, budget: budget, trialBudget: trialBudget)
             }
         }
-        let outcome = trialProcess.wait()
-        lock.lock()
-        current = nil
-        lock.unlock()
-
-        let hasModel = FileManager.default.fileExists(atPath: trialDir.appendingPathComponent("model/model.json").path)
-        switch outcome {
-        case .completed:
-            _ = try? store.finishTrial(trialID: trial.id, state: .completed, reason: "finished")
-            return finish(job, state: .completed, reason: "finished", trialDir: trialDir)
-        case .timedOut:
-            let reason = (budget < job.budgetSeconds ? "the daemon's cap of \(budget) s (--max-job-seconds) ran out"
-                : "the budget of \(budget / 60) min (timeout_minutes) ran out") + (hasModel ? "; the best epoch so far is the result" : " before any evaluation")
-            _ = try? store.finishTrial(trialID: trial.id, state: .timeout, reason: reason)
-            return finish(job, state: .timeout, reason: reason, trialDir: hasModel ? trialDir : nil)
-        case .cancelled:
-            _ = try? store.finishTrial(trialID: trial.id, state: .cancelled, reason: "cancelled by the user")
-            return finish(job, state: .cancelled, reason: "cancelled by the user (spoolctl cancel)", trialDir: hasModel ? trialDir : nil)
-        case .outOfMemory(let why):
-            _ = try? store.finishTrial(trialID: trial.id, state: .outOfMemory, reason: why)
-            return finish(job, state: .outOfMemory, reason: why, trialDir: nil)
-        case .failed(let why):
-            _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: why)
-            return finish(job, state: .failed, reason: why, trialDir: nil)
-        case .interrupted:
-            _ = try? store.finishTrial(trialID: trial.id, state: .cancelled, reason: "interrupted: the daemon stopped")
+        if stopping == .shutdown || isShuttingDown {
             _ = try? store.release(jobID: job.id, owner: options.owner, reason: "requeued: the daemon was stopped while it ran")
-            log(job.id, "interrupted by the daemon's shutdown; requeued")
+            log(job.id, "interrupted by the daemon's shutdown; requeued (finished trials are kept)")
             return .pending
+        }
+        return conclude(job, plan: plan, stopping: stopping, budget: budget)
+    }
+
+    var runningCount: Int { lock.withLock { active.count } }
+    var runningTrials: [RunningTrial] { lock.withLock { active.values.sorted { $0.trial.number < $1.trial.number } } }
+
+    func stopAll(_ reason: TrialProcess.StopReason) {
+        for trial in runningTrials { trial.process.stop(reason, grace: options.graceSeconds) }
+    }
+
+    func loadSettings(_ job: Job) throws -> JobSettings {
+        let bundle = layout.bundle(job.id)
+        guard let url = JobBundle.settingsNames.map({ bundle.appendingPathComponent($0) })
+            .first(where: { FileManager.default.fileExists(atPath: $0.path) })
+        else {
+            throw RunnerError("\(bundle.path): the bundle's settings.yaml is missing")
+        }
+        return try JobSettings.load(from: url)
+    }
+
+    /// The final state: the best trial so far wins, whatever stopped the sweep.
+    func conclude(_ job: Job, plan: SweepPlan, stopping: TrialProcess.StopReason?, budget: Int) -> JobState {
+        let trials = (try? store.trials(jobID: job.id)) ?? []
+        let withModels = trials.filter { hasModel(job, $0) }
+        let best = Trial.best(of: withModels)
+        let bestNote = best.map { "; the best is trial \($0.number)" } ?? ""
+        switch stopping {
+        case .cancel?:
+            return finish(job, state: .cancelled, reason: "cancelled by the user (spoolctl cancel)" + bestNote, plan: plan, best: best)
+        case .timeout?:
+            let what = budget < job.budgetSeconds ? "the daemon's cap of \(budget) s (--max-job-seconds) ran out"
+                : "the budget of \(budget / 60) min (timeout_minutes) ran out"
+            return finish(job, state: .timeout,
+                          reason: what + (best.map { " after \(trials.count) trials; the best so far (trial \($0.number)) is the result" }
+                              ?? " before any evaluation"), plan: plan, best: best)
+        default:
+            if let best {
+                let failed = trials.filter { $0.state == .failed || $0.state == .outOfMemory }.count
+                let note = trials.count > 1 ? "\(trials.count) trials, the best is trial \(best.number)"
+                    + (failed > 0 ? " (\(failed) failed)" : "") : "finished"
+                return finish(job, state: .completed, reason: note, plan: plan, best: best)
+            }
+            let ended = trials.filter { !$0.reason.hasPrefix("interrupted") }
+            let allOOM = !ended.isEmpty && ended.allSatisfy { $0.state == .outOfMemory }
+            let first = ended.first.map { "trial \($0.number): \($0.reason)" } ?? "no trial ran"
+            let reason = ended.count > 1 ? "every trial failed; \(first)" : (ended.first?.reason ?? "no trial ran")
+            return finish(job, state: allOOM ? .outOfMemory : .failed, reason: reason, plan: plan, best: nil)
         }
     }
 
-    func finish(_ job: Job, state: JobState, reason: String, trialDir: URL?) -> JobState {
-        var outboxPath: String?
-        var best: (String, Double)?
-        if let trialDir, let data = FileManager.default.contents(atPath: trialDir.appendingPathComponent("metrics.json").path),
-           let metrics = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let primary = metrics["primary_metric"] as? [String: Any],
-           let name = primary["name"] as? String, let value = primary["value"] as? Double {
-            best = (name, value)
-        }
-        if trialDir != nil || state != .completed {
-            log(job.id, "\(state.rawValue): \(reason)")
-        }
-        // Publish what there is: the model and metrics when a trial produced them, the logs always.
-        let settings = (try? JSONSerialization.jsonObject(with: Data(job.settingsJSON.utf8))) ?? [:]
-        let stamp = ISO8601DateFormatter()
-        let document: [String: Any] = [
-            "id": job.id, "name": job.name, "task": job.task.rawValue, "state": state.rawValue, "reason": reason,
-            "created_at": stamp.string(from: job.createdAt), "task_settings": job.task.rawValue,
-            "started_at": job.startedAt.map { stamp.string(from: $0) } ?? "",
-            "finished_at": stamp.string(from: now()),
-            "attempts": job.attempts,
-            "settings": settings,
-            "best": best.map { ["name": $0.0, "value": $0.1] as [String: Any] } ?? NSNull(),
-            "outbox_files": ["model/ (weights.safetensors, model.json)", "metrics.json", "job.json", "job.log", "train.log"],
-        ]
-        let documentData = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        do {
-            let trialLogs = (try? FileManager.default.contentsOfDirectory(at: layout.job(job.id).appendingPathComponent("trials"),
-                                                                          includingPropertiesForKeys: nil)) ?? []
-            let url = try OutboxWriter(layout: layout).publish(
-                jobID: job.id,
-                contents: .init(trialOutput: trialDir, jobDocument: documentData,
-                                logs: [layout.jobLog(job.id)] + trialLogs.filter { $0.pathExtension == "log" }.sorted { $0.path < $1.path }))
-            outboxPath = url.path
-        } catch {
-            log(job.id, "cannot write the outbox: \(error)")
-        }
-        do {
-            try store.finish(jobID: job.id, owner: options.owner, state: state, reason: reason,
-                             best: best.map { BestMetric(name: $0.0, value: $0.1) }, outbox: outboxPath)
-        } catch {
-            logger.error("job \(job.id): cannot record the final state \(state.rawValue): \(error)")
-        }
-        log(job.id, "\(state.rawValue)\(best.map { ": \($0.0) \(String(format: "%.4f", $0.1))" } ?? ""); outbox \(outboxPath ?? "none")")
-        return state
+    func trialDirectory(_ jobID: String, _ number: Int) -> URL {
+        layout.job(jobID).appendingPathComponent("trials/\(number)")
+    }
+
+    func hasModel(_ job: Job, _ trial: Trial) -> Bool {
+        FileManager.default.fileExists(atPath: trialDirectory(job.id, trial.number).appendingPathComponent("model/model.json").path)
     }
 }

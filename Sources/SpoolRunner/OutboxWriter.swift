@@ -16,11 +16,14 @@ public struct OutboxWriter: Sendable {
         public var jobDocument: Data
         /// Logs to copy in (job.log first).
         public var logs: [URL]
+        /// More files by name (`trials.csv`, `trials.json`).
+        public var extraFiles: [String: Data]
 
-        public init(trialOutput: URL?, jobDocument: Data, logs: [URL]) {
+        public init(trialOutput: URL?, jobDocument: Data, logs: [URL], extraFiles: [String: Data] = [:]) {
             self.trialOutput = trialOutput
             self.jobDocument = jobDocument
             self.logs = logs
+            self.extraFiles = extraFiles
         }
     }
 
@@ -46,6 +49,9 @@ public struct OutboxWriter: Sendable {
             }
         }
         try contents.jobDocument.write(to: staging.appendingPathComponent("job.json"))
+        for (name, data) in contents.extraFiles {
+            try data.write(to: staging.appendingPathComponent(name))
+        }
         var log = Data()
         for url in contents.logs {
             if let part = fm.contents(atPath: url.path) { log.append(part) }

@@ -15,7 +15,8 @@ public final class SpoolDaemon: @unchecked Sendable {
         /// Take what is in `incoming/`, run the queue empty, exit (for cron and tests).
         public var once = false
         public var rescanSeconds: Double = 60
-        public var maxConcurrentJobs = 1
+        /// A cap on jobs running at once; the device pool decides below it (a job waits for units).
+        public var maxConcurrentJobs = 16
         public var executor: JobExecutor.Options
         public init(executor: JobExecutor.Options) { self.executor = executor }
     }
@@ -29,6 +30,10 @@ public final class SpoolDaemon: @unchecked Sendable {
     private var stopping = false
     private var running: [String: JobExecutor] = [:]
     private var lockFD: Int32 = -1
+    /// The GPUs or cores the running jobs share.
+    let pool: DevicePool
+    /// Claim order, for the pool's first-in-first-out.
+    private var claims = 0
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger) {
         self.layout = layout
@@ -37,6 +42,7 @@ public final class SpoolDaemon: @unchecked Sendable {
         self.logger = logger
         self.intake = Intake(layout: layout, store: store,
                              validator: BundleValidator(trainer: options.executor.trainer), logger: logger)
+        self.pool = JobExecutor.defaultPool(device: options.executor.device)
     }
 
     /// Asks the daemon to stop (what SIGTERM and SIGINT do).
@@ -137,12 +143,13 @@ public final class SpoolDaemon: @unchecked Sendable {
 
     // MARK: - scheduling
 
-    /// Claims and starts jobs while there is a free slot; returns how many started.
+    /// Claims and starts jobs while the pool has room: the first job always, another only when units are free
+    /// and no running job is waiting for more (first in, first out). Returns how many started.
     func startJobs() -> Int {
         var started = 0
         while !isStopping {
             lock.lock()
-            let free = running.count < options.maxConcurrentJobs
+            let free = running.isEmpty || (running.count < options.maxConcurrentJobs && pool.hasRoomForAnotherJob)
             lock.unlock()
             guard free else { break }
             let job: Job?
@@ -153,7 +160,14 @@ public final class SpoolDaemon: @unchecked Sendable {
                 break
             }
             guard let job else { break }
-            let executor = JobExecutor(layout: layout, store: store, options: options.executor, logger: logger)
+            lock.lock()
+            claims += 1
+            let order = claims
+            lock.unlock()
+            // Waiting until it has taken its units, so the next claim sees what is left.
+            pool.setWaiting(order: order, true)
+            let executor = JobExecutor(layout: layout, store: store, options: options.executor, logger: logger,
+                                       pool: pool, order: order)
             lock.lock()
             running[job.id] = executor
             lock.unlock()

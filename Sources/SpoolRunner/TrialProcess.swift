@@ -26,19 +26,26 @@ public final class TrialProcess: @unchecked Sendable {
         /// Exited non-zero or died of a signal; the text says which and why.
         case failed(String)
         case outOfMemory(String)
+        /// The job's budget ran out.
         case timedOut
+        /// The trial's own budget (`trial_timeout_minutes`) ran out.
+        case trialTimedOut
         case cancelled
+        /// Stopped by the sweep's early-termination policy.
+        case earlyTerminated
         case interrupted  // the daemon is shutting down
     }
 
     /// Why the supervisor asks a trial to stop.
-    public enum StopReason: Sendable { case timeout, cancel, shutdown }
+    public enum StopReason: Sendable { case timeout, trialTimeout, cancel, shutdown, policy }
 
     let launch: Launch
     let process = Process()
     private let lock = NSLock()
     private var stopReason: StopReason?
     private var killTimer: DispatchSourceTimer?
+    /// Signalled when the child's standard output reaches its end: every progress line has been handled.
+    private let outputDone = DispatchSemaphore(value: 0)
 
     public init(_ launch: Launch) {
         self.launch = launch
@@ -60,7 +67,9 @@ public final class TrialProcess: @unchecked Sendable {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         let reader = pipe.fileHandleForReading
+        let done = outputDone
         Thread.detachNewThread {
+            defer { done.signal() }
             var buffer = Data()
             while true {
                 let chunk = reader.availableData
@@ -98,9 +107,12 @@ public final class TrialProcess: @unchecked Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
-    /// Waits for the child (blocking) and classifies how it ended.
+    /// Waits for the child (blocking), and for its last progress lines to be handled, and classifies how it
+    /// ended.
     public func wait() -> Outcome {
         process.waitUntilExit()
+        // A grandchild holding the pipe open must not hang the supervisor: wait for the output a while only.
+        _ = outputDone.wait(timeout: .now() + 10)
         lock.lock()
         let reason = stopReason
         killTimer?.cancel()
@@ -110,8 +122,10 @@ public final class TrialProcess: @unchecked Sendable {
         if let reason {
             switch reason {
             case .timeout: return .timedOut
+            case .trialTimeout: return .trialTimedOut
             case .cancel: return .cancelled
             case .shutdown: return .interrupted
+            case .policy: return .earlyTerminated
             }
         }
         if !signalled && status == 0 { return .completed }

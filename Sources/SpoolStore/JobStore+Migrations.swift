@@ -87,6 +87,16 @@ extension JobStore {
                 """)
         }
 
+        // v2: sweeps. A trial's branch of the search space and its configuration's place in the sweep (a
+        // retry after running out of memory repeats the configuration under a new trial number).
+        migrator.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE trials ADD COLUMN branch INTEGER;
+                ALTER TABLE trials ADD COLUMN configuration_index INTEGER;
+                ALTER TABLE trials ADD COLUMN retry_of INTEGER;
+                """)
+        }
+
         return migrator
     }()
 

@@ -8,7 +8,7 @@ extension JobStore {
     ///   the number is taken.
     public func startTrial(
         jobID: String, owner: String, number: Int? = nil, hyperparametersJSON: String, pid: Int32? = nil,
-        device: String? = nil
+        device: String? = nil, branch: Int? = nil, configurationIndex: Int? = nil, retryOf: Int? = nil
     ) throws -> Trial {
         try writeImmediate { db in
             let at = now()
@@ -28,10 +28,11 @@ extension JobStore {
                 throw JobStoreError(.invalidArgument, "job \(jobID) already has a trial \(chosen)", jobID: jobID)
             }
             let trial = try Trial.fetchOne(db, sql: """
-                INSERT INTO trials (job_id, number, state, reason, hyperparameters_json, started_at, pid, device)
-                VALUES (?, ?, 'RUNNING', 'running', ?, ?, ?, ?)
+                INSERT INTO trials (job_id, number, state, reason, hyperparameters_json, started_at, pid, device,
+                    branch, configuration_index, retry_of)
+                VALUES (?, ?, 'RUNNING', 'running', ?, ?, ?, ?, ?, ?, ?)
                 RETURNING *
-                """, arguments: [jobID, chosen, hyperparametersJSON, at, pid, device])!
+                """, arguments: [jobID, chosen, hyperparametersJSON, at, pid, device, branch, configurationIndex, retryOf])!
             let place = [device, pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", ")
             try Self.log(db, jobID, at, .info, "trial \(chosen) started" + (place.isEmpty ? "" : " (\(place))"))
             return trial

@@ -22,11 +22,18 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
     public var pid: Int32?
     /// The device it runs on (`cpu`, a GPU UUID).
     public var device: String?
+    /// The branch of the search space it drew from (nil outside sweeps).
+    public var branch: Int?
+    /// Its configuration's place in the sweep, from 0; a retry shares its original's.
+    public var configurationIndex: Int?
+    /// The trial this one retries (after running out of memory), by number.
+    public var retryOf: Int?
 
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_id", number, state, reason, hyperparametersJSON = "hyperparameters_json"
         case startedAt = "started_at", finishedAt = "finished_at", epochsDone = "epochs_done"
-        case bestMetricValue = "best_metric_value", pid, device
+        case bestMetricValue = "best_metric_value", pid, device, branch
+        case configurationIndex = "configuration_index", retryOf = "retry_of"
     }
 
     /// The columns the store queries by.
@@ -34,5 +41,16 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
         public static let jobID = Column("job_id")
         public static let number = Column("number")
         public static let state = Column("state")
+    }
+
+    /// The best of `trials`: the highest best metric; between equals, the one that finished first (then the
+    /// lower number). Trials without a metric never win.
+    public static func best(of trials: [Trial]) -> Trial? {
+        trials.filter { $0.bestMetricValue != nil }.min { a, b in
+            if a.bestMetricValue! != b.bestMetricValue! { return a.bestMetricValue! > b.bestMetricValue! }
+            let aEnd = a.finishedAt ?? .distantFuture, bEnd = b.finishedAt ?? .distantFuture
+            if aEnd != bEnd { return aEnd < bEnd }
+            return a.number < b.number
+        }
     }
 }

@@ -57,10 +57,11 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
         #expect(settings.limits == JobLimits(timeoutMinutes: 60, maxTrials: 10, maxConcurrentTrials: 2))
         #expect(settings.ignoredKeys == ["$schema", "compute", "experiment_name", "type"])
         #expect(settings.trainingParameterValues["evaluation_frequency"] == 1)
-        #expect(settings.sweep?["sampling_algorithm"] == "random")
-        #expect(settings.sweep?["early_termination"]?.mapValue?["slack_factor"] == 0.2)
-        #expect(settings.searchSpace?.count == 2)
-        #expect(settings.searchSpace?[1]["optimizer"] == "choice('sgd', 'adam', 'adamw')")
+        #expect(settings.sweep.samplingAlgorithm == .random)
+        #expect(settings.sweep.earlyTermination == .bandit(
+            slackFactor: 0.2, slackAmount: nil, schedule: PolicySchedule(evaluationInterval: 2, delayEvaluation: 6)))
+        #expect(settings.sweep.searchSpace?.branches.count == 2)
+        #expect(settings.sweep.searchSpace?.branches[1].parameters["optimizer"] == .choice(["sgd", "adam", "adamw"]))
         #expect(settings.location(of: "search_space[1].optimizer").line == 30)
         #expect(settings.location(of: "limits.max_trials") == SettingsLocation(file: "settings.yaml", line: 13))
 
@@ -80,8 +81,8 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
         #expect(settings.limits.maxTrials == 1)
         #expect(settings.limits.maxConcurrentTrials == 1)
         #expect(settings.limits.trialTimeoutMinutes == nil)
-        #expect(settings.sweep == nil)
-        #expect(settings.searchSpace == nil)
+        #expect(settings.sweep == SweepSettings())
+        #expect(settings.effectiveSearchSpace == nil)
         #expect(try settings.trainingParameters() == TrainingParameters.defaults(task: .imageClassificationMultilabel))
     }
 
@@ -262,7 +263,7 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
             "sweep.sampling_algorithm", "sweep.early_termination", "search_space[0].learning_rate", "search_space[1]",
         ])
         let single = try parse("task: image_classification\nsearch_space: {model_name: {type: choice, values: [resnet18]}}\n")
-        #expect(single.searchSpace?.count == 1)
+        #expect(single.sweep.searchSpace?.branches.count == 1)
     }
 
     @Test func syntaxErrorsGiveTheLine() throws {

@@ -9,7 +9,7 @@ struct JobStoreMigrationTests {
     func freshFile() throws {
         let spool = try TempSpool()
         let store = try spool.store(ManualClock())
-        #expect(try store.appliedMigrations() == ["v1"])
+        #expect(try store.appliedMigrations() == ["v1", "v2"])
         let (journal, sync, foreignKeys, timeout, tables) = try store.pool.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
              try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), try Int.fetchOne(db, sql: "PRAGMA busy_timeout"),
@@ -35,8 +35,29 @@ struct JobStoreMigrationTests {
         let job = try first.add(newJob("a"))
         try first.close()
         let second = try spool.store(clock)
-        #expect(try second.appliedMigrations() == ["v1"])
+        #expect(try second.appliedMigrations() == ["v1", "v2"])
         #expect(try second.job(id: job.id) == job)
+    }
+
+    @Test("a v1 file gains v2's sweep columns and keeps its trials")
+    func upgradeFromV1() throws {
+        let spool = try TempSpool()
+        do {
+            let pool = try DatabasePool(path: spool.databasePath)
+            try JobStore.migrator.migrate(pool, upTo: "v1")
+            try pool.write { db in
+                try db.execute(sql: """
+                    INSERT INTO jobs (id, name, task, created_at, bundle_path, settings_json, budget_seconds)
+                    VALUES ('j-1', 'old', 'image_classification', '2026-11-01 00:00:00', '/b', '{}', 60);
+                    INSERT INTO trials (job_id, number, state, reason) VALUES ('j-1', 0, 'COMPLETED', 'finished');
+                    """)
+            }
+        }
+        let store = try spool.store(ManualClock())
+        #expect(try store.appliedMigrations() == ["v1", "v2"])
+        let trial = try #require(try store.trials(jobID: "j-1").first)
+        #expect(trial.state == .completed)
+        #expect(trial.branch == nil && trial.configurationIndex == nil && trial.retryOf == nil)
     }
 
     @Test("two processes opening a fresh file at once both succeed")

@@ -1,0 +1,84 @@
+import Foundation
+
+/// The machine's compute, shared by the jobs a daemon runs: GPUs (one trial each) or CPU cores (each trial
+/// takes its share of threads).
+///
+/// Jobs take units first in, first out: while an earlier job waits for units, a later job is refused them,
+/// so a stream of small jobs cannot starve a big one. The daemon starts another job only when units are
+/// free and no running job is waiting for more.
+public final class DevicePool: @unchecked Sendable {
+    public enum Kind: Sendable, Equatable {
+        /// CPU cores; a trial takes `threads` of them.
+        case cpu
+        /// GPUs by CUDA index or UUID; a trial takes one and sees it as its only device.
+        case gpu
+    }
+
+    public let kind: Kind
+    public let units: [String]
+    private let lock = NSLock()
+    private var free: [String]
+    /// Jobs (by claim order) that want more units than they hold.
+    private var waiting: Set<Int> = []
+
+    public init(kind: Kind, units: [String]) {
+        precondition(!units.isEmpty, "a device pool needs at least one unit")
+        self.kind = kind
+        self.units = units
+        self.free = units
+    }
+
+    /// Every core of this machine (as the scheduler allows the process).
+    public static func cpu(cores: Int = ProcessInfo.processInfo.activeProcessorCount) -> DevicePool {
+        DevicePool(kind: .cpu, units: (0..<max(1, cores)).map { "core\($0)" })
+    }
+
+    /// The GPUs named in `CUDA_VISIBLE_DEVICES` (or `0` alone when it is unset or empty).
+    public static func gpus(visible: String?) -> DevicePool {
+        let names = (visible ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty && $0 != "-1" }
+        return DevicePool(kind: .gpu, units: names.isEmpty ? ["0"] : names)
+    }
+
+    /// How many units one trial of a job that runs `concurrent` trials at once takes: one GPU, or the
+    /// cores divided among the trials (at least one each, so they do not thrash).
+    public func unitsPerTrial(concurrent: Int) -> Int {
+        kind == .gpu ? 1 : max(1, units.count / max(1, min(concurrent, units.count)))
+    }
+
+    /// How many trials of one job can run at once on this pool.
+    public func maxTrials(concurrent: Int) -> Int {
+        min(concurrent, units.count / unitsPerTrial(concurrent: concurrent))
+    }
+
+    /// Takes `count` units for job `order`, or nil when they are not free or an earlier job is waiting.
+    public func tryAcquire(order: Int, count: Int) -> [String]? {
+        lock.withLock {
+            guard free.count >= count, !waiting.contains(where: { $0 < order }) else { return nil }
+            let taken = Array(free.prefix(count))
+            free.removeFirst(count)
+            return taken
+        }
+    }
+
+    public func release(_ taken: [String]) {
+        lock.withLock {
+            free.append(contentsOf: taken)
+            free.sort { units.firstIndex(of: $0)! < units.firstIndex(of: $1)! }
+        }
+    }
+
+    /// Marks job `order` as wanting more units (or not).
+    public func setWaiting(order: Int, _ wants: Bool) {
+        lock.withLock {
+            if wants { waiting.insert(order) } else { waiting.remove(order) }
+        }
+    }
+
+    /// Whether another job could start now: units are free and no running job is waiting for them.
+    public var hasRoomForAnotherJob: Bool {
+        lock.withLock { !free.isEmpty && waiting.isEmpty }
+    }
+
+    public var freeCount: Int { lock.withLock { free.count } }
+}

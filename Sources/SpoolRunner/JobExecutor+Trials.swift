@@ -1,0 +1,159 @@
+import Foundation
+import SpoolCore
+import SpoolStore
+import SpoolSweep
+
+extension JobExecutor {
+    /// Starts one trial on `units`: `spool-trainer train` with the configuration's values as `--set`.
+    func launch(_ job: Job, _ launch: SweepState.Launch, settings: JobSettings, seed: Int, units: [String],
+                sweep: inout SweepState) {
+        let number = sweep.nextNumber
+        let directory = trialDirectory(job.id, number)
+        let logFile = directory.deletingLastPathComponent().appendingPathComponent("\(number).log")
+        try? FileManager.default.removeItem(at: directory)
+        try? FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
+        let values = launch.configuration.values
+        let hyper = SweepState.json(values)
+        let device = pool.kind == .gpu ? "cuda:\(units[0])" : options.device
+
+        func record(_ state: JobState, _ reason: String) {
+            if let trial = try? store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
+                                                 device: device, branch: launch.configuration.branch,
+                                                 configurationIndex: launch.index, retryOf: launch.retryOf) {
+                _ = try? store.finishTrial(trialID: trial.id, state: state, reason: reason)
+            }
+            sweep.started(launch, number: number)
+            sweep.ended(launch, number: number, state: state, value: nil)
+            pool.release(units)
+            log(job.id, "trial \(number) \(state.rawValue): \(reason)")
+        }
+
+        // A value drawn from an unbounded distribution can fall outside the parameter's range: that trial fails.
+        let parameters: TrainingParameters
+        do {
+            parameters = try settings.trainingParameters(overrides: values)
+        } catch {
+            record(.failed, "the sampled configuration is not valid: \(error.description)")
+            return
+        }
+        var arguments = ["train", layout.bundle(job.id).path, "--out", directory.path, "--progress-json", "--quiet",
+                         "--seed", "\(seed)"]
+        for name in values.keys.sorted() {
+            let value = values[name]!
+            arguments += ["--set", "\(name)=\(value.stringValue ?? value.description)"]
+        }
+        var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
+        environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
+        switch pool.kind {
+        case .cpu:
+            let threads = min(units.count, options.threads ?? Int.max)
+            arguments += ["--device", options.device, "--threads", "\(threads)"]
+        case .gpu:
+            // The trial sees its GPU alone, as device 0.
+            environment["CUDA_VISIBLE_DEVICES"] = units[0]
+            let cores = ProcessInfo.processInfo.activeProcessorCount
+            arguments += ["--device", "cuda", "--threads", "\(max(1, cores / max(1, pool.units.count)))"]
+        }
+        let process = TrialProcess(.init(executable: options.trainer, arguments: arguments, environment: environment,
+                                         logFile: logFile))
+        let trial: Trial
+        do {
+            trial = try store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
+                                         device: device, branch: launch.configuration.branch,
+                                         configurationIndex: launch.index, retryOf: launch.retryOf)
+        } catch {
+            pool.release(units)
+            log(job.id, "cannot record trial \(number): \(error)")
+            sweep.exhausted = true
+            return
+        }
+        sweep.started(launch, number: number)
+        lock.withLock { progress[number] = TrialProgress(number: number, metrics: []) }
+        let running = RunningTrial(trial: trial, process: process, units: units, launch: launch,
+                                   batchSize: parameters.trainingBatchSize, started: now())
+        let policy = sweep.plan.policy
+        do {
+            try process.start { [weak self] line in self?.handle(line, of: running, jobID: job.id, policy: policy) }
+        } catch {
+            _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "cannot start the trainer: \(error)")
+            sweep.ended(launch, number: number, state: .failed, value: nil)
+            pool.release(units)
+            log(job.id, "cannot start \(options.trainer.path): \(error)")
+            sweep.exhausted = true
+            return
+        }
+        lock.withLock { active[number] = running }
+        let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
+        log(job.id, "trial \(number) started (pid \(process.pid), \(device)\(pool.kind == .cpu ? " x\(units.count)" : ""))\(summary)"
+            + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
+    }
+
+    /// One progress line of a trial: epochs go to the store; an evaluation goes to the policy.
+    func handle(_ line: [String: Any], of running: RunningTrial, jobID: String, policy: (any EarlyTerminationPolicy)?) {
+        guard line["type"] as? String == "epoch", let record = line["record"] as? [String: Any],
+              let epoch = record["epoch"] as? Int else { return }
+        let metrics = record["metrics"] as? [String: Any]
+        let metricsJSON = metrics.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+            .map { String(decoding: $0, as: UTF8.self) }
+        let primary = metrics == nil ? nil : line["metric_value"] as? Double
+        _ = try? store.recordEpoch(trialID: running.trial.id, epoch: epoch, trainLoss: record["train_loss"] as? Double,
+                                   validationLoss: record["validation_loss"] as? Double, primaryMetric: primary,
+                                   metricsJSON: metricsJSON ?? "{}")
+        guard let primary else { return }
+        let number = running.trial.number
+        JobLog.append(layout.jobLog(jobID), jobID: jobID,
+                      "trial \(number) epoch \(epoch): \(line["metric_name"] as? String ?? "metric") \(String(format: "%.4f", primary))")
+        let decision: String? = lock.withLock {
+            progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
+            guard let policy, let mine = progress[number] else { return nil }
+            return policy.shouldStop(trial: mine, at: mine.metrics.count, among: Array(progress.values))
+        }
+        if let decision {
+            running.stoppedBecause = decision
+            JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(number) stopped early: \(decision)")
+            running.process.stop(.policy, grace: options.graceSeconds)
+        }
+    }
+
+    /// A trial whose process has ended: its final state, its units back to the pool, a retry if it ran out
+    /// of memory.
+    func reap(_ job: Job, _ running: RunningTrial, sweep: inout SweepState, budget: Int, trialBudget: TimeInterval?) {
+        let outcome = running.process.wait()
+        let number = running.trial.number
+        let state: JobState
+        let reason: String
+        switch outcome {
+        case .completed: (state, reason) = (.completed, "finished")
+        case .earlyTerminated:
+            (state, reason) = (.cancelled, "early termination: " + (running.stoppedBecause ?? "stopped by the policy"))
+        case .timedOut: (state, reason) = (.timeout, "the job's budget ran out while it trained")
+        case .trialTimedOut:
+            (state, reason) = (.timeout, "its budget of \(Int((trialBudget ?? 0) / 60)) min (trial_timeout_minutes) ran out")
+        case .cancelled: (state, reason) = (.cancelled, "cancelled by the user")
+        case .interrupted: (state, reason) = (.cancelled, "interrupted: the daemon stopped")
+        case .outOfMemory(let why): (state, reason) = (.outOfMemory, why)
+        case .failed(let why): (state, reason) = (.failed, why)
+        }
+        let finished = try? store.finishTrial(trialID: running.trial.id, state: state, reason: reason)
+        lock.withLock {
+            active[number] = nil
+            progress[number]?.isFinished = true
+        }
+        pool.release(running.units)
+        if state == .cancelled, reason.hasPrefix("interrupted") {
+            // Not an observation: the configuration runs again when the job resumes.
+        } else {
+            sweep.ended(running.launch, number: number, state: state, value: finished?.bestMetricValue)
+        }
+        let metric = finished?.bestMetricValue.map { String(format: " (best %.4f)", $0) } ?? ""
+        log(job.id, "trial \(number) \(state.rawValue)\(metric): \(reason)")
+        if state == .outOfMemory, running.launch.retryOf == nil, running.batchSize > 1, !isShuttingDown {
+            var values = running.launch.configuration.values
+            values["training_batch_size"] = .int(running.batchSize / 2)
+            sweep.retries.append(.init(index: running.launch.index,
+                                       configuration: Configuration(branch: running.launch.configuration.branch, values: values),
+                                       retryOf: number))
+            log(job.id, "trial \(number) ran out of memory: retrying once with training_batch_size \(running.batchSize / 2)")
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import SpoolStore
+
+/// A trial the executor supervises: its store row, its process, the pool units it holds.
+final class RunningTrial: @unchecked Sendable {
+    let trial: Trial
+    let process: TrialProcess
+    let units: [String]
+    let launch: SweepState.Launch
+    let batchSize: Int
+    let started: Date
+    private let lock = NSLock()
+    private var policyReason: String?
+
+    init(trial: Trial, process: TrialProcess, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
+        self.trial = trial
+        self.process = process
+        self.units = units
+        self.launch = launch
+        self.batchSize = batchSize
+        self.started = started
+    }
+
+    /// Why the early-termination policy stopped it, once it has.
+    var stoppedBecause: String? {
+        get { lock.withLock { policyReason } }
+        set { lock.withLock { policyReason = newValue } }
+    }
+}

@@ -1,0 +1,153 @@
+import Foundation
+import Testing
+
+/// Sweeps through the built `spoolctl serve --once`: several trials at once, a policy that stops some, the
+/// budget, trials that fail or run out of memory.
+@Suite(.serialized)
+struct SweepEndToEndTests {
+    /// Six grid trials, two at a time. Learning rates far apart give different accuracies at each evaluation,
+    /// and a bandit policy with a tiny slack stops any trial below the best at an interval.
+    static let sweepSettings =
+        """
+        limits: {timeout_minutes: 30, max_trials: 6, max_concurrent_trials: 2}
+        sweep:
+          sampling_algorithm: grid
+          early_termination: {type: bandit, slack_amount: 0.001, evaluation_interval: 1, delay_evaluation: 1}
+        search_space:
+          - learning_rate: "choice(0.05, 0.0001, 0.02)"
+            momentum: "choice(0.9, 0.5)"
+        """
+
+    static func sweepBundle(in dir: URL, epochs: Int) throws -> URL {
+        let bundle = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: epochs)
+        let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "limits: {timeout_minutes: 30}\n", with: "")
+        try (settings + "\n" + sweepSettings).write(
+            to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
+        return bundle
+    }
+
+    static func trialsJSON(_ outbox: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: outbox + "/trials.json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    @Test func aBanditSweepStopsPoorTrialsAndPublishesTheBest() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sweep")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try Self.sweepBundle(in: dir, epochs: 3)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        #expect((job["trials"] as? [String: Any])?["total"] as? Int == 6)
+        let outbox = try #require(job["outbox"] as? String)
+        for file in ["model/weights.safetensors", "model/model.json", "metrics.json", "trials.csv", "trials.json", "job.json"] {
+            #expect(FileManager.default.fileExists(atPath: outbox + "/" + file), "\(file)")
+        }
+
+        // trials.json: all six, each with its grid values; at least one stopped by the policy with its reason.
+        let document = try Self.trialsJSON(outbox)
+        let trials = try #require(document["trials"] as? [[String: Any]])
+        #expect(trials.count == 6)
+        let grid = Set(trials.compactMap { t -> String? in
+            let h = t["hyperparameters"] as? [String: Any]
+            return h.map { "\($0["learning_rate"] ?? "")/\($0["momentum"] ?? "")" }
+        })
+        #expect(grid == ["0.05/0.9", "0.05/0.5", "0.0001/0.9", "0.0001/0.5", "0.02/0.9", "0.02/0.5"])
+        let stopped = trials.filter { ($0["reason"] as? String)?.hasPrefix("early termination: bandit") == true }
+        #expect(!stopped.isEmpty, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
+        #expect(stopped.allSatisfy { $0["state"] as? String == "CANCELLED" })
+        // A stopped trial keeps its metrics and its model.
+        for trial in stopped {
+            #expect(!((trial["evaluations"] as? [Any]) ?? []).isEmpty)
+            let number = try #require(trial["number"] as? Int)
+            let id = try #require(job["id"] as? String)
+            #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("jobs/\(id)/trials/\(number)/model/model.json").path))
+        }
+
+        // The best trial: the highest best metric, and its model is the outbox's.
+        let bestNumber = try #require(document["best_trial"] as? Int)
+        let best = try #require(trials.first { $0["number"] as? Int == bestNumber })
+        let bestValue = try #require(best["best_metric"] as? Double)
+        #expect(trials.compactMap { $0["best_metric"] as? Double }.allSatisfy { $0 <= bestValue })
+        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/metrics.json"))) as? [String: Any]
+        #expect((metrics?["primary_metric"] as? [String: Any])?["value"] as? Double == bestValue)
+        #expect(((job["best"] as? [String: Any])?["value"] as? Double) == bestValue)
+
+        // trials.csv: a header and one complete row per trial.
+        let csv = try String(contentsOfFile: outbox + "/trials.csv", encoding: .utf8).split(separator: "\n")
+        #expect(csv.count == 7)
+        #expect(csv.first == "trial,state,best,accuracy,epochs_done,learning_rate,momentum,reason,accuracy_per_evaluation")
+        #expect(csv.dropFirst().filter { $0.contains(",yes,") }.count == 1)
+
+        // status JOB: the trials with what varies, the best marked.
+        let id = try #require(job["id"] as? String)
+        let table = try RunnerSupport.spoolctl(["status", "--spool", spool.path, id])
+        #expect(table.stdout.contains("LEARNING_RATE") && table.stdout.contains("MOMENTUM"), "\(table.stdout)")
+        #expect(table.stdout.contains("\(bestNumber) *"), "\(table.stdout)")
+        let detail = try JSONSerialization.jsonObject(with: Data(try RunnerSupport.spoolctl(["status", "--json", "--spool", spool.path, id]).stdout.utf8)) as? [String: Any]
+        #expect(detail?["best_trial"] as? Int == bestNumber)
+        #expect((detail?["trials_detail"] as? [[String: Any]])?.filter { $0["is_best"] as? Bool == true }.count == 1)
+        // Two at a time: some trials overlapped.
+        let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
+        #expect(log.contains("2 at once"))
+    }
+
+    @Test func aBudgetTooSmallEndsTimeoutWithTheBestSoFar() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sweep-timeout")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try Self.sweepBundle(in: dir, epochs: 60)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let started = Date()
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "25", "--grace", "2"])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        #expect(Date().timeIntervalSince(started) < 90)
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "TIMEOUT", "\(job)")
+        #expect((job["reason"] as? String)?.contains("the best so far") == true, "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        #expect(FileManager.default.fileExists(atPath: outbox + "/model/weights.safetensors"))
+        let document = try Self.trialsJSON(outbox)
+        let trials = try #require(document["trials"] as? [[String: Any]])
+        // The deadline stopped what was running; nothing finished its 60 epochs.
+        #expect(trials.contains { $0["state"] as? String == "TIMEOUT" })
+        #expect(!trials.contains { $0["state"] as? String == "COMPLETED" })
+        #expect(document["best_trial"] is Int)
+    }
+
+    @Test func aFailingTrialDoesNotFailTheSweepAndOutOfMemoryRetriesWithHalfTheBatch() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sweep-failures")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        // learning_rate 0.001 crashes; 0.02 runs out of memory unless its batch is 4.
+        let trainer = try TrialSupervisionTests.fakeTrainer(in: dir, behaviour: """
+              case "$*" in *learning_rate=0.001*) echo "error: something broke" >&2; exit 1;; esac
+              case "$*" in *learning_rate=0.02*) case "$*" in *training_batch_size=4*) ;; *) echo "error: out of memory" >&2; exit 3;; esac;; esac
+            """)
+        let bundle = try RunnerSupport.bundle(in: dir, name: "failures", epochs: 1, extraSettings: """
+            sweep: {sampling_algorithm: grid}
+            search_space: [{learning_rate: "choice(0.05, 0.001, 0.02)"}]
+            """)
+        var settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
+        settings = settings.replacingOccurrences(of: "limits: {timeout_minutes: 30}", with: "limits: {timeout_minutes: 30, max_trials: 3}")
+        try settings.write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        let trials = try #require(try Self.trialsJSON(outbox)["trials"] as? [[String: Any]])
+        let states = trials.map { "\($0["number"] ?? "")=\($0["state"] ?? "")" }
+        #expect(states == ["0=COMPLETED", "1=FAILED", "2=OUT_OF_MEMORY", "3=COMPLETED"], "\(trials)")
+        #expect((trials[1]["reason"] as? String)?.contains("something broke") == true)
+        #expect(trials[3]["retry_of"] as? Int == 2)
+        #expect((trials[3]["hyperparameters"] as? [String: Any])?["training_batch_size"] as? Int == 4)
+        #expect(trials[3]["configuration_index"] as? Int == trials[2]["configuration_index"] as? Int)
+    }
+}
