@@ -9,7 +9,7 @@ import SpoolSweep
 /// a trial interrupted by the daemon's shutdown is run again under the same configuration index.
 struct SweepState {
     /// One configuration to start: new, rerun after an interruption, or retried with a smaller batch.
-    struct Launch {
+    struct Launch: Equatable {
         var index: Int
         var configuration: Configuration
         var retryOf: Int?

@@ -29,6 +29,28 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
     /// The trial this one retries (after running out of memory), by number.
     public var retryOf: Int?
 
+    public init(
+        id: Int64, jobID: String, number: Int, state: JobState, reason: String, hyperparametersJSON: String = "{}",
+        startedAt: Date? = nil, finishedAt: Date? = nil, epochsDone: Int = 0, bestMetricValue: Double? = nil,
+        pid: Int32? = nil, device: String? = nil, branch: Int? = nil, configurationIndex: Int? = nil, retryOf: Int? = nil
+    ) {
+        self.id = id
+        self.jobID = jobID
+        self.number = number
+        self.state = state
+        self.reason = reason
+        self.hyperparametersJSON = hyperparametersJSON
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.epochsDone = epochsDone
+        self.bestMetricValue = bestMetricValue
+        self.pid = pid
+        self.device = device
+        self.branch = branch
+        self.configurationIndex = configurationIndex
+        self.retryOf = retryOf
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_id", number, state, reason, hyperparametersJSON = "hyperparameters_json"
         case startedAt = "started_at", finishedAt = "finished_at", epochsDone = "epochs_done"
