@@ -72,6 +72,25 @@ struct CommandLineTests {
         #expect(top.status == 0)
         #expect(top.stdout.hasPrefix("\(image): ") && top.stdout.split(separator: ",").count == 1)
 
+        // Batch scoring: a folder, a JSONL of image_url and a bad image; the same numbers as predict, the bad
+        // image an error line, the rest scored.
+        let bad = dir.appendingPathComponent("bad.png")
+        try Data("not an image".utf8).write(to: bad)
+        let jsonl = dir.appendingPathComponent("scores.jsonl")
+        let score = try Self.spoolctl(["score", "--model", out.appendingPathComponent("model").path,
+                                       bundle.appendingPathComponent("images").path, bundle.appendingPathComponent("train.jsonl").path,
+                                       bad.path, "--jsonl", jsonl.path])
+        #expect(score.status == 0, "\(score.stderr)")
+        #expect(score.stderr.contains("img/s") && score.stderr.contains("1 could not be read"), "\(score.stderr)")
+        let lines = try String(contentsOf: jsonl, encoding: .utf8).split(separator: "\n")
+        let scored = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let imageCount = try FileManager.default.contentsOfDirectory(atPath: bundle.appendingPathComponent("images").path).count
+        // The JSONL names the folder's images again (relative to its own folder): each is scored once.
+        #expect(scored.count == imageCount + 1)
+        #expect(scored.last?["error"] as? String != nil)
+        let first = try #require(scored.first { $0["filename"] as? String == image })
+        for (a, b) in zip(first["probs"] as! [Double], probs) { #expect(abs(a - b) < 1e-6) }
+
         // A second run into the same folder is refused: nothing is overwritten.
         let again = try Self.spoolctl(["train", bundle.path, "--out", out.path])
         #expect(again.status != 0 && again.stderr.contains("not empty"))

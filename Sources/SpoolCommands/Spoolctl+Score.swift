@@ -1,0 +1,11 @@
+import ArgumentParser
+
+extension Spoolctl {
+    /// `spoolctl score`: parsed here, run in spool-trainer (the engine's process).
+    public struct Score: ParsableCommand {
+        public static let configuration = ScoreArguments.configuration
+        @OptionGroup public var arguments: ScoreArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+}

@@ -1,0 +1,97 @@
+import ArgumentParser
+import Foundation
+import SpoolCommands
+import SpoolCore
+import SpoolEngine
+import SpoolTraining
+
+/// `spool-trainer score`: batch scoring in chunks, streamed to a JSONL file or printed; one bad image is an
+/// error line, not the end of the run.
+struct ScoreCommand: ParsableCommand {
+    static let configuration = ScoreArguments.configuration
+    @OptionGroup var arguments: ScoreArguments
+
+    /// One image's result: Azure's scoring object, or the error that kept it from being scored.
+    struct Line: Encodable {
+        var filename: String
+        var probs: [Float]?
+        var labels: [String]?
+        var error: String?
+    }
+
+    func run() throws {
+        let paths: [String]
+        do {
+            paths = try ScoringInputs.expand(arguments.inputs)
+        } catch {
+            throw CommandError(error.description)
+        }
+        guard !paths.isEmpty else { throw CommandError("the inputs name no image (folders are searched for \(ScoringInputs.imageExtensions.sorted().joined(separator: ", ")))") }
+        try EngineRuntime.setThreads(arguments.threads)
+        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device,
+                                      batchSize: arguments.batchSize)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
+        var sink: FileHandle?
+        if let jsonl = arguments.jsonl {
+            guard FileManager.default.createFile(atPath: jsonl, contents: nil), let handle = FileHandle(forWritingAtPath: jsonl) else {
+                throw CommandError("--jsonl \(jsonl): cannot create the file")
+            }
+            sink = handle
+        }
+        defer { try? sink?.close() }
+        var collected: [Line] = []
+        var errors = 0
+        let started = Date()
+        let chunk = max(arguments.batchSize * 4, 64)
+        for start in stride(from: 0, to: paths.count, by: chunk) {
+            let part = Array(paths[start..<min(start + chunk, paths.count)])
+            let lines = score(part, predictor)
+            errors += lines.filter { $0.error != nil }.count
+            for line in lines {
+                if let sink {
+                    sink.write(try encoder.encode(line) + Data("\n".utf8))
+                } else if arguments.json {
+                    collected.append(line)
+                } else if let error = line.error {
+                    print("\(line.filename): error: \(error)")
+                } else {
+                    let pairs = zip(line.labels!, line.probs!).map { "\($0) \(String(format: "%.4f", $1))" }
+                    print("\(line.filename): \(pairs.joined(separator: ", "))")
+                }
+            }
+            if !arguments.quiet {
+                let done = start + part.count
+                let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-9)
+                printError("scored \(done)/\(paths.count) images, \(String(format: "%.1f", rate)) img/s")
+            }
+        }
+        if arguments.json {
+            encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes, .sortedKeys]
+            print(String(decoding: try encoder.encode(collected), as: UTF8.self))
+        }
+        let seconds = Date().timeIntervalSince(started)
+        if !arguments.quiet {
+            printError("done: \(paths.count - errors) images scored in \(String(format: "%.2f", seconds)) s "
+                + "(\(String(format: "%.1f", Double(paths.count) / max(seconds, 1e-9))) img/s)"
+                + (errors > 0 ? "; \(errors) could not be read" : "") + (arguments.jsonl.map { "; wrote \($0)" } ?? ""))
+        }
+        if errors == paths.count { throw ExitCode(1) }
+    }
+
+    /// Scores a chunk at once; when that fails (an undecodable image), image by image, so only the bad
+    /// image is lost.
+    func score(_ paths: [String], _ predictor: Predictor) -> [Line] {
+        if let predictions = try? predictor.predict(paths: paths, top: arguments.top) {
+            return predictions.map { Line(filename: $0.filename, probs: $0.probs, labels: $0.labels) }
+        }
+        return paths.map { path in
+            do {
+                let p = try predictor.predict(paths: [path], top: arguments.top)[0]
+                return Line(filename: p.filename, probs: p.probs, labels: p.labels)
+            } catch {
+                return Line(filename: path, error: "\(error)")
+            }
+        }
+    }
+}
