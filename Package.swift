@@ -45,6 +45,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages), each a module map and a tiny shim.h.
@@ -87,6 +88,11 @@ let package = Package(
         .target(name: "SpoolTraining", dependencies: [
             "SpoolCore", "SpoolEngine", .product(name: "Logging", package: "swift-log"),
         ]),
+        // The scoring server (Hummingbird): a model behind HTTP, in spool-trainer's process.
+        .target(name: "SpoolServer", dependencies: [
+            "SpoolTraining", .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Commands. SpoolCommands stays light; engine commands run in spool-trainer.
         .target(name: "SpoolCommands", dependencies: [
             "SpoolCore", "SpoolRunner", "SpoolStore", "SpoolIngest", "CSQLite", "CArchive",
@@ -94,7 +100,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SpoolTrainerCommands", dependencies: [
-            "SpoolCommands", "SpoolTraining", "SpoolEngine", "CSpoolSystem",
+            "SpoolCommands", "SpoolTraining", "SpoolEngine", "SpoolServer", "CSpoolSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands"]),

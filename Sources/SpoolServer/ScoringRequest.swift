@@ -1,0 +1,35 @@
+import Foundation
+
+/// The images of one `POST /score`: Azure v1's raw image bytes, or Azure v2's
+/// `{"input_data": {"columns": ["image"], "data": ["<base64>", ...]}}` (also `{"data": [...]}`).
+public enum ScoringRequest {
+    public struct Invalid: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    public static func images(body: Data, contentType: String?) throws -> [Data] {
+        let looksJSON = (contentType ?? "").lowercased().contains("json") || body.first == UInt8(ascii: "{")
+        guard looksJSON else {
+            guard !body.isEmpty else { throw Invalid(description: "the body is empty: send the image's bytes, or Azure v2's JSON") }
+            return [body]
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any] else {
+            throw Invalid(description: #"the body is not valid JSON; expected {"input_data": {"columns": ["image"], "data": ["<base64>", ...]}}"#)
+        }
+        let table = (object["input_data"] as? [String: Any]) ?? object
+        guard let rows = table["data"] as? [Any], !rows.isEmpty else {
+            throw Invalid(description: #"input_data.data must be a non-empty list of base64 images"#)
+        }
+        if let columns = table["columns"] as? [String], columns != ["image"] {
+            throw Invalid(description: "input_data.columns must be [\"image\"], found \(columns)")
+        }
+        return try rows.enumerated().map { index, row in
+            // A row is the base64 text itself, or a one-column list holding it.
+            let text = (row as? String) ?? ((row as? [Any])?.first as? String)
+            guard let text, let data = Data(base64Encoded: text, options: .ignoreUnknownCharacters), !data.isEmpty else {
+                throw Invalid(description: "input_data.data[\(index)] is not a base64-encoded image")
+            }
+            return data
+        }
+    }
+}

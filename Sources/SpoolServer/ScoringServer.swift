@@ -1,0 +1,93 @@
+import Foundation
+import Hummingbird
+import Logging
+import SpoolTraining
+
+/// `spoolctl serve-model`: a model behind HTTP on Hummingbird (SwiftNIO).
+///
+/// - `POST /score`: raw image bytes (Azure v1) or `{"input_data": {"columns": ["image"], "data": [base64...]}}`
+///   (Azure v2); answers Azure's scoring JSON, a list with `{"probs", "labels"}` per image.
+/// - `GET /health`: `{"status": "ok", ...}` once the model is loaded.
+/// - `GET /model`: the model's `model.json`.
+///
+/// Bodies are bounded (413 beyond `maxBodyBytes`); a malformed body or image is a 400 with the reason;
+/// concurrent requests are batched through one `BatchScorer`.
+public struct ScoringServer: Sendable {
+    public struct Configuration: Sendable {
+        public var host = "127.0.0.1"
+        public var port = 8080
+        public var maxBodyBytes = 20 * 1024 * 1024
+        public init() {}
+    }
+
+    let scorer: BatchScorer
+    let manifest: Data
+    let modelName: String
+    let configuration: Configuration
+    let logger: Logger
+
+    public init(scorer: BatchScorer, manifest: Data, modelName: String, configuration: Configuration, logger: Logger) {
+        self.scorer = scorer
+        self.manifest = manifest
+        self.modelName = modelName
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Serves until SIGTERM or SIGINT; `onListening` gets the port (useful with port 0).
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        let router = Router()
+        let scorer = self.scorer, manifest = self.manifest, modelName = self.modelName
+        let limit = configuration.maxBodyBytes
+        router.get("health") { _, _ -> Response in
+            Self.json(.ok, ["status": "ok", "model": modelName])
+        }
+        router.get("model") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Array(manifest))))
+        }
+        router.post("score") { request, _ -> Response in
+            if let length = request.headers[.contentLength].flatMap(Int.init), length > limit {
+                return Self.error(.contentTooLarge, "the body is \(length) bytes; this server takes at most \(limit) (serve-model --max-body-mb)")
+            }
+            let buffer: ByteBuffer
+            do {
+                buffer = try await request.body.collect(upTo: limit)
+            } catch {
+                return Self.error(.contentTooLarge, "the body is over \(limit) bytes (serve-model --max-body-mb)")
+            }
+            let body = Data(buffer.getBytes(at: buffer.readerIndex, length: buffer.readableBytes) ?? [])
+            let images: [Data]
+            do {
+                images = try ScoringRequest.images(body: body, contentType: request.headers[.contentType])
+            } catch {
+                return Self.error(.badRequest, "\(error)")
+            }
+            do {
+                let predictions = try await scorer.score(images)
+                return Self.json(.ok, predictions.map { ["probs": $0.probs.map(Double.init), "labels": $0.labels] })
+            } catch {
+                let text = "\(error)"
+                let undecodable = text.contains("not a decodable image") || text.contains("decode")
+                return undecodable
+                    ? Self.error(.badRequest, "an image cannot be decoded: send the bytes of a JPEG, PNG, BMP, TIFF or WebP file"
+                        + (images.count > 1 ? " (one of the \(images.count) in this request)" : ""))
+                    : Self.error(.internalServerError, text)
+            }
+        }
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "spool"),
+            onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        try await app.runService()
+    }
+
+    static func json(_ status: HTTPResponse.Status, _ object: Any) -> Response {
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Array(data))))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(status, ["error": message, "status": status.code])
+    }
+}
