@@ -1,5 +1,5 @@
-"""`spoolctl score` against torchvision's evaluation loop (same images, same resnet18 weights, same
-threads), then the scoring server's requests per second at 1 and 8 concurrent clients."""
+"""`spoolctl score` against torchvision's evaluation loop (same images, same resnet18 architecture, same
+threads, both timed as whole commands), then the scoring server's requests per second at 1 and 8 concurrent clients."""
 import concurrent.futures
 import json
 import os
@@ -32,32 +32,37 @@ with tempfile.TemporaryDirectory(prefix="spool-score-bench-") as work:
                     "--threads", str(threads), "--batch-size", "32", "--quiet"], check=True)
     spool_seconds = time.monotonic() - started
 
-    # torchvision: the usual evaluation loop, its load time included the same way.
-    import torch
-    import torchvision
-    from PIL import Image
-    torch.set_num_threads(threads)
+    # torchvision: the usual evaluation loop as a whole command too (interpreter, imports, model, images).
+    reference = f"""
+import json, sys, torch, torchvision
+from PIL import Image
+torch.set_num_threads({threads})
+images = json.load(open(sys.argv[1]))
+manifest = json.load(open(sys.argv[2]))
+net = torchvision.models.resnet18(num_classes=len(manifest["classes"])).eval()
+pre = manifest["preprocessing"]
+transform = torchvision.transforms.Compose([
+    torchvision.transforms.Resize(pre["valid_resize_size"]),
+    torchvision.transforms.CenterCrop(pre["valid_crop_size"]),
+    torchvision.transforms.ToTensor(),
+    torchvision.transforms.Normalize(pre["mean"], pre["std"]),
+])
+class Folder(torch.utils.data.Dataset):
+    def __len__(self):
+        return len(images)
+    def __getitem__(self, i):
+        return transform(Image.open(images[i]).convert("RGB"))
+out = open(sys.argv[3], "w")
+with torch.no_grad():
+    for batch in torch.utils.data.DataLoader(Folder(), batch_size=32, num_workers=2):
+        for row in torch.softmax(net(batch), dim=1).tolist():
+            out.write(json.dumps(row) + "\\n")
+"""
+    listing = os.path.join(work, "images.json")
+    json.dump(images, open(listing, "w"))
     started = time.monotonic()
-    net = torchvision.models.resnet18(num_classes=len(manifest["classes"])).eval()
-    pre = manifest["preprocessing"]
-    transform = torchvision.transforms.Compose([
-        torchvision.transforms.Resize(pre["valid_resize_size"]),
-        torchvision.transforms.CenterCrop(pre["valid_crop_size"]),
-        torchvision.transforms.ToTensor(),
-        torchvision.transforms.Normalize(pre["mean"], pre["std"]),
-    ])
-
-    class Folder(torch.utils.data.Dataset):
-        def __len__(self):
-            return len(images)
-
-        def __getitem__(self, i):
-            return transform(Image.open(images[i]).convert("RGB"))
-
-    loader = torch.utils.data.DataLoader(Folder(), batch_size=32, num_workers=2)
-    with torch.no_grad():
-        for batch in loader:
-            torch.softmax(net(batch), dim=1)
+    subprocess.run(["/usr/bin/python3", "-c", reference, listing, os.path.join(model, "model.json"),
+                    os.path.join(work, "t.jsonl")], check=True)
     torch_seconds = time.monotonic() - started
 
     print(f"batch scoring: {len(images)} images of {size} px, resnet18, {threads} threads")
