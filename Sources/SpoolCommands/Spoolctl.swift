@@ -12,8 +12,8 @@ public struct Spoolctl: ParsableCommand {
         with its metrics to spool/outbox/. Or train one bundle directly with `spoolctl train`.
         """,
         version: SpoolVersion.current,
-        subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Unpack.self, Init.self,
-                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self])
+        subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
+                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self])
 
     public init() {}
 

@@ -1,0 +1,188 @@
+import ArgumentParser
+import Foundation
+import SpoolCore
+
+extension Spoolctl {
+    /// `spoolctl convert`: common dataset formats into Azure's JSONL (and JSONL back to COCO), so that
+    /// datasets enter Spool without scripts. The conversions themselves are in SpoolCore/Convert.
+    public struct Convert: ParsableCommand {
+        public static let configuration = CommandConfiguration(
+            abstract: "Convert COCO, Pascal VOC or a folder-per-class tree to Azure's JSONL (and JSONL back to COCO).",
+            discussion: """
+            Writes one JSON object per image (spec section 3), keys sorted, in input order. Prints one line:
+            images, annotations, classes and warnings; each warning (an image without annotations, a category
+            never used, a box clipped to the image or skipped) is printed first, with its annotation id or file.
+            Nothing is written when the input has errors; all of them are printed at once. See docs/converters.md.
+
+            Examples:
+              spoolctl convert coco instances_train.json --out bundle/train.jsonl --image-prefix images/
+              spoolctl convert voc VOC2012 --out bundle/train.jsonl --image-prefix JPEGImages/
+              spoolctl convert folders bundle/images --out bundle/train.jsonl
+              spoolctl convert jsonl bundle/train.jsonl --to coco --out instances.json
+            """,
+            subcommands: [COCO.self, VOC.self, Folders.self, JSONL.self])
+
+        public init() {}
+
+        /// The JSONL task a COCO file becomes.
+        enum COCOTask: String, ExpressibleByArgument, CaseIterable {
+            case detection, segmentation
+            var core: COCOConverter.Task { self == .detection ? .detection : .segmentation }
+        }
+
+        /// What `convert jsonl` writes.
+        enum Target: String, ExpressibleByArgument, CaseIterable {
+            case coco
+        }
+
+        /// What every conversion into JSONL takes.
+        public struct Output: ParsableArguments {
+            @Option(help: "The JSONL file to write.")
+            var out: String
+            @Option(help: ArgumentHelp("Put before each image's path to make image_url (a folder such as images/, or a datastore URL).",
+                                       valueName: "prefix"))
+            var imagePrefix: String?
+            @Flag(help: "Replace --out if it exists.")
+            var force = false
+            public init() {}
+        }
+
+        public struct COCO: ParsableCommand {
+            public static let configuration = CommandConfiguration(
+                commandName: "coco",
+                abstract: "COCO JSON (boxes, polygons) -> JSONL for object detection or instance segmentation.",
+                discussion: """
+                Coordinates are divided by images[].width/height. image_url is file_name, after --image-prefix.
+                RLE masks are refused by annotation id: export polygons, or use --task detection for the boxes.
+                """)
+            @Argument(help: "A COCO annotation file (instances.json).")
+            var input: String
+            @Option(help: "detection or segmentation (default: segmentation when any annotation has a polygon, else detection).")
+            var task: COCOTask?
+            @OptionGroup var output: Output
+            public init() {}
+
+            public func run() throws {
+                try Convert.write(to: output) {
+                    try COCOConverter(task: task?.core, imagePrefix: output.imagePrefix ?? "")
+                        .convert(url: URL(fileURLWithPath: input), displayName: input)
+                }
+            }
+        }
+
+        public struct VOC: ParsableCommand {
+            public static let configuration = CommandConfiguration(
+                commandName: "voc",
+                abstract: "Pascal VOC XML -> JSONL for object detection.",
+                discussion: """
+                INPUT is one .xml file or a folder of them (its Annotations/ sub-folder when it has one).
+                Coordinates are divided by <size>; image_url is <filename>, after --image-prefix (for the VOC
+                devkit: --image-prefix JPEGImages/). <difficult> objects are kept as ordinary boxes (isCrowd 0).
+                """)
+            @Argument(help: "A VOC .xml file, or a folder of them.")
+            var input: String
+            @OptionGroup var output: Output
+            public init() {}
+
+            public func run() throws {
+                try Convert.write(to: output) {
+                    try VOCConverter(imagePrefix: output.imagePrefix ?? "")
+                        .convert(input: URL(fileURLWithPath: input), displayName: input)
+                }
+            }
+        }
+
+        public struct Folders: ParsableCommand {
+            public static let configuration = CommandConfiguration(
+                commandName: "folders",
+                abstract: "One sub-folder per class, images inside -> JSONL for multiclass classification.",
+                discussion: """
+                image_url is the image's path from the JSONL's folder when the tree is inside it (images/cat/1.jpg),
+                else from INPUT (cat/1.jpg: put the class folders in the bundle's images/ folder), or
+                --image-prefix followed by cat/1.jpg. Sizes are read from PNG, JPEG and BMP headers.
+                """)
+            @Argument(help: "The folder holding one sub-folder per class.")
+            var input: String
+            @OptionGroup var output: Output
+            public init() {}
+
+            public func run() throws {
+                let jsonlDirectory = URL(fileURLWithPath: output.out).deletingLastPathComponent()
+                try Convert.write(to: output) {
+                    try FolderConverter(imagePrefix: output.imagePrefix, jsonlDirectory: jsonlDirectory)
+                        .convert(root: URL(fileURLWithPath: input), displayName: input)
+                }
+            }
+        }
+
+        public struct JSONL: ParsableCommand {
+            public static let configuration = CommandConfiguration(
+                commandName: "jsonl",
+                abstract: "JSONL for object detection or instance segmentation -> COCO JSON.",
+                discussion: """
+                file_name is image_url as written; ids count from 1 (images and annotations in line order,
+                categories in name order). Sizes come from image_details, else from the images' headers,
+                looked for beside the JSONL (or --images DIR) and in its images/ folder.
+                """)
+            @Argument(help: "A JSONL file.")
+            var input: String
+            @Option(help: "The format to write: coco.")
+            var to: Target
+            @Option(help: "The COCO JSON file to write.")
+            var out: String
+            @Option(help: ArgumentHelp("Where image_url is resolved to read sizes missing from image_details (default: the JSONL's folder).",
+                                       valueName: "dir"))
+            var images: String?
+            @Flag(help: "Replace --out if it exists.")
+            var force = false
+            public init() {}
+
+            public func run() throws {
+                let url = URL(fileURLWithPath: input)
+                let root = images.map { URL(fileURLWithPath: $0) } ?? url.deletingLastPathComponent()
+                let dataset: COCODataset
+                do {
+                    dataset = try JSONLToCOCO(imageRoot: root).convert(url: url, displayName: input)
+                } catch {
+                    throw CommandError(error.description)
+                }
+                try Convert.write(try JSONLToCOCO.json(dataset), to: out, force: force)
+                print("wrote \(out): \(dataset.images.count) images, \(dataset.annotations.count) annotations, "
+                    + "\(dataset.categories.count) categories")
+            }
+        }
+
+        /// Runs a conversion, prints its warnings (stderr) and its summary (stdout), writes the JSONL.
+        static func write(to output: Output, _ convert: () throws -> ConvertedDataset) throws {
+            let converted: ConvertedDataset
+            do {
+                converted = try convert()
+            } catch {
+                throw CommandError("\(error)")
+            }
+            let shown = 50
+            for warning in converted.warnings.prefix(shown) {
+                FileHandle.standardError.write(Data("warning: \(warning)\n".utf8))
+            }
+            if converted.warnings.count > shown {
+                FileHandle.standardError.write(Data("warning: ... and \(converted.warnings.count - shown) more warnings\n".utf8))
+            }
+            try write(Data(converted.jsonl.utf8), to: output.out, force: output.force)
+            print("wrote \(output.out): \(converted.summary)")
+        }
+
+        /// Writes `data` atomically, creating the folder; refuses to replace a file unless `force`.
+        static func write(_ data: Data, to path: String, force: Bool) throws {
+            let url = URL(fileURLWithPath: path)
+            if FileManager.default.fileExists(atPath: url.path), !force {
+                throw CommandError("\(path) exists; pass --force to replace it, or choose another --out")
+            }
+            do {
+                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try data.write(to: url, options: .atomic)
+            } catch {
+                throw CommandError("cannot write \(path): \(error.localizedDescription)")
+            }
+        }
+    }
+}
