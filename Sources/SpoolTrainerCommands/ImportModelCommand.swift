@@ -43,6 +43,7 @@ struct ImportModelCommand: ParsableCommand {
                                  std: try ImportModelArguments.triple(arguments.std, name: "std")),
             imageSize: arguments.cropSize, source: "spoolctl import-model \(arguments.weights)")
         try manifest.write(to: out)
+        try ScoringScript.write(into: out)
         print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
     }
 }

@@ -38,9 +38,12 @@ public final class Predictor {
     /// Probabilities (images x classes, row-major), in the order of `paths`.
     public func probabilities(paths: [String]) throws -> [Float] {
         guard !paths.isEmpty else { return [] }
-        let loader = try ImageLoader(paths: paths, targets: [Float](repeating: 0, count: paths.count),
-                                     targetWidth: 1, options: options)
         let task: TaskKind = manifest.task == .imageClassificationMultilabel ? .multilabel : .multiclass
+        // Placeholder targets of the task's shape (the evaluation computes a loss): a class index per image,
+        // or one 0/1 per class for multilabel models.
+        let width = task == .multilabel ? manifest.classes.count : 1
+        let loader = try ImageLoader(paths: paths, targets: [Float](repeating: 0, count: paths.count * width),
+                                     targetWidth: width, options: options)
         return try Evaluation.run(model: model, loader: loader, task: task).probabilities
     }
 

@@ -293,6 +293,7 @@ public final class TrainingRun {
                                  mean: validOptions.mean, std: validOptions.std),
             imageSize: p.trainCropSize, primaryMetric: primary, source: "spoolctl train")
         try manifest.write(to: modelDirectory)
+        try ScoringScript.write(into: modelDirectory)
         let result = TrainingResult(
             primaryMetric: primary, bestEpoch: best.epoch, epochsRun: history.last?.epoch ?? 0,
             stoppedEarly: stoppedEarly, complete: complete, history: history, bestReport: best.report, task: task,
