@@ -13,6 +13,7 @@ runtime=(
 testing=(
   python3-torchvision python3-torch python3-sklearn python3-venv python3-pil python3-numpy
   libarchive-tools   # bsdtar: the unpack benchmark's reference and hostile-archive tests
+  chromium           # headless: renders outbox/<id>/report.html (JobReportTests: console, screenshot, DOM)
 )
 
 want=("${runtime[@]}")

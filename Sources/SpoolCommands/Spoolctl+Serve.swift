@@ -31,6 +31,8 @@ extension Spoolctl {
         public var rescanSeconds: Double = 60
         @Option(name: .customLong("max-job-seconds"), help: "Cap every job's budget at this many seconds, whatever its timeout_minutes.")
         public var maxJobSeconds: Int?
+        @Option(help: ArgumentHelp("The time schedules see, ISO 8601 (tests, replaying a missed night).", visibility: .hidden))
+        public var now: String?
         public init() {}
 
         public func run() throws {
@@ -46,6 +48,13 @@ extension Spoolctl {
             var options = SpoolDaemon.Options(executor: executor)
             options.once = once
             options.rescanSeconds = rescanSeconds
+            if let now {
+                guard let fixed = ISO8601DateFormatter().date(from: now) else {
+                    throw CommandError("--now \(now): expected an ISO 8601 time such as 2026-11-30T02:00:00Z")
+                }
+                let started = Date()
+                options.clock = { fixed.addingTimeInterval(Date().timeIntervalSince(started)) }
+            }
             let daemon = SpoolDaemon(layout: layout, store: store, options: options, logger: logger)
             let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
                 signal(sig, SIG_IGN)

@@ -13,7 +13,8 @@ public struct Spoolctl: ParsableCommand {
         """,
         version: SpoolVersion.current,
         subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
-                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self])
+                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self,
+                      Schedule.self, Schedules.self, Retrain.self])
 
     public init() {}
 

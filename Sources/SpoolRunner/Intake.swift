@@ -48,6 +48,9 @@ public struct Intake: Sendable {
         // Unpack (archives) next to the claimed drop; a folder drop is its own bundle.
         var isDir: ObjCBool = false
         fm.fileExists(atPath: claimed.path, isDirectory: &isDir)
+        // A bundle Spool made itself (a schedule's firing, a retrain) says so; it is keyed by its slot, not by
+        // its content, since the same data may well be trained again on purpose.
+        let origin = isDir.boolValue ? JobOrigin.read(in: claimed) : nil
         let unpacked = layout.processing.appendingPathComponent("\(name).unpacked")
         let bundleRoot: URL
         do {
@@ -78,13 +81,19 @@ public struct Intake: Sendable {
         let job: Job
         do {
             let result = try store.enqueue(job: NewJob(
-                name: Self.jobName(for: name), task: bundle.settings.task, bundlePath: name,
+                name: origin?.name ?? Self.jobName(for: name), task: bundle.settings.task, bundlePath: name,
                 settingsJSON: settingsJSON, budgetSeconds: bundle.settings.limits.timeoutMinutes * 60,
-                bundleSHA256: sha))
+                bundleSHA256: origin == nil ? sha : nil, scheduleKey: origin?.scheduleKey))
             switch result {
             case .queued(let j): job = j
             case .duplicate(let existing):
                 try? fm.removeItem(at: unpacked)
+                if let key = origin?.scheduleKey {
+                    // A double firing: Spool's own copy, dropped quietly.
+                    try? fm.removeItem(at: claimed)
+                    logger.notice("drop \(name): \(key) already queued as job \(existing.id); not trained twice")
+                    return .duplicate(of: existing.id)
+                }
                 return duplicate(claimed, name: name, of: existing)
             }
         } catch {
@@ -112,7 +121,8 @@ public struct Intake: Sendable {
             _ = try? store.requestCancel(jobID: job.id)
             return .rejected(reason: "\(error)")
         }
-        appendJobLog(job.id, "queued from drop \(name) (sha256 \(sha.prefix(12))); \(report.warnings.count) warning(s)")
+        appendJobLog(job.id, "queued from drop \(name) (sha256 \(sha.prefix(12)))" + (origin.map { "; \($0.note)" } ?? "")
+            + "; \(report.warnings.count) warning(s)")
         for warning in report.warnings { appendJobLog(job.id, "warning: \(warning)") }
         logger.info("drop \(name): queued as job \(job.id)")
         return .queued(jobID: job.id)

@@ -42,6 +42,7 @@ extension JobExecutor {
             let value = values[name]!
             arguments += ["--set", "\(name)=\(value.stringValue ?? value.description)"]
         }
+        if let startFrom { arguments += ["--set", "checkpoint_run_id=\(startFrom)"] }
         var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
         environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
         switch pool.kind {

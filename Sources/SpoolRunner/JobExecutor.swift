@@ -44,6 +44,10 @@ public final class JobExecutor: @unchecked Sendable {
     var active: [Int: RunningTrial] = [:]
     /// The primary metric of every trial of the job at each evaluation, by trial number (policy input).
     var progress: [Int: TrialProgress] = [:]
+    /// A model folder every trial starts from (a warm start, or `checkpoint_run_id` naming a job).
+    var startFrom: String?
+    /// Set when Spool made the job's bundle (a schedule, a retrain).
+    var origin: JobOrigin?
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger, pool: DevicePool? = nil,
                 order: Int = 0, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -95,6 +99,9 @@ public final class JobExecutor: @unchecked Sendable {
         } catch {
             return finish(job, state: .failed, reason: "the job's settings cannot be run: \(error)", plan: nil)
         }
+        origin = JobOrigin.read(in: layout.bundle(job.id))
+        startFrom = resolveStartingModel(settings: settings)
+        if let startFrom { log(job.id, "every trial starts from \(startFrom)") }
         var sweep = SweepState(plan: plan)
         sweep.resume(from: (try? store.trials(jobID: job.id)) ?? [], epochs: { try? self.store.epochs(trialID: $0) })
         lock.withLock { progress = sweep.progress }
@@ -196,9 +203,15 @@ public final class JobExecutor: @unchecked Sendable {
         default:
             if let best {
                 let failed = trials.filter { $0.state == .failed || $0.state == .outOfMemory }.count
-                let note = trials.count > 1 ? "\(trials.count) trials, the best is trial \(best.number)"
+                var note = trials.count > 1 ? "\(trials.count) trials, the best is trial \(best.number)"
                     + (failed > 0 ? " (\(failed) failed)" : "") : "finished"
-                return finish(job, state: .completed, reason: note, plan: plan, best: best)
+                var comparison: ModelComparison?
+                if let origin, let lineage = origin.lineage, let value = best.bestMetricValue {
+                    let result = compare(job, origin: origin, lineage: lineage, newValue: value)
+                    comparison = result
+                    note += "; \(result.reason)"
+                }
+                return finish(job, state: .completed, reason: note, plan: plan, best: best, comparison: comparison)
             }
             let ended = trials.filter { !$0.reason.hasPrefix("interrupted") }
             let allOOM = !ended.isEmpty && ended.allSatisfy { $0.state == .outOfMemory }
@@ -206,6 +219,21 @@ public final class JobExecutor: @unchecked Sendable {
             let reason = ended.count > 1 ? "every trial failed; \(first)" : (ended.first?.reason ?? "no trial ran")
             return finish(job, state: allOOM ? .outOfMemory : .failed, reason: reason, plan: plan, best: nil)
         }
+    }
+
+    /// The model every trial starts from: `checkpoint_run_id` naming an earlier job (its outbox model), or the
+    /// warm start a schedule or retrain asked for, unless the settings name their own starting weights.
+    func resolveStartingModel(settings: JobSettings) -> String? {
+        let given = settings.trainingParameterValues.first { TrainingParameters.canonicalName($0.key) == "checkpoint_run_id" }?
+            .value.stringValue
+        if let given, given.hasPrefix("j-") {
+            let model = layout.outbox(given).appendingPathComponent("model")
+            return FileManager.default.fileExists(atPath: model.appendingPathComponent("model.json").path) ? model.path : nil
+        }
+        let ownWeights = settings.trainingParameterValues.keys.contains {
+            ["checkpoint_run_id", "pretrained_weights"].contains(TrainingParameters.canonicalName($0))
+        }
+        return ownWeights ? nil : origin?.warmStartFrom
     }
 
     func trialDirectory(_ jobID: String, _ number: Int) -> URL {

@@ -17,6 +17,8 @@ public final class SpoolDaemon: @unchecked Sendable {
         public var rescanSeconds: Double = 60
         /// A cap on jobs running at once; the device pool decides below it (a job waits for units).
         public var maxConcurrentJobs = 16
+        /// The clock schedules read (`serve --now` for tests and replays).
+        public var clock: @Sendable () -> Date = { Date() }
         public var executor: JobExecutor.Options
         public init(executor: JobExecutor.Options) { self.executor = executor }
     }
@@ -43,7 +45,13 @@ public final class SpoolDaemon: @unchecked Sendable {
         self.intake = Intake(layout: layout, store: store,
                              validator: BundleValidator(trainer: options.executor.trainer), logger: logger)
         self.pool = JobExecutor.defaultPool(device: options.executor.device)
+        let intake = self.intake
+        self.schedules = ScheduleRunner(layout: layout, store: store, logger: logger, now: options.clock,
+                                        intake: { intake.process(dropNamed: $0) })
     }
+
+    /// The schedules in `schedules/`, fired from the daemon's loop.
+    let schedules: ScheduleRunner
 
     /// Asks the daemon to stop (what SIGTERM and SIGINT do).
     public func stop() {
@@ -70,6 +78,7 @@ public final class SpoolDaemon: @unchecked Sendable {
         logger.info("spool \(layout.root.path): serving (trainer \(options.executor.trainer.path))")
 
         if options.once {
+            schedules.tick()
             takeDrops(scanIncoming())
             while !isStopping, startJobs() > 0 || hasRunning() {
                 waitForChange(seconds: 0.5)
@@ -98,6 +107,7 @@ public final class SpoolDaemon: @unchecked Sendable {
             }
         }
         while !isStopping {
+            schedules.tick()
             takeDrops(drainDrops())
             _ = startJobs()
             waitForChange(seconds: 2)  // woken by drops and finished jobs; the timeout notices cancellations

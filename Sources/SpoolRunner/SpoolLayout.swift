@@ -38,10 +38,15 @@ public struct SpoolLayout: Sendable, Equatable {
     public func bundle(_ id: String) -> URL { job(id).appendingPathComponent("bundle") }
     public func jobLog(_ id: String) -> URL { job(id).appendingPathComponent("job.log") }
     public func outbox(_ id: String) -> URL { outbox.appendingPathComponent(id) }
+    /// `schedules/NAME.yaml`: the schedules the daemon runs.
+    public var schedules: URL { root.appendingPathComponent("schedules") }
+    public func schedule(_ name: String) -> URL { schedules.appendingPathComponent("\(name).yaml") }
+    /// `outbox/LINEAGE/latest`: the model in use for a schedule (or a retrained job's line).
+    public func latest(_ lineage: String) -> URL { outbox.appendingPathComponent(lineage).appendingPathComponent("latest") }
 
     /// Creates every folder (idempotent).
     public func create() throws {
-        for url in [incoming, tmp, processing, jobs, outbox, failed] {
+        for url in [incoming, tmp, processing, jobs, outbox, failed, schedules] {
             try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         }
     }

@@ -97,6 +97,20 @@ extension JobStore {
                 """)
         }
 
+        // v3: schedules. What each schedule last did; its definition stays in spool/schedules/NAME.yaml.
+        migrator.registerMigration("v3") { db in
+            try db.execute(sql: """
+                CREATE TABLE schedules (
+                    name TEXT NOT NULL PRIMARY KEY,
+                    first_seen_at DATETIME NOT NULL,   -- slots before this never fire
+                    last_slot DATETIME,                -- the last slot fired, skipped or missed
+                    last_fired_at DATETIME,
+                    last_job_id TEXT,
+                    last_result TEXT NOT NULL DEFAULT 'not fired yet'
+                ) WITHOUT ROWID;
+                """)
+        }
+
         return migrator
     }()
 

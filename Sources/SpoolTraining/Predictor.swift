@@ -63,6 +63,19 @@ public final class Predictor {
         }
     }
 
+    /// The task's primary metric on labelled images whose class indices follow `classes` (how a retrained
+    /// model is compared with the one in use, on the new validation set).
+    /// - Throws: `TrainingError.data` when the model was trained on other classes.
+    public func primaryMetric(on images: [LabeledImage], classes: [String]) throws -> Double {
+        guard classes == manifest.classes else {
+            throw TrainingError.data("the model knows the classes \(manifest.classes.joined(separator: ", ")), the data has \(classes.joined(separator: ", ")): they cannot be compared")
+        }
+        guard !images.isEmpty else { throw TrainingError.data("no validation images to compare on") }
+        let probabilities = try probabilities(paths: images.map(\.path))
+        return try ClassificationReport(task: manifest.task, probabilities: probabilities, labels: images.map(\.labels),
+                                        classes: classes).primaryValue
+    }
+
     /// Raw logits for a preprocessed batch (tests compare them with the reference).
     public func logits(_ input: [Float], batch: Int) throws -> [Float] {
         try model.forward(input, batch: batch, height: options.cropSize, width: options.cropSize)

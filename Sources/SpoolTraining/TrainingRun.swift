@@ -330,8 +330,12 @@ public final class TrainingRun {
                 for file in ["model/weights.safetensors", "weights.safetensors"] {
                     let url = base.appendingPathComponent(file)
                     if fm.fileExists(atPath: url.path) {
-                        let r = try model.load(weights: url.path, replaceHead: true)
-                        logger.info("checkpoint_run_id \(run): started from \(url.path) (\(r.loaded) tensors; head re-initialised)")
+                        // The same classes in the same order: the head is kept too (a warm start from the model
+                        // in use); otherwise it is re-initialised for this job's classes.
+                        let earlier = try? ModelManifest.read(from: url.deletingLastPathComponent())
+                        let sameClasses = earlier?.classes == data.classes && earlier?.modelName == parameters.modelName
+                        let r = try model.load(weights: url.path, replaceHead: !sameClasses)
+                        logger.info("checkpoint_run_id \(run): started from \(url.path) (\(r.loaded) tensors; \(sameClasses ? "head kept: same classes" : "head re-initialised"))")
                         return url.path
                     }
                 }

@@ -1,0 +1,47 @@
+import Foundation
+import Yams
+
+/// The settings of a retrain: the earlier job's own, with its best trial's configuration fixed and the sweep
+/// removed (one trial), written as JSON (`settings.json`, which Spool reads like YAML).
+public enum RetrainSettings {
+    /// - Parameters:
+    ///   - text: the earlier bundle's settings file.
+    ///   - best: the best trial's sampled values (empty for a job without a sweep).
+    public static func make(from text: String, best: [String: SettingValue]) throws -> Data {
+        guard var root = try Yams.load(yaml: text) as? [String: Any] else {
+            throw SettingsError(problems: [SettingsProblem(key: "", value: nil, message: "the earlier job's settings are not a mapping")])
+        }
+        for key in ["sweep", "search_space", "hyperparameter_sampling", "early_termination_policy"] { root[key] = nil }
+        var limits = root["limits"] as? [String: Any] ?? [:]
+        for key in ["max_trials", "iterations", "max_concurrent_trials", "max_concurrent_iterations"] { limits[key] = nil }
+        limits["max_trials"] = 1
+        limits["max_concurrent_trials"] = 1
+        root["limits"] = limits
+        if var list = root["training_parameters"] as? [Any] {
+            // Azure v1's argument list: later values win.
+            for name in best.keys.sorted() { list += ["--\(name)", plain(best[name]!)] }
+            root["training_parameters"] = list
+        } else {
+            var parameters = root["training_parameters"] as? [String: Any] ?? [:]
+            for (name, value) in best {
+                let canonical = TrainingParameters.canonicalName(name)
+                for key in parameters.keys where TrainingParameters.canonicalName(key) == canonical { parameters[key] = nil }
+                parameters[name] = plain(value)
+            }
+            root["training_parameters"] = parameters
+        }
+        return try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
+    }
+
+    static func plain(_ value: SettingValue) -> Any {
+        switch value {
+        case let .string(text): text
+        case let .int(number): number
+        case let .double(number): number
+        case let .bool(flag): flag
+        case let .list(items): items.map(plain)
+        case let .map(entries): entries.mapValues(plain)
+        case .null: NSNull()
+        }
+    }
+}

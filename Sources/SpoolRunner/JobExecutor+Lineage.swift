@@ -1,0 +1,73 @@
+import Foundation
+import SpoolCore
+import SpoolStore
+
+extension JobExecutor {
+    /// Compares the job's best model with its lineage's model in use (`outbox/LINEAGE/latest`), scoring the
+    /// latter on the new job's validation set in a `spool-trainer evaluate` process.
+    func compare(_ job: Job, origin: JobOrigin, lineage: String, newValue: Double) -> ModelComparison {
+        let latest = layout.latest(lineage)
+        let metric = job.task.primaryMetric
+        guard FileManager.default.fileExists(atPath: latest.appendingPathComponent("model.json").path) else {
+            return ModelComparison.decide(lineage: lineage, metric: metric, newValue: newValue, previous: nil, promote: origin.promote)
+        }
+        let model = latest.resolvingSymlinksInPath().path
+        let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
+        let (status, out, err) = Self.capture(options.trainer, ["evaluate", "--model", model, "--bundle", layout.bundle(job.id).path,
+                                                               "--threads", "\(threads)"])
+        var value: Double?
+        var why: String?
+        if status == 0, let object = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] {
+            value = object["value"] as? Double
+        } else {
+            why = err.split(separator: "\n").last.map(String.init) ?? "evaluate exited with \(status)"
+        }
+        return ModelComparison.decide(lineage: lineage, metric: metric, newValue: newValue, previous: (model, value, why),
+                                      promote: origin.promote)
+    }
+
+    /// Points `outbox/LINEAGE/latest` at the job's model (a relative link, swapped atomically) and appends to
+    /// the lineage's `history.jsonl`.
+    func promote(_ job: Job, lineage: String, comparison: ModelComparison) throws {
+        let fm = FileManager.default
+        let folder = layout.outbox.appendingPathComponent(lineage)
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+        let next = folder.appendingPathComponent(".latest-\(job.id)")
+        try? fm.removeItem(at: next)
+        try fm.createSymbolicLink(atPath: next.path, withDestinationPath: "../\(job.id)/model")
+        guard rename(next.path, layout.latest(lineage).path) == 0 else {
+            throw RunnerError("cannot move \(layout.latest(lineage).path): \(String(cString: strerror(errno)))")
+        }
+        let line: [String: Any] = ["job": job.id, "at": ISO8601DateFormatter().string(from: now()), "metric": comparison.metric,
+                                   "value": comparison.newValue, "previous_value": comparison.previousValue ?? NSNull(),
+                                   "reason": comparison.reason]
+        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        let history = folder.appendingPathComponent("history.jsonl")
+        if let handle = FileHandle(forWritingAtPath: history.path) {
+            defer { try? handle.close() }
+            _ = try? handle.seekToEnd()
+            handle.write(data)
+        } else {
+            try data.write(to: history)
+        }
+    }
+
+    /// Runs a short child process and returns its status, standard output and standard error.
+    static func capture(_ executable: URL, _ arguments: [String]) -> (Int32, String, String) {
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        do { try process.run() } catch { return (-1, "", "\(error)") }
+        nonisolated(unsafe) var errData = Data()
+        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+}

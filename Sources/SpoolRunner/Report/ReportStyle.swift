@@ -1,0 +1,67 @@
+/// The style sheet inlined into `report.html`: system fonts, white cards on a light page, tabular figures,
+/// charts two to a row on a wide screen and one on a narrow one, and tidy printing.
+enum ReportStyle {
+    static let css = """
+        :root{--ink:#1f2933;--muted:#616e7c;--line:#e4e7eb;--page:#f4f6f9;--card:#fff;--accent:#2563eb}
+        *{box-sizing:border-box}
+        html{background:var(--page)}
+        body{margin:0;color:var(--ink);font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif}
+        main{max-width:1180px;margin:0 auto;padding:20px 24px 32px}
+        .card{background:var(--card);border:1px solid var(--line);border-radius:10px;padding:16px 20px;margin:0 0 16px;box-shadow:0 1px 2px rgba(15,23,42,.04)}
+        h1{font-size:22px;margin:0}
+        h2{font-size:17px;margin:0 0 12px}
+        h3{font-size:14px;margin:18px 0 6px}
+        .title{display:flex;align-items:baseline;gap:12px;flex-wrap:wrap;margin-bottom:12px}
+        .job-id{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;color:var(--muted);background:var(--page);padding:2px 8px;border-radius:6px}
+        .facts{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px 24px;margin:0}
+        .facts dt{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+        .facts dd{margin:2px 0 0;font-weight:600}
+        .job-reason{margin:12px 0 0;padding:8px 12px;background:var(--page);border-radius:6px;color:#323f4b}
+        .muted,.note{color:var(--muted);font-weight:400}
+        .note{margin:0 0 8px}
+        .badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:12px;font-weight:600;letter-spacing:.02em}
+        .state-completed{background:#e3f9e5;color:#0e5a1c}
+        .state-stopped{background:#fff3c4;color:#8d2b0b}
+        .state-failed{background:#ffe3e3;color:#a61b1b}
+        .state-unfinished{background:#e4e7eb;color:#3e4c59}
+        .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px 24px}
+        .chart{margin:0}
+        .table-scroll+.charts{margin-top:18px}
+        .chart figcaption{font-weight:600;margin-bottom:4px}
+        .chart>svg{display:block;width:100%;height:auto}
+        .chart svg text{font-size:11px;fill:#52606d}
+        .chart svg text.axis-label{font-size:12px;fill:#323f4b}
+        .chart .plot{fill:#fbfcfd}
+        .chart .band{fill:#f0f3f7}
+        .chart .grid{stroke:#e8ebef;stroke-width:1}
+        .chart .tick,.chart .axis{stroke:#7b8794;stroke-width:1}
+        .chart .series{fill:none;stroke-linejoin:round;stroke-linecap:round}
+        .chart .chance{stroke:#9aa5b1;stroke-width:1.2;stroke-dasharray:5 4}
+        .legend{display:flex;flex-wrap:wrap;gap:4px 14px;margin:6px 0 4px;font-size:12px;color:#323f4b}
+        .legend-entry{display:inline-flex;align-items:center;gap:4px}
+        .swatch{flex:none;display:block}
+        .table-scroll{overflow-x:auto}
+        table{border-collapse:collapse;width:100%;font-size:13px}
+        th,td{padding:5px 10px;border-bottom:1px solid var(--line);text-align:left;vertical-align:top}
+        thead th{font-size:12px;color:var(--muted);font-weight:600;border-bottom:2px solid var(--line);white-space:nowrap}
+        tbody th{font-weight:600}
+        .num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+        .missing{color:#9aa5b1}
+        tr.best>*{background:#fff8e1}
+        tr.average>*{background:#f8fafc;font-weight:600}
+        tr.average+tr.average>*{border-top:0}
+        td.reason{color:#3e4c59;max-width:420px}
+        .star{color:#d99a00}
+        table.confusion{width:auto}
+        table.confusion td{text-align:center;min-width:56px;border:1px solid var(--line)}
+        table.confusion td.diagonal{font-weight:700}
+        table.confusion td.dark{color:#fff}
+        table.confusion .corner{font-weight:400;font-style:italic}
+        .tiles{display:flex;flex-wrap:wrap;gap:12px;margin:0 0 8px}
+        .tile{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:130px}
+        .tile-name{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
+        .tile-value{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}
+        footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
+        @media print{html{background:#fff}.card{box-shadow:none;break-inside:avoid}}
+        """
+}
