@@ -9,6 +9,7 @@ runtime=(
   nlohmann-json3-dev                          # JSON in the C++ engine (safetensors headers)
   libsqlite3-dev libarchive-dev libinotifytools0-dev
   cmake pkg-config zstd
+  tzdata                                      # schedules read their time zone's rules (daylight saving)
 )
 testing=(
   python3-torchvision python3-torch python3-sklearn python3-venv python3-pil python3-numpy
