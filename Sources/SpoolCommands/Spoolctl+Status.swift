@@ -121,7 +121,7 @@ extension Spoolctl {
             }
             print("")
             printTable(table)
-            if let bestTrial { print("* the best trial (\(job.task.primaryMetric)); its model is the job's result") }
+            if bestTrial != nil { print("* the best trial (\(job.task.primaryMetric)); its model is the job's result") }
             for t in trials {
                 let epochs = try store.epochs(trialID: t.id)
                 guard !epochs.isEmpty else { continue }

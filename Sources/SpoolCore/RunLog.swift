@@ -11,7 +11,7 @@ public struct RunLogHandler: LogHandler {
         let mirror: Bool
         init(url: URL?, mirror: Bool) {
             if let url {
-                FileManager.default.createFile(atPath: url.path, contents: nil)
+                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
                 handle = try? FileHandle(forWritingTo: url)
                 _ = try? handle?.seekToEnd()
             } else {
@@ -44,8 +44,8 @@ public struct RunLogHandler: LogHandler {
         return Logger(label: label) { label in RunLogHandler(label: label, sink: sink) }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?,
-                    source: String, file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        let level = event.level, message = event.message, explicit = event.metadata
         let stamp = ISO8601DateFormatter.string(from: Date(), timeZone: .current,
                                                 formatOptions: [.withInternetDateTime])
         var all = metadata

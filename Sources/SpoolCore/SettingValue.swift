@@ -136,3 +136,19 @@ extension SettingValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral,
         self = .map(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
+
+extension SettingValue {
+    /// The value as Foundation's JSON types (`String`, `Int`, `Double`, `Bool`, arrays, dictionaries, `NSNull`),
+    /// for `JSONSerialization`.
+    public var foundationValue: Any {
+        switch self {
+        case let .string(text): text
+        case let .int(number): number
+        case let .double(number): number
+        case let .bool(flag): flag
+        case let .list(items): items.map(\.foundationValue)
+        case let .map(entries): entries.mapValues(\.foundationValue)
+        case .null: NSNull()
+        }
+    }
+}

@@ -33,7 +33,7 @@ public struct Dropper: Sendable {
     /// SHA-256 of a file, or of a folder's sorted relative paths and file contents (coreutils' sha256sum).
     public static func sha256(of url: URL) throws -> String {
         var isDir: ObjCBool = false
-        FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
+        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
         if !isDir.boolValue { return try sha256sum([url.path]).first?.hash ?? "" }
         let files = (FileManager.default.enumerator(atPath: url.path)?.allObjects as? [String] ?? [])
             .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path, isDirectory: &d) && !d.boolValue }

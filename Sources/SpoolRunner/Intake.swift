@@ -47,7 +47,7 @@ public struct Intake: Sendable {
         }
         // Unpack (archives) next to the claimed drop; a folder drop is its own bundle.
         var isDir: ObjCBool = false
-        fm.fileExists(atPath: claimed.path, isDirectory: &isDir)
+        _ = fm.fileExists(atPath: claimed.path, isDirectory: &isDir)
         // A bundle Spool made itself (a schedule's firing, a retrain) says so; it is keyed by its slot, not by
         // its content, since the same data may well be trained again on purpose.
         let origin = isDir.boolValue ? JobOrigin.read(in: claimed) : nil

@@ -58,7 +58,7 @@ public final class TrialProcess: @unchecked Sendable {
         process.executableURL = launch.executable
         process.arguments = launch.arguments
         process.environment = launch.environment
-        FileManager.default.createFile(atPath: launch.logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: launch.logFile.path, contents: nil)
         let log = try FileHandle(forWritingTo: launch.logFile)
         try log.seekToEnd()
         process.standardError = log

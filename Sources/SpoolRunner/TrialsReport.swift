@@ -32,7 +32,7 @@ struct TrialsReport {
             let t = row.trial
             let values = SweepState.values(t.hyperparametersJSON)
             var hyper: [String: Any] = [:]
-            for (key, value) in values { hyper[key] = Self.plain(value) }
+            for (key, value) in values { hyper[key] = value.foundationValue }
             return [
                 "number": t.number, "state": t.state.rawValue, "reason": t.reason, "best": t.number == best,
                 "hyperparameters": hyper, "branch": t.branch as Any? ?? NSNull(),
@@ -75,17 +75,5 @@ struct TrialsReport {
     static func field(_ text: String) -> String {
         guard text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return text }
         return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
-
-    static func plain(_ value: SpoolCore.SettingValue) -> Any {
-        switch value {
-        case let .string(text): text
-        case let .int(number): number
-        case let .double(number): number
-        case let .bool(flag): flag
-        case let .list(items): items.map(plain)
-        case let .map(entries): entries.mapValues(plain)
-        case .null: NSNull()
-        }
     }
 }

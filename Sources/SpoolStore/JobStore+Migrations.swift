@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 
 extension JobStore {
@@ -116,14 +117,19 @@ extension JobStore {
 
     /// Runs the missing migrations.
     ///
-    /// Two processes opening a fresh file at once can both see v1 missing; the second one's `CREATE TABLE`
-    /// then fails after the first commits. A second pass sees the migration applied and has nothing to do,
-    /// while a migration that is really broken fails again and throws.
+    /// Two processes opening a fresh file at once can both see a migration missing; the second one's
+    /// `CREATE TABLE` then fails after the first commits. Another pass sees it applied and goes on, while a
+    /// migration that is really broken fails every pass and throws.
     static func migrate(_ pool: DatabasePool) throws {
-        do {
-            try migrator.migrate(pool)
-        } catch {
-            try migrator.migrate(pool)
+        // Each pass resumes after what the other process committed; one pass per migration is always enough.
+        var attempt = 0
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch where attempt < 4 {
+                attempt += 1
+                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))
+            }
         }
     }
 

@@ -101,7 +101,7 @@ struct SweepEndToEndTests {
         let dir = try RunnerSupport.temporaryDirectory("sweep-timeout")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let bundle = try Self.sweepBundle(in: dir, epochs: 60)
+        let bundle = try Self.sweepBundle(in: dir, epochs: 400)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let started = Date()
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "25", "--grace", "2"])
@@ -114,7 +114,7 @@ struct SweepEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/weights.safetensors"))
         let document = try Self.trialsJSON(outbox)
         let trials = try #require(document["trials"] as? [[String: Any]])
-        // The deadline stopped what was running; nothing finished its 60 epochs.
+        // The deadline stopped what was running; nothing finished its 400 epochs.
         #expect(trials.contains { $0["state"] as? String == "TIMEOUT" })
         #expect(!trials.contains { $0["state"] as? String == "COMPLETED" })
         #expect(document["best_trial"] is Int)

@@ -29,13 +29,7 @@ public struct COCOConverter: Sendable {
     /// Reads and converts the COCO file at `url`; `displayName` names it in messages (default: its path).
     public func convert(url: URL, displayName: String? = nil) throws(ConversionError) -> ConvertedDataset {
         let file = displayName ?? url.path
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ConversionError(file: file, message: "cannot read the file: \(error.localizedDescription)")
-        }
-        return try convert(data, file: file)
+        return try convert(ConversionError.contents(of: url, file: file), file: file)
     }
 
     /// Converts COCO JSON content; `file` names it in messages.

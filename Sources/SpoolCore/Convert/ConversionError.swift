@@ -28,3 +28,14 @@ public struct ConversionError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public var errorDescription: String? { description }
 }
+
+extension ConversionError {
+    /// The bytes of an input file, or the error that names it.
+    static func contents(of url: URL, file: String) throws(ConversionError) -> Data {
+        do {
+            return try Data(contentsOf: url)
+        } catch {
+            throw ConversionError(file: file, message: "cannot read the file: \(error.localizedDescription)")
+        }
+    }
+}

@@ -22,13 +22,7 @@ public struct JSONLToCOCO: Sendable {
     /// Reads and converts the JSONL at `url`; `displayName` names it in messages (default: its path).
     public func convert(url: URL, displayName: String? = nil) throws(ConversionError) -> COCODataset {
         let file = displayName ?? url.path
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw ConversionError(file: file, message: "cannot read the file: \(error.localizedDescription)")
-        }
-        return try convert(data, file: file)
+        return try convert(ConversionError.contents(of: url, file: file), file: file)
     }
 
     /// Converts JSONL content; `file` names it in messages. Every problem of the file is reported at once.

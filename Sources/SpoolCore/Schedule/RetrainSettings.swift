@@ -19,29 +19,17 @@ public enum RetrainSettings {
         root["limits"] = limits
         if var list = root["training_parameters"] as? [Any] {
             // Azure v1's argument list: later values win.
-            for name in best.keys.sorted() { list += ["--\(name)", plain(best[name]!)] }
+            for name in best.keys.sorted() { list += ["--\(name)", best[name]!.foundationValue] }
             root["training_parameters"] = list
         } else {
             var parameters = root["training_parameters"] as? [String: Any] ?? [:]
             for (name, value) in best {
                 let canonical = TrainingParameters.canonicalName(name)
                 for key in parameters.keys where TrainingParameters.canonicalName(key) == canonical { parameters[key] = nil }
-                parameters[name] = plain(value)
+                parameters[name] = value.foundationValue
             }
             root["training_parameters"] = parameters
         }
         return try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    }
-
-    static func plain(_ value: SettingValue) -> Any {
-        switch value {
-        case let .string(text): text
-        case let .int(number): number
-        case let .double(number): number
-        case let .bool(flag): flag
-        case let .list(items): items.map(plain)
-        case let .map(entries): entries.mapValues(plain)
-        case .null: NSNull()
-        }
     }
 }
