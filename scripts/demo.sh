@@ -25,6 +25,12 @@ if [[ -n "$outbox" ]]; then
   spoolctl predict --model "$outbox/model" examples/shapes/images/0000.png examples/shapes/images/0001.png \
     examples/shapes/images/0002.png --top 2
   echo
-  echo "Outbox: $outbox (model/, metrics.json, job.json, job.log). A second run of this script finds the same"
-  echo "bundle already trained: it is reported as a duplicate in spool/failed/, as it should be."
+  echo "Batch scoring the example's images with spoolctl score:"
+  spoolctl score --model "$outbox/model" examples/shapes/images --jsonl spool/scores.jsonl
+  echo
+  echo "Outbox: $outbox"
+  echo "  model/ (weights.safetensors, model.json, score.py), metrics.json, trials.csv, trials.json,"
+  echo "  report.html (open it in a browser), job.json, job.log, train.log"
+  echo "A second run of this script finds the same bundle already trained: it is reported as a duplicate in"
+  echo "spool/failed/, as it should be."
 fi

@@ -70,6 +70,13 @@ import Testing
         #expect(try ScheduleDefinition.parse(schedule.yaml, name: "fridge-nightly", file: "x.yaml") == schedule)
     }
 
+    @Test func theShippedExampleIsValid() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("examples/schedules/shapes-nightly.yaml")
+        let schedule = try ScheduleDefinition.parse(try String(contentsOf: url, encoding: .utf8), name: "shapes-nightly", file: url.lastPathComponent)
+        #expect(schedule.source == .folder("/data/shapes") && schedule.startingDeadlineSeconds == 21600)
+    }
+
     @Test func everyProblemWithItsLine() throws {
         do {
             _ = try ScheduleDefinition.parse("""
