@@ -4,7 +4,9 @@ import GRDB
 extension JobStore {
     /// The schedule's state, created (first seen now) when it has none.
     public func scheduleState(name: String) throws -> ScheduleState {
-        try writeImmediate { db in
+        // Read first: the daemon asks on every turn of its loop, and only the first time writes.
+        if let state = try read({ try ScheduleState.fetchOne($0, key: name) }) { return state }
+        return try writeImmediate { db in
             if let state = try ScheduleState.fetchOne(db, key: name) { return state }
             let state = ScheduleState(name: name, firstSeenAt: now(), lastSlot: nil, lastFiredAt: nil, lastJobID: nil,
                                       lastResult: "not fired yet")
