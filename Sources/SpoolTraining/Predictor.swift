@@ -39,8 +39,8 @@ public final class Predictor {
     public func probabilities(paths: [String]) throws -> [Float] {
         guard !paths.isEmpty else { return [] }
         let task: TaskKind = manifest.task == .imageClassificationMultilabel ? .multilabel : .multiclass
-        // Placeholder targets of the task's shape (the evaluation computes a loss): a class index per image,
-        // or one 0/1 per class for multilabel models.
+        // Targets of the task's shape, needed only by the loss the evaluation also computes: a class index per
+        // image, or one 0/1 per class for multilabel models.
         let width = task == .multilabel ? manifest.classes.count : 1
         let loader = try ImageLoader(paths: paths, targets: [Float](repeating: 0, count: paths.count * width),
                                      targetWidth: width, options: options)

@@ -131,6 +131,18 @@ struct CommandLineTests {
         let manifest = try ModelManifest.read(from: out)
         #expect(manifest.classes == ["cat", "dog", "fox", "owl"])
         #expect(manifest.preprocessing.validResizeSize == 256 && manifest.preprocessing.validCropSize == 224)
+        // score.py beside the manifest, and valid Python for the interpreter that will run it.
+        let script = try String(contentsOf: out.appendingPathComponent(ScoringScript.fileName), encoding: .utf8)
+        #expect(script == ScoringScript.source)
+        for part in ["model_settings = {", "def init():", "def run(data):", "AZUREML_MODEL_DIR"] {
+            #expect(script.contains(part), "\(part)")
+        }
+        let parse = Process()
+        parse.executableURL = URL(fileURLWithPath: TrainingSupport.debianPython)
+        parse.arguments = ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", out.appendingPathComponent(ScoringScript.fileName).path]
+        try parse.run()
+        parse.waitUntilExit()
+        #expect(parse.terminationStatus == 0)
 
         let image = dir.appendingPathComponent("x.jpg").path
         try ImageLoader.write(path: image, pixels: [UInt8](repeating: 120, count: 300 * 200 * 3), width: 300, height: 200, channels: 3)

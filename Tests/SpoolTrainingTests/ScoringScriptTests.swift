@@ -97,29 +97,6 @@ struct ScoringScriptTests {
         }))
         """#
 
-    @Test func writtenBesideTheManifestByImportModel() throws {
-        let dir = try TrainingSupport.temporaryDirectory("score-import")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let weights = dir.appendingPathComponent("w.safetensors").path
-        try Model(name: "mobilenetv2", numClasses: 2).save(to: weights)
-        let labels = dir.appendingPathComponent("labels.txt")
-        try "cat\ndog\n".write(to: labels, atomically: true, encoding: .utf8)
-        let out = dir.appendingPathComponent("model")
-        let result = try Self.spoolctl(["import-model", "--model", "mobilenetv2", "--weights", weights,
-                                        "--labels", labels.path, "--out", out.path])
-        #expect(result.status == 0, "\(result.stderr)")
-        let script = try String(contentsOf: out.appendingPathComponent(ScoringScript.fileName), encoding: .utf8)
-        #expect(script == ScoringScript.source)
-        for part in ["model_settings = {", "def init():", "def run(data):", "AZUREML_MODEL_DIR"] {
-            #expect(script.contains(part), "\(part)")
-        }
-        // Valid Python for the interpreter that will run it.
-        let parse = try Self.run(TrainingSupport.debianPython,
-                                 ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())",
-                                  out.appendingPathComponent(ScoringScript.fileName).path])
-        #expect(parse.status == 0, "\(parse.stderr)")
-    }
-
     @Test(arguments: cases)
     func scoresAsSpoolctlPredict(_ c: Case) throws {
         let dir = try TrainingSupport.temporaryDirectory("score-\(c.model)")
