@@ -6,9 +6,9 @@ public struct ScoreArguments: ParsableArguments {
         commandName: "score",
         abstract: "Score many images with a model folder: files, folders, globs or a JSONL of image_url.",
         discussion: """
-        Folders are searched recursively for images (jpg, jpeg, png, bmp, tif, tiff, webp); a .jsonl input
-        names images by image_url, relative to its own folder. Each image gets Azure's scoring output
-        {"filename", "probs", "labels"}; an image that cannot be decoded gets {"filename", "error"} and the
+        Folders are searched recursively for images (jpg, jpeg, png, bmp, tif, tiff, webp); a .jsonl input \
+        names images by image_url, relative to its own folder. Each image gets Azure's scoring output \
+        {"filename", "probs", "labels"}; an image that cannot be decoded gets {"filename", "error"} and the \
         others are still scored. Progress and throughput go to standard error.
 
         Examples:

@@ -6,10 +6,10 @@ public struct ServeModelArguments: ParsableArguments {
         commandName: "serve-model",
         abstract: "Serve a model folder over HTTP: POST /score, GET /health, GET /model.",
         discussion: """
-        POST /score takes an image's raw bytes (Azure v1) or Azure v2's JSON,
-        {"input_data": {"columns": ["image"], "data": ["<base64>", ...]}}, and answers Azure's scoring
-        output: a JSON list with {"probs", "labels"} per image. GET /health answers once the model is loaded;
-        GET /model returns its model.json. Bodies over --max-body-mb get 413; a malformed body or image 400
+        POST /score takes an image's raw bytes (Azure v1) or Azure v2's JSON, \
+        {"input_data": {"columns": ["image"], "data": ["<base64>", ...]}}, and answers Azure's scoring \
+        output: a JSON list with {"probs", "labels"} per image. GET /health answers once the model is loaded; \
+        GET /model returns its model.json. Bodies over --max-body-mb get 413; a malformed body or image 400 \
         with the reason. Concurrent requests are batched through the model. SIGTERM or SIGINT stops it.
 
         Examples:

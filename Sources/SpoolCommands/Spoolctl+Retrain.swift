@@ -10,12 +10,12 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Rerun an earlier job's best configuration on new data; promote the new model only if it is better.",
             discussion: """
-            The new job takes the earlier job's settings with its best trial's hyperparameters fixed (one trial,
-            no sweep), and the data of --data (a bundle folder, or a folder with the JSONL and images; its own
-            settings file, if any, is replaced), else the earlier job's own bundle. With --warm-start it starts
-            from the model in use (outbox/LINE/latest, else the earlier job's model). When it completes, the model
-            in use is scored on the new validation set; outbox/LINE/latest moves to the new model only when the new
-            one is better (or with --force-promote). The comparison is in the new job's comparison.json, job.json
+            The new job takes the earlier job's settings with its best trial's hyperparameters fixed (one trial, \
+            no sweep), and the data of --data (a bundle folder, or a folder with the JSONL and images; its own \
+            settings file, if any, is replaced), else the earlier job's own bundle. With --warm-start it starts \
+            from the model in use (outbox/LINE/latest, else the earlier job's model). When it completes, the model \
+            in use is scored on the new validation set; outbox/LINE/latest moves to the new model only when the new \
+            one is better (or with --force-promote). The comparison is in the new job's comparison.json, job.json \
             and status. LINE is the earlier job's schedule, or its name.
 
             Example:

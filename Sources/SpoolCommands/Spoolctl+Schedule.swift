@@ -11,10 +11,10 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Manage cron-style schedules that retrain a bundle (spool/schedules/NAME.yaml).",
             discussion: """
-            The daemon (`spoolctl serve`) runs the schedules: each firing copies the source (a folder another
-            process refreshes, or the newest bundle submitted under a name) into a job keyed by its slot, so a
-            double firing trains once. After downtime, missed slots run once (within
-            starting_deadline_seconds). With warm_start the job starts from the model in use
+            The daemon (`spoolctl serve`) runs the schedules: each firing copies the source (a folder another \
+            process refreshes, or the newest bundle submitted under a name) into a job keyed by its slot, so a \
+            double firing trains once. After downtime, missed slots run once (within \
+            starting_deadline_seconds). With warm_start the job starts from the model in use \
             (outbox/NAME/latest), which moves to the new model only when it is better on the new validation set.
             """,
             subcommands: [Add.self, List.self, Remove.self, RunNow.self])

@@ -7,9 +7,11 @@ public struct Spoolctl: ParsableCommand {
         commandName: "spoolctl",
         abstract: "Spool: self-hosted AutoML for images (Azure AutoML for computer vision, on your own machines).",
         discussion: """
-        Drop job bundles (Azure's JSONL, images and a settings YAML) into spool/incoming/ (or `spoolctl
-        submit` them); `spoolctl serve` unpacks, validates, queues and trains them, and writes the best model
-        with its metrics to spool/outbox/. Or train one bundle directly with `spoolctl train`.
+        Drop job bundles (Azure's JSONL, images and a settings YAML) into spool/incoming/ (or `spoolctl \
+        submit` them); `spoolctl serve` unpacks, validates, queues and trains them (a sweep of trials when the \
+        settings have a search space), and writes the best model with its metrics, a scoring script and a \
+        report to spool/outbox/. Score with `score` or `serve-model`; retrain on a cron schedule with \
+        `schedule add`. Or train one bundle directly with `spoolctl train`.
         """,
         version: SpoolVersion.current,
         subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
