@@ -49,9 +49,9 @@ enum RunnerSupport {
     }
 
     /// A small generated bundle folder that trains in seconds (resnet18, 32 px, 2 epochs).
-    static func bundle(in dir: URL, name: String = "shapes", epochs: Int = 2, extraSettings: String = "") throws -> URL {
+    static func bundle(in dir: URL, name: String = "shapes", epochs: Int = 2, perClass: Int = 6, extraSettings: String = "") throws -> URL {
         let folder = dir.appendingPathComponent(name)
-        let result = try spoolctl(["example", "--out", folder.path, "--per-class", "6", "--size", "32"])
+        let result = try spoolctl(["example", "--out", folder.path, "--per-class", "\(perClass)", "--size", "32"])
         guard result.status == 0 else { throw TestFailure("spoolctl example failed: \(result.stderr)") }
         let settings = """
             task: image_classification
