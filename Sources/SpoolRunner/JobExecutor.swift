@@ -160,6 +160,8 @@ public final class JobExecutor: @unchecked Sendable {
                 reap(job, trial, sweep: &sweep, budget: budget, trialBudget: trialBudget)
             }
         }
+        // The deadline came between trials: configurations were left untried, so the budget ended the job.
+        if stopping == nil, sweep.hasMoreToLaunch, now() >= deadline { stopping = .timeout }
         if stopping == .shutdown || isShuttingDown {
             _ = try? store.release(jobID: job.id, owner: options.owner, reason: "requeued: the daemon was stopped while it ran")
             log(job.id, "interrupted by the daemon's shutdown; requeued (finished trials are kept)")
