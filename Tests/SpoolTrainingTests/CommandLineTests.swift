@@ -12,25 +12,10 @@ struct CommandLineTests {
         return debug
     }()
 
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Output = TrainingSupport.Output
 
     static func spoolctl(_ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = bin.appendingPathComponent("spoolctl")
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try TrainingSupport.run(bin.appendingPathComponent("spoolctl"), arguments)
     }
 
     @Test func helpTeaches() throws {
@@ -137,12 +122,10 @@ struct CommandLineTests {
         for part in ["model_settings = {", "def init():", "def run(data):", "AZUREML_MODEL_DIR"] {
             #expect(script.contains(part), "\(part)")
         }
-        let parse = Process()
-        parse.executableURL = URL(fileURLWithPath: TrainingSupport.debianPython)
-        parse.arguments = ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())", out.appendingPathComponent(ScoringScript.fileName).path]
-        try parse.run()
-        parse.waitUntilExit()
-        #expect(parse.terminationStatus == 0)
+        let parse = try TrainingSupport.run(URL(fileURLWithPath: TrainingSupport.debianPython),
+                                            ["-c", "import ast, sys; ast.parse(open(sys.argv[1]).read())",
+                                             out.appendingPathComponent(ScoringScript.fileName).path])
+        #expect(parse.status == 0, "\(parse.stderr)")
 
         let image = dir.appendingPathComponent("x.jpg").path
         try ImageLoader.write(path: image, pixels: [UInt8](repeating: 120, count: 300 * 200 * 3), width: 300, height: 200, channels: 3)

@@ -24,31 +24,12 @@ struct ScoringScriptTests {
     static let tolerance = 1e-4
     static let bin = TrainingSupport.repository.appendingPathComponent(".build/debug")
 
-    struct Output {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+    typealias Output = TrainingSupport.Output
 
     /// Runs a program with one BLAS and OpenMP thread (deterministic sums on both sides).
     static func run(_ executable: String, _ arguments: [String]) throws -> Output {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        var environment = ProcessInfo.processInfo.environment
-        environment["OPENBLAS_NUM_THREADS"] = "1"
-        environment["OMP_NUM_THREADS"] = "1"
-        environment["AZUREML_MODEL_DIR"] = nil
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: e, as: UTF8.self))
+        try TrainingSupport.run(URL(fileURLWithPath: executable), arguments,
+                                environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "AZUREML_MODEL_DIR": nil])
     }
 
     static func spoolctl(_ arguments: [String]) throws -> Output {
