@@ -46,6 +46,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        // SHA-256 of drops and weight files (already built for Hummingbird's TLS stack).
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"6.0.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages), each a module map and a tiny shim.h.
@@ -73,6 +75,7 @@ let package = Package(
         // The spool's intake: safe unpacking (libarchive), the drop watcher (inotify), bundle validation.
         .target(name: "SpoolIngest", dependencies: [
             "SpoolCore", "CArchive", "CInotifyTools", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         // The queue in SQLite (GRDB): jobs, trials, per-epoch metrics, leases, migrations.
         .target(name: "SpoolStore", dependencies: ["SpoolCore", .product(name: "GRDB", package: "GRDB.swift")]),

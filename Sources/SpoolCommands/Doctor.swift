@@ -44,7 +44,7 @@ extension Spoolctl {
             if json {
                 var out = report as [String: Any]
                 out["problems"] = problems
-                let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys])
+                let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
                 for key in report.keys.sorted() { print("\(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(report[key]!)") }

@@ -23,42 +23,4 @@ extension Spoolctl {
             }
         }
     }
-
-    /// `spoolctl logs JOB [--follow]`.
-    public struct Logs: ParsableCommand {
-        public static let configuration = CommandConfiguration(
-            abstract: "Print a job's log (jobs/<id>/job.log and its trials' logs); --follow keeps printing until it ends.")
-        @OptionGroup public var spool: SpoolOptions
-        @Argument(help: "The job id (or a unique prefix).")
-        public var job: String
-        @Flag(help: "Keep printing new lines until the job ends.")
-        public var follow = false
-        public init() {}
-
-        public func run() throws {
-            let layout = spool.layout
-            let store = try JobStore.openForReading(path: layout.database.path)
-            guard let found = try store.job(id: job) else { throw CommandError("there is no job '\(job)'") }
-            let url = layout.jobLog(found.id)
-            var offset: UInt64 = 0
-            func printNew() {
-                guard let handle = FileHandle(forReadingAtPath: url.path) else { return }
-                defer { try? handle.close() }
-                try? handle.seek(toOffset: offset)
-                let data = handle.readDataToEndOfFile()
-                offset += UInt64(data.count)
-                if !data.isEmpty { FileHandle.standardOutput.write(data) }
-            }
-            printNew()
-            guard follow else { return }
-            while true {
-                Thread.sleep(forTimeInterval: 0.5)
-                printNew()
-                if let current = try store.job(id: found.id), current.state.isFinal {
-                    printNew()
-                    return
-                }
-            }
-        }
-    }
 }

@@ -75,8 +75,10 @@ extension Spoolctl {
             public static let configuration = CommandConfiguration(abstract: "List the schedules: last and next run, last result.")
             @OptionGroup public var spool: SpoolOptions
             @Flag(help: "Print JSON.") public var json = false
+            @Option(help: ArgumentHelp("The time to show the next runs from, ISO 8601 (tests, replays).", visibility: .hidden))
+            public var now: String?
             public init() {}
-            public func run() throws { try ScheduleTable.show(spool.layout, json: json) }
+            public func run() throws { try ScheduleTable.show(spool.layout, json: json, now: try parseNow(now)) }
         }
 
         public struct Remove: ParsableCommand {
@@ -128,9 +130,20 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(abstract: "List the schedules: last and next run, last result.")
         @OptionGroup public var spool: SpoolOptions
         @Flag(help: "Print JSON.") public var json = false
+        @Option(help: ArgumentHelp("The time to show the next runs from, ISO 8601 (tests, replays).", visibility: .hidden))
+        public var now: String?
         public init() {}
-        public func run() throws { try ScheduleTable.show(spool.layout, json: json) }
+        public func run() throws { try ScheduleTable.show(spool.layout, json: json, now: try parseNow(now)) }
     }
+}
+
+/// A hidden `--now` given as ISO 8601, or the system clock.
+func parseNow(_ text: String?) throws -> Date {
+    guard let text else { return Date() }
+    guard let date = ISO8601DateFormatter().date(from: text) else {
+        throw CommandError("--now \(text): expected an ISO 8601 time such as 2026-11-30T02:00:00Z")
+    }
+    return date
 }
 
 /// The schedules as `spoolctl schedules` shows them.
@@ -145,13 +158,12 @@ enum ScheduleTable {
         }
     }
 
-    static func show(_ layout: SpoolLayout, json: Bool) throws {
+    static func show(_ layout: SpoolLayout, json: Bool, now: Date = Date()) throws {
         let store: JobStore? = FileManager.default.fileExists(atPath: layout.database.path)
             ? try JobStore.openForReading(path: layout.database.path) : nil
         let runner = store.map { ScheduleRunner(layout: layout, store: $0, logger: Logger(label: "spool.schedule")) }
         let (schedules, problems) = runner?.definitions() ?? ScheduleRunner.readOnly(layout)
         let states = Dictionary(uniqueKeysWithValues: ((try? store?.scheduleStates()) ?? []).map { ($0.name, $0) })
-        let now = Date()
         var rows: [[String: Any]] = []
         var table = [["NAME", "SCHEDULE", "TIME ZONE", "POLICY", "LAST RUN", "NEXT RUN", "LAST RESULT"]]
         for schedule in schedules {

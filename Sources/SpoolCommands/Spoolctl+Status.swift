@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import SpoolCore
+import SpoolIngest
 import SpoolRunner
 import SpoolStore
 
@@ -33,18 +34,29 @@ extension Spoolctl {
             if let job {
                 try showJob(job, store: store, layout: layout)
             } else {
-                try showQueue(store: store)
+                try showQueue(store: store, layout: layout)
             }
         }
 
-        func showQueue(store: JobStore) throws {
+        func showQueue(store: JobStore, layout: SpoolLayout) throws {
             let status = try store.status(limit: limit)
             let now = Date()
+            let daemon = DaemonLock.holder(layout)
+            let waiting = (incoming: Self.dropCount(layout.incoming), processing: Self.dropCount(layout.processing))
+            let drops = try store.unqueuedDrops(limit: 10)
             if json {
                 let jobs = status.jobs.map { summary in StatusRow(summary, store: store, now: now).json }
                 var counts: [String: Int] = [:]
                 for (state, n) in status.counts { counts[state.rawValue] = n }
-                try printJSON(["jobs": jobs, "totals": counts, "total": status.total])
+                let stamp = ISO8601DateFormatter()
+                try printJSON(["jobs": jobs, "totals": counts, "total": status.total,
+                               "daemon": ["serving": daemon != nil, "pid": daemon.map { Int($0) } ?? NSNull()] as [String: Any],
+                               "waiting": ["incoming": waiting.incoming, "processing": waiting.processing],
+                               "drops": drops.map { d -> [String: Any] in
+                                   ["drop": d.name, "outcome": d.outcome.rawValue, "reason": d.reason,
+                                    "taken_at": stamp.string(from: d.takenAt), "job": d.jobID ?? NSNull(),
+                                    "kept": d.failedPath ?? NSNull(), "sha256": d.sha256 ?? NSNull()]
+                               }])
                 return
             }
             var table = [["JOB", "NAME", "TASK", "STATE", "TRIALS", "BEST", "ELAPSED/BUDGET", "REASON"]]
@@ -56,6 +68,38 @@ extension Spoolctl {
             printTable(table)
             let totals = JobState.allCases.compactMap { s in status.counts[s].flatMap { $0 > 0 ? "\($0) \(s.rawValue)" : nil } }
             print("\(status.total) job(s)" + (totals.isEmpty ? "" : ": " + totals.joined(separator: ", ")))
+            if !drops.isEmpty {
+                print("")
+                var rejected = [["DROP", "OUTCOME", "TAKEN", "REASON"]]
+                let format = DateFormatter()
+                format.dateFormat = "yyyy-MM-dd HH:mm"
+                for d in drops {
+                    let kept = d.failedPath.map { " (kept in \(Self.relative($0, layout)))" } ?? ""
+                    rejected.append([d.name, d.outcome.rawValue, format.string(from: d.takenAt), d.reason + kept])
+                }
+                printTable(rejected)
+            }
+            print("")
+            if let daemon {
+                print("daemon: serving \(layout.root.path) (pid \(daemon))")
+            } else {
+                print("daemon: none is serving \(layout.root.path); `spoolctl serve` takes drops and trains the queue")
+            }
+            if waiting.incoming + waiting.processing > 0 {
+                print("waiting: \(waiting.incoming) drop(s) in incoming/, \(waiting.processing) in processing/")
+            }
+        }
+
+        /// Drops in a folder: its entries, less dotfiles, partial uploads and unpacking scratch.
+        static func dropCount(_ folder: URL) -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
+                !DropRules().ignores(name) && !name.hasSuffix(".unpacked")
+            }.count
+        }
+
+        static func relative(_ path: String, _ layout: SpoolLayout) -> String {
+            let root = layout.root.path + "/"
+            return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
         }
 
         func showJob(_ id: String, store: JobStore, layout: SpoolLayout) throws {
@@ -199,6 +243,13 @@ struct StatusRow {
 func printJSON(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     print(String(decoding: data, as: UTF8.self))
+}
+
+/// Prints a typed value as JSON (sorted keys, slashes unescaped).
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
 func printTable(_ rows: [[String]]) {

@@ -1,17 +1,25 @@
 import ArgumentParser
 import Foundation
+import SpoolCore
 import SpoolRunner
+import SpoolStore
 
 extension Spoolctl {
-    /// `spoolctl submit BUNDLE [--wait]`: the safe way to drop a bundle.
+    /// `spoolctl submit BUNDLE [--wait]`: validate, then drop a bundle safely.
     public struct Submit: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Drop a bundle into the spool safely (copy into tmp/, then rename into incoming/).",
+            abstract: "Check a bundle, then drop it into the spool safely (copy into tmp/, rename into incoming/).",
             discussion: """
-            With --wait, follows the job until it ends and exits with its state, for cron:
+            The bundle is validated first, as `spoolctl validate` does, and refused at once (exit 14) when it \
+            has problems, unless --no-validate. The drop is identified by its name in incoming/ and its \
+            SHA-256, both printed; with --wait, that drop (and no other of the same name) is followed to its \
+            end, and the exit status says how it ended, for cron:
               0 COMPLETED, 10 FAILED, 11 TIMEOUT, 12 CANCELLED, 13 OUT_OF_MEMORY,
-              14 REJECTED (the bundle is in failed/ with NAME.error.json), 15 DUPLICATE (already trained).
-            A daemon (`spoolctl serve`) must be running, or run `spoolctl serve --once` yourself.
+              14 REJECTED (refused here, or by the daemon: the bundle is in failed/ with NAME.error.json),
+              15 DUPLICATE (the same bundle was already taken), 1 an error or --timeout.
+            A daemon (`spoolctl serve`) must be running to take the drop, or run `spoolctl serve --once`.
+
+            Example: spoolctl submit my-bundle --wait
             """)
         @OptionGroup public var spool: SpoolOptions
         @Argument(help: "A bundle folder or archive.")
@@ -20,21 +28,84 @@ extension Spoolctl {
         public var wait = false
         @Option(help: "With --wait: give up after this many seconds (exit 1).")
         public var timeout: Double?
+        @Flag(name: .customLong("no-validate"), help: "Drop without checking first (the daemon still validates).")
+        public var noValidate = false
+        @Flag(help: "Print one JSON object: the drop, and with --wait its outcome.")
+        public var json = false
         public init() {}
 
         public func run() throws {
             let layout = spool.layout
-            try layout.create()
             let source = URL(fileURLWithPath: bundle)
             guard FileManager.default.fileExists(atPath: source.path) else {
                 throw CommandError("\(bundle): no such file or folder")
             }
-            let dropped = try Dropper(layout: layout).drop(source)
-            print("submitted \(dropped.lastPathComponent) to \(layout.incoming.path)")
-            guard wait else { return }
-            let code = try Follower(layout: layout).waitForOutcome(of: dropped.lastPathComponent, sha256: Dropper.sha256(of: dropped),
-                                                                   timeout: timeout)
-            throw ExitCode(code)
+            var outcome = SubmitOutcome(bundle: bundle)
+            if !noValidate {
+                let report = try BundleCheck.run(bundle, estimate: false)
+                if !report.isValid {
+                    outcome.outcome = "REJECTED"
+                    outcome.reason = "the bundle is not valid: \(report.problems.count) problem(s); it was not submitted"
+                    outcome.problems = report.problems
+                    outcome.exitCode = 14
+                    return try finish(outcome)
+                }
+            }
+            try layout.create()
+            // The cursor before the hand-over: the drop this command makes is the first after it.
+            let cursor = (try? JobStore.openForReading(path: layout.database.path).lastDropID()) ?? 0
+            let dropped: Dropper.Drop
+            do {
+                dropped = try Dropper(layout: layout).drop(source)
+            } catch {
+                throw CommandError(ErrorText.describe(error))
+            }
+            outcome.drop = dropped.name
+            outcome.sha256 = dropped.sha256
+            outcome.incoming = dropped.url.path
+            if !json {
+                print("submitted \(bundle) as \(dropped.name) (sha256 \(dropped.sha256.prefix(12))) to \(layout.incoming.path)")
+            }
+            let serving = DaemonLock.holder(layout) != nil
+            if !serving {
+                FileHandle.standardError.write(Data(
+                    "note: no daemon is serving \(layout.root.path); run `spoolctl serve` (or `spoolctl serve --once`) to take the drop\n".utf8))
+            }
+            guard wait else { return try finish(outcome) }
+            outcome = try Follower(layout: layout, quiet: json).follow(dropped, after: cursor, timeout: timeout, outcome: outcome)
+            try finish(outcome)
         }
+
+        func finish(_ outcome: SubmitOutcome) throws {
+            if json {
+                try printJSON(outcome)
+            } else if outcome.exitCode == 14, outcome.drop == nil {
+                FileHandle.standardError.write(Data("\(bundle): \(outcome.reason ?? "rejected")\n".utf8))
+                for problem in outcome.problems { FileHandle.standardError.write(Data("  \(problem)\n".utf8)) }
+            }
+            if outcome.exitCode != 0 { throw ExitCode(outcome.exitCode) }
+        }
+    }
+}
+
+/// What `spoolctl submit --json` prints.
+struct SubmitOutcome: Encodable {
+    var bundle: String
+    var drop: String?
+    var sha256: String?
+    var incoming: String?
+    /// QUEUED, REJECTED, DUPLICATE (the drop); then the job's final state with --wait.
+    var outcome: String?
+    var job: String?
+    var state: String?
+    var reason: String?
+    var problems: [String] = []
+    var best: Double?
+    var outbox: String?
+    var exitCode: Int32 = 0
+
+    enum CodingKeys: String, CodingKey {
+        case bundle, drop, sha256, incoming, outcome, job, state, reason, problems, best, outbox
+        case exitCode = "exit_code"
     }
 }

@@ -1,51 +1,51 @@
 import ArgumentParser
 import Foundation
-import SpoolIngest
+import SpoolCore
 import SpoolRunner
 
 extension Spoolctl {
-    /// `spoolctl validate BUNDLE`: the checks a drop goes through, without queueing.
+    /// `spoolctl validate BUNDLE`: the checks a drop goes through, without queueing, and what training will do.
     public struct Validate: ParsableCommand {
         public static let configuration = CommandConfiguration(
             abstract: "Check a bundle (folder or archive) as the spool would, without queueing it.",
             discussion: """
-            Unpacks an archive safely into a temporary folder, then checks the settings (task, limits,
-            training parameters), the JSONL, that there are at least 10 images, and that every image exists
-            and decodes. Prints every problem at once; exits 1 when there is any.
+            Unpacks an archive safely into a temporary folder, then checks the settings (task, limits, \
+            training parameters), the JSONL, the labels, that there are at least 10 images, that every image \
+            exists and decodes, and that the starting weights fit the model. Prints every problem at once and \
+            exits 1 when there is any; for a valid bundle, prints what training will do: the classes and their \
+            counts, the split, the model and its weights, the epochs and a rough time per epoch measured on \
+            this machine.
+
+            Example: spoolctl validate examples/shapes
             """)
         @Argument(help: "A bundle folder or archive (.tar, .tar.gz, .tar.zst, .zip).")
         public var bundle: String
-        @Flag(help: "Print JSON.")
+        @Flag(help: "Print JSON: valid, problems, warnings and the summary.")
         public var json = false
+        @Flag(name: .customLong("no-estimate"), help: "Skip timing a training step (faster).")
+        public var noEstimate = false
         public init() {}
 
         public func run() throws {
-            let url = URL(fileURLWithPath: bundle)
-            var root = url
-            var scratch: URL?
-            defer { if let scratch { try? FileManager.default.removeItem(at: scratch) } }
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
-                throw CommandError("\(bundle): no such file or folder")
-            }
-            if !isDir.boolValue {
-                let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("spool-validate-\(UUID().uuidString)")
-                scratch = tmp
-                do {
-                    root = try ArchiveExtractor().extractBundle(at: url, into: tmp, limits: ExtractionLimits())
-                } catch {
-                    throw CommandError("\(bundle): \(error)")
-                }
-            }
-            let report = BundleValidator(trainer: try? TrainerProcess.executableURL()).validate(bundleRoot: root)
+            let report = try BundleCheck.run(bundle, estimate: !noEstimate)
+            let summary = report.isValid ? report.summary : nil
             if json {
-                let data = try JSONSerialization.data(withJSONObject: ["valid": report.isValid, "problems": report.problems,
-                                                                       "warnings": report.warnings], options: [.prettyPrinted, .sortedKeys])
-                print(String(decoding: data, as: UTF8.self))
+                struct Output: Encodable {
+                    var valid: Bool
+                    var problems: [String]
+                    var warnings: [String]
+                    var summary: BundleSummary?
+                }
+                try printJSON(Output(valid: report.isValid, problems: report.problems, warnings: report.warnings, summary: summary))
             } else {
                 for w in report.warnings { print("warning: \(w)") }
                 for p in report.problems { print(p) }
-                print(report.isValid ? "\(bundle): valid" : "\(bundle): \(report.problems.count) problem(s)")
+                if let summary {
+                    print("\(bundle): valid")
+                    summary.lines.forEach { print("  " + $0) }
+                } else {
+                    print("\(bundle): \(report.problems.count) problem(s)")
+                }
             }
             if !report.isValid { throw ExitCode(1) }
         }

@@ -18,7 +18,7 @@ public enum TrainerProcess {
             let candidate = URL(fileURLWithPath: String(dir)).appendingPathComponent("spool-trainer")
             if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
         }
-        throw CommandError("cannot find the spool-trainer executable beside \(selfPath) or on PATH; build it with `swift build` or set SPOOL_TRAINER")
+        throw CommandError("cannot find spool-trainer (Spool's engine) beside \(selfPath) or on PATH; install it beside spoolctl, or set SPOOL_TRAINER to its path")
     }
 
     /// The environment an engine process starts with: OpenBLAS single-threaded (libtorch parallelises
@@ -39,16 +39,9 @@ public enum TrainerProcess {
 
     /// Runs `spool-trainer ARGUMENTS` to completion, returning its standard output and exit status.
     public static func run(_ arguments: [String]) throws -> (output: String, status: Int32) {
-        let process = Process()
-        process.executableURL = try executableURL()
-        process.arguments = arguments
-        process.environment = environment()
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (String(decoding: data, as: UTF8.self), process.terminationStatus)
+        let output = try ChildProcess.run(try executableURL(), arguments, environment: environment())
+        FileHandle.standardError.write(output.stderr)
+        return (output.stdoutText, output.signalled ? 128 + output.status : output.status)
     }
 }
 

@@ -6,21 +6,31 @@ public enum JSONLDataset {
     /// Reads and validates a classification JSONL for `task`.
     /// - Parameter displayName: the file as messages name it; default: its file name.
     public static func load(url: URL, task: ImageTask, displayName: String? = nil) throws(DatasetError) -> [DatasetRecord] {
+        let result = read(url: url, task: task, displayName: displayName)
+        guard result.problems.isEmpty else { throw DatasetError(problems: result.problems) }
+        return result.records
+    }
+
+    /// The lines that are valid, and every problem of the others: a caller can go on checking the valid
+    /// lines (their images) and report everything at once.
+    public static func read(url: URL, task: ImageTask, displayName: String? = nil) -> (records: [DatasetRecord], problems: [DatasetProblem]) {
         let file = displayName ?? url.lastPathComponent
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw DatasetError(problems: [DatasetProblem(
-                file: file, line: nil, field: nil, message: "cannot read the file: \(error.localizedDescription)")])
+        guard let data = FileManager.default.contents(atPath: url.path) else {
+            return ([], [DatasetProblem(file: file, line: nil, field: nil, message: "cannot be read (missing, a folder, or no permission)")])
         }
-        return try parse(data, task: task, file: file)
+        return records(data, task: task, file: file)
     }
 
     /// Reads and validates JSONL content; `file` names it in messages.
     public static func parse(_ data: Data, task: ImageTask, file: String) throws(DatasetError) -> [DatasetRecord] {
+        let result = records(data, task: task, file: file)
+        guard result.problems.isEmpty else { throw DatasetError(problems: result.problems) }
+        return result.records
+    }
+
+    static func records(_ data: Data, task: ImageTask, file: String) -> (records: [DatasetRecord], problems: [DatasetProblem]) {
         guard task.isClassification else {
-            throw DatasetError(problems: [DatasetProblem(
+            return ([], [DatasetProblem(
                 file: file, line: nil, field: nil,
                 message: "reading \(task) annotations is not available yet: Spool reads image_classification "
                     + "and image_classification_multilabel")])
@@ -41,8 +51,7 @@ public enum JSONLDataset {
         if records.isEmpty, problems.isEmpty {
             problems.append(DatasetProblem(file: file, line: nil, field: nil, message: "no images: the file has no JSON lines"))
         }
-        guard problems.isEmpty else { throw DatasetError(problems: problems) }
-        return records
+        return (records, problems)
     }
 
     /// The sorted class names the records mention: the model's outputs, in order.

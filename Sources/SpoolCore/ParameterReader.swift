@@ -37,15 +37,17 @@ struct ParameterReader {
         return nil
     }
 
-    /// A number in `range`; with `open`, the bounds themselves are refused.
-    mutating func double(_ name: String, in range: ClosedRange<Double>, open: Bool = false) -> Double? {
+    /// A number in `range`; with `open`, both bounds are refused; with `lowerOpen`, the lower bound is.
+    mutating func double(_ name: String, in range: ClosedRange<Double>, open: Bool = false, lowerOpen: Bool = false) -> Double? {
         guard let entry = entry(name) else { return nil }
         if let number = entry.value.coercedDouble, range.contains(number),
-           !open || (number != range.lowerBound && number != range.upperBound) {
+           !open || (number != range.lowerBound && number != range.upperBound),
+           !lowerOpen || number != range.lowerBound {
             return number
         }
         let bounds = "\(SettingsText.number(range.lowerBound)), \(SettingsText.number(range.upperBound))"
-        fail(entry, open ? "must be a number in (\(bounds)), bounds excluded" : "must be a number in [\(bounds)]")
+        fail(entry, open ? "must be a number in (\(bounds)), bounds excluded"
+            : lowerOpen ? "must be a number in (\(bounds)]" : "must be a number in [\(bounds)]")
         return nil
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// The images `spoolctl score` reads: files, folders (searched recursively for images), globs (`*`, `?`,
 /// `[...]` in the last path components, for shells that pass them through), and JSONL files whose lines name
-/// images by `image_url` (resolved against the JSONL's folder; Azure datastore prefixes removed).
+/// images by `image_url` (resolved by `ImageLocator` from the JSONL's folder, as training resolves a bundle's).
 public enum ScoringInputs {
     /// Extensions taken from folders (any case).
     public static let imageExtensions: Set<String> = ["jpg", "jpeg", "png", "bmp", "tif", "tiff", "webp"]
@@ -53,6 +53,7 @@ public enum ScoringInputs {
     static func jsonlImages(_ file: String) throws(ScoringInputError) -> [String] {
         guard let data = FileManager.default.contents(atPath: file) else { throw ScoringInputError("\(file): cannot be read") }
         let base = (file as NSString).deletingLastPathComponent
+        let locator = ImageLocator(bases: [URL(fileURLWithPath: base.isEmpty ? "." : base)])
         var paths: [String] = []
         for (number, line) in String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let text = line.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -67,7 +68,9 @@ public enum ScoringInputs {
                 continue
             }
             switch DatastorePath.relativePath(url) {
-            case let .success(relative): paths.append((base as NSString).appendingPathComponent(relative))
+            case let .success(relative):
+                // Resolved as training resolves it: beside the JSONL, under images/, datastore folders dropped.
+                paths.append(locator.path(for: relative) ?? locator.expectedPath(for: relative))
             case let .failure(why):
                 throw ScoringInputError("\(file):\(number + 1): image_url \(url) cannot be read here (\(why)); use a path relative to the JSONL or an absolute path")
             }

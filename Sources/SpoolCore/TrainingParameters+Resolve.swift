@@ -94,7 +94,7 @@ extension TrainingParameters {
         earlyStopping = reader.bool("early_stopping") ?? earlyStopping
         earlyStoppingPatience = reader.int("early_stopping_patience", min: 1) ?? earlyStoppingPatience
         earlyStoppingDelay = reader.int("early_stopping_delay", min: 1) ?? earlyStoppingDelay
-        learningRate = reader.double("learning_rate", in: 0...1) ?? learningRate
+        learningRate = reader.double("learning_rate", in: 0...1, lowerOpen: true) ?? learningRate
         lrScheduler = reader.choice("lr_scheduler", LRScheduler.self) ?? lrScheduler
         stepLRGamma = reader.double("step_lr_gamma", in: 0...1) ?? stepLRGamma
         stepLRStepSize = reader.int("step_lr_step_size", min: 1) ?? stepLRStepSize

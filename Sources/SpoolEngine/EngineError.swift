@@ -16,7 +16,17 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
     public let operation: String
     public let message: String
 
-    public var description: String { "\(operation): \(message)" }
+    /// What a person reads: the engine's message (which names the file or value), never the C function.
+    public var description: String {
+        switch code {
+        case .torch, .internal: "the engine failed: \(message)"
+        case .outOfMemory: "out of memory: \(message)"
+        default: message
+        }
+    }
+
+    /// The same, with the engine call, for logs and bug reports.
+    public var debugDescription: String { "\(operation): \(message)" }
 
     init(status: spool_status, operation: String) {
         self.code = Code(rawValue: Int32(status.rawValue)) ?? .internal

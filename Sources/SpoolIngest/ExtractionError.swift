@@ -68,7 +68,8 @@ public struct ExtractionError: Error, Sendable, Hashable, Codable, CustomStringC
         self.reason = reason
     }
 
-    public var description: String { "\(code.rawValue): \(reason)" }
+    /// The sentence alone: the code is for machines (`NAME.error.json`), not for the person reading.
+    public var description: String { reason }
     public var errorDescription: String? { description }
 
     enum CodingKeys: String, CodingKey {

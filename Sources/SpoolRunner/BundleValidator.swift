@@ -1,11 +1,14 @@
 import Foundation
 import SpoolCore
 
-/// Checks a bundle before it is queued: settings, training parameters, JSONL, at least 10 images, and every
-/// image present and decodable. Every problem is collected, so the user fixes them all in one go.
+/// Checks a bundle before it is queued: settings, training parameters, JSONL, at least 10 images, labels,
+/// every image present and decodable, and the starting weights. Every problem is collected, so the user fixes
+/// them all in one go; a check that could not run is a problem, never a silent pass.
 public struct BundleValidator: Sendable {
-    /// `spool-trainer`, which decodes the images in a disposable process (nil: skip the decode check).
+    /// `spool-trainer`, which decodes the images and loads the weights in a disposable process.
     public var trainer: URL?
+    /// Seconds the probe may take before it is stopped (a decoder stuck on a hostile image).
+    public var probeTimeout: Double = 600
     public static let minimumImages = 10
 
     public init(trainer: URL?) { self.trainer = trainer }
@@ -15,20 +18,39 @@ public struct BundleValidator: Sendable {
         public var parameters: TrainingParameters?
         public var problems: [String]
         public var warnings: [String]
+        public var probe: ProbeReport?
         public var isValid: Bool { problems.isEmpty }
     }
 
-    public func validate(bundleRoot: URL) -> Report {
+    /// - Parameters:
+    ///   - displayName: how messages name the bundle's folder (a drop's name rather than a temporary path).
+    ///   - estimate: also measure a training step on this machine (for `spoolctl validate`'s time per epoch).
+    public func validate(bundleRoot: URL, displayName: String? = nil, estimate: Bool = false) -> Report {
+        var report = check(bundleRoot: bundleRoot, estimate: estimate)
+        // Messages name the user's bundle, never the folder it was unpacked into.
+        let root = bundleRoot.standardizedFileURL.path
+        let shown = displayName ?? root
+        let clean = { (text: String) in
+            text.replacingOccurrences(of: root + "/", with: "").replacingOccurrences(of: root, with: shown)
+        }
+        report.problems = report.problems.map(clean)
+        report.warnings = report.warnings.map(clean)
+        return report
+    }
+
+    func check(bundleRoot: URL, estimate: Bool) -> Report {
         var problems: [String] = [], warnings: [String] = []
-        let bundle: JobBundle
+        let inspection: JobBundle.Inspection
         do {
-            bundle = try JobBundle.load(directory: bundleRoot)
+            inspection = try JobBundle.inspect(directory: bundleRoot)
         } catch let error as SettingsError {
             return Report(bundle: nil, parameters: nil, problems: error.problems.map(\.description), warnings: [])
-        } catch let error as DatasetError {
-            return Report(bundle: nil, parameters: nil, problems: error.problems.map(\.description), warnings: [])
         } catch {
-            return Report(bundle: nil, parameters: nil, problems: ["\(error)"], warnings: [])
+            return Report(bundle: nil, parameters: nil, problems: [ErrorText.describe(error)], warnings: [])
+        }
+        problems += inspection.problems
+        guard let bundle = inspection.bundle else {
+            return Report(bundle: nil, parameters: nil, problems: problems, warnings: [])
         }
         var parameters: TrainingParameters?
         do {
@@ -48,35 +70,134 @@ public struct BundleValidator: Sendable {
         for (label, count) in perLabel.sorted(by: { $0.key < $1.key }) where count < 10 {
             warnings.append("label '\(label)' has only \(count) image(s); 10-15 or more per label train better")
         }
-        if let trainer, problems.isEmpty {
-            let probe = Self.probeImages(trainer: trainer, bundle: bundleRoot)
-            problems += probe.problems
-            warnings += probe.warnings
+        var probe: ProbeReport?
+        if let trainer {
+            let result = Self.probe(trainer: trainer, bundle: bundleRoot, estimate: estimate && parameters != nil,
+                                    timeout: probeTimeout)
+            problems += result.problems
+            warnings += result.warnings
+            probe = result
+        } else {
+            problems.append("the images and weights were not checked: spool-trainer (which decodes them) was not found "
+                + "beside spoolctl; install it there or set SPOOL_TRAINER to its path")
         }
-        return Report(bundle: bundle, parameters: parameters, problems: problems, warnings: warnings)
+        return Report(bundle: bundle, parameters: parameters, problems: problems, warnings: warnings, probe: probe)
     }
 
-    /// Runs `spool-trainer probe-images BUNDLE` and reads its JSON report.
-    static func probeImages(trainer: URL, bundle: URL) -> (problems: [String], warnings: [String]) {
-        let process = Process()
-        process.executableURL = trainer
-        process.arguments = ["probe-images", bundle.path]
-        var env = ProcessInfo.processInfo.environment
-        env["OPENBLAS_NUM_THREADS"] = env["OPENBLAS_NUM_THREADS"] ?? "1"
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch {
-            return (["cannot start \(trainer.path) to check the images: \(error)"], [])
+    /// Runs `spool-trainer probe BUNDLE` and reads its JSON report.
+    static func probe(trainer: URL, bundle: URL, estimate: Bool, timeout: Double) -> ProbeReport {
+        let arguments = ["probe", bundle.path] + (estimate ? ["--estimate"] : [])
+        let output: ChildProcess.Output
+        do {
+            output = try ChildProcess.run(trainer, arguments, environment: TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment),
+                                          timeout: timeout)
+        } catch {
+            return ProbeReport(problems: ["the images were not checked: \(error.description)"])
         }
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        let errorText = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            let status = process.terminationReason == .uncaughtSignal ? "crashed with signal \(process.terminationStatus)" : "exited \(process.terminationStatus)"
-            return (["the image check \(status): \(errorText.split(separator: "\n").last ?? "")"], [])
+        if let report = try? JSONDecoder().decode(ProbeReport.self, from: output.stdout) { return report }
+        let why = output.lastErrorLine.map { ": \($0)" } ?? ""
+        return ProbeReport(problems: ["the image and weights check \(output.endDescription)\(why); the bundle could not be checked"])
+    }
+}
+
+extension BundleValidator.Report {
+    /// What training this bundle will do, for `spoolctl validate` and `submit`: task, classes with counts,
+    /// split, model, weights, epochs and a rough time per epoch on this machine.
+    public var summary: BundleSummary? {
+        guard let bundle, let parameters else { return nil }
+        return BundleSummary(bundle: bundle, parameters: parameters, probe: probe)
+    }
+}
+
+/// The plan a valid bundle makes, as `spoolctl validate` prints it (and `--json` gives it).
+public struct BundleSummary: Codable, Sendable {
+    public struct ClassCount: Codable, Sendable {
+        public var name: String
+        public var train: Int
+        public var validation: Int
+    }
+
+    public var task: String
+    public var model: String
+    public var classes: [ClassCount]
+    public var trainImages: Int
+    public var validationImages: Int
+    /// "validation_data.path" or "split_ratio 0.2 of train.jsonl (seeded)".
+    public var split: String
+    public var weights: String
+    public var epochs: Int
+    public var batchSize: Int
+    public var maxTrials: Int
+    public var secondsPerEpoch: Double?
+    public var estimatedOn: String?
+
+    enum CodingKeys: String, CodingKey {
+        case task, model, classes, split, weights, epochs
+        case trainImages = "train_images", validationImages = "validation_images", batchSize = "batch_size"
+        case maxTrials = "max_trials", secondsPerEpoch = "seconds_per_epoch", estimatedOn = "estimated_on"
+    }
+
+    init(bundle: JobBundle, parameters: TrainingParameters, probe: ProbeReport?) {
+        let settings = bundle.settings
+        task = settings.task.rawValue
+        model = parameters.modelName.rawValue
+        var train: [String: Int] = [:], validation: [String: Int] = [:]
+        let trainCount: Int, validationCount: Int
+        if let records = bundle.validationRecords {
+            for r in bundle.trainRecords { for c in r.label.classNames { train[c, default: 0] += 1 } }
+            for r in records { for c in r.label.classNames { validation[c, default: 0] += 1 } }
+            trainCount = bundle.trainRecords.count
+            validationCount = records.count
+            split = "validation from \(settings.validationDataPath ?? "the validation JSONL")"
+        } else if let parts = try? DatasetSplit.split(records: bundle.trainRecords, ratio: parameters.splitRatio,
+                                                      seed: UInt64(parameters.seed ?? 0)) {
+            for i in parts.trainIndices { for c in bundle.trainRecords[i].label.classNames { train[c, default: 0] += 1 } }
+            for i in parts.validationIndices { for c in bundle.trainRecords[i].label.classNames { validation[c, default: 0] += 1 } }
+            trainCount = parts.trainIndices.count
+            validationCount = parts.validationIndices.count
+            split = "\(Int((parameters.splitRatio * 100).rounded()))% of \(settings.trainingDataPath) held out for validation (seeded)"
+        } else {
+            trainCount = bundle.trainRecords.count
+            validationCount = 0
+            split = "none"
         }
-        return (report["problems"] as? [String] ?? [], report["warnings"] as? [String] ?? [])
+        trainImages = trainCount
+        validationImages = validationCount
+        classes = Set(train.keys).union(validation.keys).sorted().map {
+            ClassCount(name: $0, train: train[$0] ?? 0, validation: validation[$0] ?? 0)
+        }
+        weights = probe?.weights.map { "from \($0)" } ?? "from scratch (no pretrained weights given or found)"
+        epochs = parameters.numberOfEpochs
+        batchSize = parameters.trainingBatchSize
+        maxTrials = settings.limits.maxTrials
+        secondsPerEpoch = probe?.secondsPerImage.map { $0 * Double(trainCount) }
+        estimatedOn = probe?.device
+    }
+
+    /// The lines `spoolctl validate` prints.
+    public var lines: [String] {
+        var out = ["task        \(task)",
+                   "model       \(model), \(weights)",
+                   "data        \(trainImages) training and \(validationImages) validation images; \(split)",
+                   "classes     \(classes.count):"]
+        let width = classes.map(\.name.count).max() ?? 0
+        for c in classes {
+            out.append("              \(c.name.padding(toLength: width, withPad: " ", startingAt: 0))  \(c.train) train, \(c.validation) validation")
+        }
+        var plan = "training    \(epochs) epoch(s), batch \(batchSize)"
+        if maxTrials > 1 { plan += ", up to \(maxTrials) trials" }
+        out.append(plan)
+        if let secondsPerEpoch {
+            out.append("time        about \(Self.duration(secondsPerEpoch)) per epoch on this machine (\(estimatedOn ?? "measured")), "
+                + "about \(Self.duration(secondsPerEpoch * Double(epochs))) per trial")
+        }
+        return out
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        if seconds < 10 { return String(format: "%.1f s", seconds) }
+        if seconds < 90 { return "\(Int(seconds.rounded())) s" }
+        if seconds < 5400 { return "\(Int((seconds / 60).rounded())) min" }
+        return String(format: "%.1f h", seconds / 3600)
     }
 }

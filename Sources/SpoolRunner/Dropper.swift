@@ -1,66 +1,73 @@
 import Foundation
+import SpoolCore
+import SpoolIngest
 
-/// Puts a bundle into `incoming/` the safe way: copy into `tmp/` (same filesystem), then rename(2) in.
+/// Puts a bundle into `incoming/` the safe way: copy into `tmp/` (same filesystem), fingerprint the copy,
+/// then rename(2) it in. The fingerprint is taken before the hand-over: once renamed, the drop belongs to the
+/// daemon, which may move it at once.
 public struct Dropper: Sendable {
     public let layout: SpoolLayout
     public init(layout: SpoolLayout) { self.layout = layout }
 
-    /// Returns the path it now has in `incoming/`. A name already taken gets a numbered suffix.
-    public func drop(_ source: URL) throws -> URL {
+    /// A drop handed over: its name in `incoming/` and its SHA-256, which together identify it in the
+    /// queue's `drops` (see `JobStore.drop(named:sha256:after:)`).
+    public struct Drop: Sendable, Equatable {
+        public var name: String
+        public var sha256: String
+        public var url: URL
+    }
+
+    /// Copies `source` into the spool and renames it into `incoming/`. A name already taken there gets a
+    /// numbered suffix. On any error the staging copy is removed and nothing reaches `incoming/`.
+    public func drop(_ source: URL) throws -> Drop {
         let fm = FileManager.default
         try layout.create()
+        let source = source.standardizedFileURL
         let name = source.lastPathComponent
+        try Self.refuseSpoolInside(source, layout: layout)
         let staging = layout.tmp.appendingPathComponent(".\(UUID().uuidString)-\(name)")
-        try fm.copyItem(at: source, to: staging)
+        do {
+            try fm.copyItem(at: source, to: staging)
+            let sha = try BundleFingerprint.sha256(of: staging)
+            let target = freeName(for: name)
+            guard rename(staging.path, target.path) == 0 else {
+                throw RunnerError("cannot move the copy into \(layout.incoming.path): \(String(cString: strerror(errno)))")
+            }
+            return Drop(name: target.lastPathComponent, sha256: sha, url: target)
+        } catch {
+            try? fm.removeItem(at: staging)
+            if let error = error as? RunnerError { throw error }
+            throw RunnerError("cannot copy \(source.path) into the spool: \(ErrorText.describe(error))")
+        }
+    }
+
+    /// A source folder that holds the spool itself would be copied into its own `tmp/` without end.
+    static func refuseSpoolInside(_ source: URL, layout: SpoolLayout) throws {
+        let real = { (url: URL) in url.resolvingSymlinksInPath().standardizedFileURL.path }
+        let sourcePath = real(source), spoolPath = real(layout.root)
+        if spoolPath == sourcePath || spoolPath.hasPrefix(sourcePath.hasSuffix("/") ? sourcePath : sourcePath + "/") {
+            throw RunnerError("\(source.path) contains the spool (\(layout.root.path)); submit the bundle's own folder "
+                + "(the one holding settings.yaml), or an archive of it")
+        }
+        if sourcePath.hasPrefix(spoolPath + "/") {
+            throw RunnerError("\(source.path) is inside the spool; submit a bundle from outside \(layout.root.path)")
+        }
+    }
+
+    /// `incoming/NAME`, or `NAME-1`, `NAME-2`... (before the archive's extension) when taken.
+    func freeName(for name: String) -> URL {
+        let fm = FileManager.default
         var target = layout.incoming.appendingPathComponent(name)
         var n = 1
+        let multi = [".tar.gz", ".tar.zst"].first { name.hasSuffix($0) }
+        let ext = (name as NSString).pathExtension
+        let stem = multi.map { String(name.dropLast($0.count)) } ?? (ext.isEmpty ? name : (name as NSString).deletingPathExtension)
+        let suffix = multi ?? (ext.isEmpty ? "" : ".\(ext)")
         while fm.fileExists(atPath: target.path) {
-            let base = (name as NSString).deletingPathExtension, ext = (name as NSString).pathExtension
-            let multi = name.hasSuffix(".tar.gz") || name.hasSuffix(".tar.zst")
-            let stem = multi ? String(name.dropLast(name.hasSuffix(".tar.gz") ? 7 : 8)) : base
-            let suffix = multi ? String(name.suffix(name.hasSuffix(".tar.gz") ? 7 : 8)) : (ext.isEmpty ? "" : ".\(ext)")
             target = layout.incoming.appendingPathComponent("\(stem)-\(n)\(suffix)")
             n += 1
         }
-        guard rename(staging.path, target.path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? fm.removeItem(at: staging)
-            throw RunnerError("cannot rename \(staging.path) into \(target.path): \(reason)")
-        }
         return target
-    }
-
-    /// SHA-256 of a file, or of a folder's sorted relative paths and file contents (coreutils' sha256sum).
-    public static func sha256(of url: URL) throws -> String {
-        var isDir: ObjCBool = false
-        _ = FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir)
-        if !isDir.boolValue { return try sha256sum([url.path]).first?.hash ?? "" }
-        let files = (FileManager.default.enumerator(atPath: url.path)?.allObjects as? [String] ?? [])
-            .filter { var d: ObjCBool = false; return FileManager.default.fileExists(atPath: url.appendingPathComponent($0).path, isDirectory: &d) && !d.boolValue }
-            .sorted()
-        let sums = try sha256sum(files.map { url.appendingPathComponent($0).path })
-        let manifest = zip(files, sums).map { "\($0)\u{0}\($1.hash)\n" }.joined()
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("spool-manifest-\(UUID().uuidString)")
-        try Data(manifest.utf8).write(to: tmp)
-        defer { try? FileManager.default.removeItem(at: tmp) }
-        return try sha256sum([tmp.path]).first?.hash ?? ""
-    }
-
-    static func sha256sum(_ paths: [String]) throws -> [(path: String, hash: String)] {
-        guard !paths.isEmpty else { return [] }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
-        process.arguments = ["--"] + paths
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw RunnerError("sha256sum failed on \(paths.first ?? "")") }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").map { line in
-            let parts = line.split(separator: " ", maxSplits: 1)
-            return (String(parts.count > 1 ? parts[1].drop { $0 == " " || $0 == "*" } : ""), String(parts[0]))
-        }
     }
 }
 

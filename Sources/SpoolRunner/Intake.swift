@@ -41,9 +41,9 @@ public struct Intake: Sendable {
 
         let sha: String
         do {
-            sha = try Dropper.sha256(of: claimed)
+            sha = try BundleFingerprint.sha256(of: claimed)
         } catch {
-            return reject(claimed, name: name, reason: "cannot read the drop: \(error)", details: [:])
+            return reject(claimed, name: name, sha: nil, reason: "cannot read the drop: \(ErrorText.describe(error))", details: [:])
         }
         // Unpack (archives) next to the claimed drop; a folder drop is its own bundle.
         var isDir: ObjCBool = false
@@ -63,14 +63,14 @@ public struct Intake: Sendable {
             }
         } catch {
             // The extractor removes what it wrote; the error names the entry and the limit.
-            return reject(claimed, name: name, reason: error.description,
+            return reject(claimed, name: name, sha: sha, reason: error.description,
                           details: (try? JSONSerialization.jsonObject(with: error.jsonData())) as? [String: Any] ?? [:])
         }
 
-        let report = validator.validate(bundleRoot: bundleRoot)
+        let report = validator.validate(bundleRoot: bundleRoot, displayName: name)
         guard report.isValid, let bundle = report.bundle, let parameters = report.parameters else {
             try? fm.removeItem(at: unpacked)
-            return reject(claimed, name: name, reason: "the bundle is not valid: \(report.problems.count) problem(s)",
+            return reject(claimed, name: name, sha: sha, reason: "the bundle is not valid: \(report.problems.count) problem(s)",
                           details: ["problems": report.problems, "warnings": report.warnings])
         }
         for warning in report.warnings { logger.warning("drop \(name): \(warning)") }
@@ -92,13 +92,15 @@ public struct Intake: Sendable {
                     // A double firing: Spool's own copy, dropped quietly.
                     try? fm.removeItem(at: claimed)
                     logger.notice("drop \(name): \(key) already queued as job \(existing.id); not trained twice")
+                    record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .duplicate, jobID: existing.id,
+                                      reason: "\(key) was already queued as job \(existing.id)"))
                     return .duplicate(of: existing.id)
                 }
-                return duplicate(claimed, name: name, of: existing)
+                return duplicate(claimed, name: name, sha: sha, of: existing)
             }
         } catch {
             try? fm.removeItem(at: unpacked)
-            return reject(claimed, name: name, reason: "cannot queue: \(error)", details: [:])
+            return reject(claimed, name: name, sha: sha, reason: "cannot queue: \(ErrorText.describe(error))", details: [:])
         }
         let jobDir = layout.job(job.id)
         do {
@@ -117,10 +119,13 @@ public struct Intake: Sendable {
                 try fm.moveItem(at: claimed, to: jobDir.appendingPathComponent("original").appendingPathComponent(name))
             }
         } catch {
-            logger.error("job \(job.id): cannot move the drop under the job: \(error)")
+            let reason = "cannot move the drop under the job: \(ErrorText.describe(error))"
+            logger.error("job \(job.id): \(reason)")
             _ = try? store.requestCancel(jobID: job.id)
-            return .rejected(reason: "\(error)")
+            record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .rejected, jobID: job.id, reason: reason))
+            return .rejected(reason: reason)
         }
+        record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .queued, jobID: job.id, reason: "queued"))
         appendJobLog(job.id, "queued from drop \(name) (sha256 \(sha.prefix(12)))" + (origin.map { "; \($0.note)" } ?? "")
             + "; \(report.warnings.count) warning(s)")
         for warning in report.warnings { appendJobLog(job.id, "warning: \(warning)") }
@@ -128,14 +133,25 @@ public struct Intake: Sendable {
         return .queued(jobID: job.id)
     }
 
-    func duplicate(_ claimed: URL, name: String, of existing: Job) -> Result {
+    func duplicate(_ claimed: URL, name: String, sha: String, of existing: Job) -> Result {
         let reason = "duplicate: the same bundle (sha256) was already taken as job \(existing.id) (\(existing.state.rawValue)); not trained again"
-        _ = reject(claimed, name: name, reason: reason, details: ["code": "duplicate", "job": existing.id])
+        _ = reject(claimed, name: name, sha: sha, reason: reason, details: ["code": "duplicate", "job": existing.id],
+                   outcome: .duplicate, jobID: existing.id)
         return .duplicate(of: existing.id)
     }
 
+    /// Records the drop's outcome; the queue being unwritable must not lose the drop itself.
+    func record(_ drop: DropRecord) {
+        do {
+            try store.recordDrop(drop)
+        } catch {
+            logger.error("drop \(drop.name): cannot record its outcome (\(drop.outcome.rawValue)): \(ErrorText.describe(error))")
+        }
+    }
+
     /// Moves the drop to `failed/` with `NAME.error.json` beside it.
-    func reject(_ claimed: URL, name: String, reason: String, details: [String: Any]) -> Result {
+    func reject(_ claimed: URL, name: String, sha: String?, reason: String, details: [String: Any],
+                outcome: DropRecord.Outcome = .rejected, jobID: String? = nil) -> Result {
         let fm = FileManager.default
         var target = layout.failed.appendingPathComponent(name)
         var n = 1
@@ -148,10 +164,13 @@ public struct Intake: Sendable {
         document["reason"] = reason
         document["drop"] = name
         document["at"] = ISO8601DateFormatter().string(from: Date())
-        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys]) {
+        if let sha { document["sha256"] = sha }
+        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
             try? data.write(to: URL(fileURLWithPath: target.path + ".error.json"))
         }
         logger.error("drop \(name): rejected into \(target.path): \(reason)")
+        record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: outcome, jobID: jobID, reason: reason,
+                          failedPath: target.path))
         return .rejected(reason: reason)
     }
 
@@ -198,7 +217,7 @@ public struct Intake: Sendable {
             "training_parameters": params,
             "sweep": sweepDocument(s),
         ]
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 }

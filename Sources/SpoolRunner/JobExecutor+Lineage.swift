@@ -54,20 +54,13 @@ extension JobExecutor {
 
     /// Runs a short child process and returns its status, standard output and standard error.
     static func capture(_ executable: URL, _ arguments: [String]) -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        do { try process.run() } catch { return (-1, "", "\(error)") }
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        do {
+            let output = try ChildProcess.run(executable, arguments,
+                                              environment: TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment),
+                                              timeout: 3600)
+            return (output.succeeded ? 0 : (output.status == 0 ? 1 : output.status), output.stdoutText, output.stderrText)
+        } catch {
+            return (-1, "", error.description)
+        }
     }
 }

@@ -94,7 +94,7 @@ extension JobExecutor {
         guard line["type"] as? String == "epoch", let record = line["record"] as? [String: Any],
               let epoch = record["epoch"] as? Int else { return }
         let metrics = record["metrics"] as? [String: Any]
-        let metricsJSON = metrics.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys]) }
+        let metricsJSON = metrics.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .withoutEscapingSlashes]) }
             .map { String(decoding: $0, as: UTF8.self) }
         let primary = metrics == nil ? nil : line["metric_value"] as? Double
         _ = try? store.recordEpoch(trialID: running.trial.id, epoch: epoch, trainLoss: record["train_loss"] as? Double,

@@ -42,6 +42,8 @@ public final class JobExecutor: @unchecked Sendable {
     var shuttingDown = false
     /// Trials running now, by trial number.
     var active: [Int: RunningTrial] = [:]
+    /// Lease renewals that failed in a row with a transient error.
+    var heartbeatFailures = 0
     /// The primary metric of every trial of the job at each evaluation, by trial number (policy input).
     var progress: [Int: TrialProgress] = [:]
     /// A model folder every trial starts from (a warm start, or `checkpoint_run_id` naming a job).
@@ -141,8 +143,8 @@ public final class JobExecutor: @unchecked Sendable {
             if stopping == nil {
                 if isShuttingDown {
                     stopping = .shutdown
-                } else if (try? store.heartbeat(jobID: job.id, owner: options.owner, leaseSeconds: options.leaseSeconds)) == nil {
-                    log(job.id, "lost the lease; stopping the trials")
+                } else if let lost = renewLease(job) {
+                    log(job.id, "lost the lease (\(lost)); stopping the trials")
                     stopping = .shutdown
                 } else if now() >= deadline {
                     stopping = .timeout
@@ -168,6 +170,40 @@ public final class JobExecutor: @unchecked Sendable {
             return .pending
         }
         return conclude(job, plan: plan, stopping: stopping, budget: budget)
+    }
+
+    /// Extends the job's lease. Returns why the lease is lost, or nil while it is held: only the store's word
+    /// that the job is someone else's (or finished) loses it. A transient error (SQLITE_BUSY, a full disk for a
+    /// moment) is logged and retried on the next turn; the lease itself lasts `leaseSeconds`, and should it
+    /// lapse meanwhile, the next renewal is refused with `leaseLost`.
+    func renewLease(_ job: Job) -> String? {
+        let result = Self.leaseCheck { try store.heartbeat(jobID: job.id, owner: options.owner, leaseSeconds: options.leaseSeconds) }
+        switch result {
+        case .held:
+            heartbeatFailures = 0
+            return nil
+        case let .lost(why):
+            return why
+        case let .retry(why):
+            heartbeatFailures += 1
+            if heartbeatFailures == 1 || heartbeatFailures % 20 == 0 { log(job.id, "cannot renew the lease (\(why)); retrying") }
+            return nil
+        }
+    }
+
+    enum LeaseCheck: Equatable { case held, lost(String), retry(String) }
+
+    /// What a lease renewal's outcome means: lost only when the store says the job is someone else's (or
+    /// gone, or finished); any other error is transient.
+    static func leaseCheck(_ renew: () throws -> Void) -> LeaseCheck {
+        do {
+            try renew()
+            return .held
+        } catch let error as JobStoreError where [.leaseLost, .alreadyFinished, .notFound].contains(error.code) {
+            return .lost(error.message)
+        } catch {
+            return .retry(ErrorText.describe(error))
+        }
     }
 
     var runningCount: Int { lock.withLock { active.count } }

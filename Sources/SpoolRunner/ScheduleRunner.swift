@@ -52,7 +52,7 @@ public final class ScheduleRunner: @unchecked Sendable {
     }
 
     func tick(_ schedule: ScheduleDefinition) throws -> String? {
-        let state = try store.scheduleState(name: schedule.name)
+        let state = try store.scheduleState(name: schedule.name, at: now())
         switch ScheduleDecision.decide(schedule, lastSlot: state.lastSlot, since: state.firstSeenAt, now: now()) {
         case .idle:
             return nil
@@ -60,14 +60,14 @@ public final class ScheduleRunner: @unchecked Sendable {
             let late = Int(now().timeIntervalSince(slot))
             let result = "missed the \(Self.stamp(slot)) slot\(skipped > 0 ? " (and \(skipped) before it)" : ""): "
                 + "\(late) s late, beyond starting_deadline_seconds \(schedule.startingDeadlineSeconds ?? 0)"
-            try store.recordSchedule(name: schedule.name, slot: slot, jobID: nil, result: result)
+            try store.recordSchedule(name: schedule.name, slot: slot, jobID: nil, result: result, at: now())
             logger.warning("schedule \(schedule.name): \(result)")
             return "\(schedule.name): \(result)"
         case let .fire(slot, skipped):
             let result = try fire(schedule, key: ScheduleDecision.key(name: schedule.name, slot: slot),
                                   note: "schedule \(schedule.name), slot \(Self.stamp(slot))"
                                       + (skipped > 0 ? " (catching up: \(skipped) missed slot(s) folded in)" : ""))
-            try store.recordSchedule(name: schedule.name, slot: slot, jobID: result.jobID, result: result.text)
+            try store.recordSchedule(name: schedule.name, slot: slot, jobID: result.jobID, result: result.text, at: now())
             logger.notice("schedule \(schedule.name): \(result.text)")
             return "\(schedule.name): \(result.text)"
         }

@@ -244,10 +244,16 @@ public final class SpoolDaemon: @unchecked Sendable {
     }
 
     func acquireLock() throws {
-        let path = layout.root.appendingPathComponent(".daemon.lock").path
+        let path = DaemonLock.url(layout).path
         lockFD = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard lockFD >= 0 else { throw RunnerError("cannot open \(path): \(String(cString: strerror(errno)))") }
-        if flock(lockFD, LOCK_EX | LOCK_NB) != 0 {
+        // `DaemonLock.holder` (spoolctl status, submit) holds a shared lock for an instant: retry briefly.
+        var locked = flock(lockFD, LOCK_EX | LOCK_NB) == 0
+        for _ in 0..<20 where !locked {
+            Thread.sleep(forTimeInterval: 0.05)
+            locked = flock(lockFD, LOCK_EX | LOCK_NB) == 0
+        }
+        if !locked {
             let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
             close(lockFD)
             lockFD = -1

@@ -21,7 +21,4 @@ public enum JobState: String, Sendable, Hashable, Codable, CaseIterable, CustomS
 
     /// The states that end a job or trial.
     public static let finalStates: [JobState] = allCases.filter(\.isFinal)
-
-    /// `'PENDING', 'RUNNING', ...` for the schema's `CHECK (state IN (...))`.
-    static let sqlList = allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")
 }

@@ -7,9 +7,10 @@ extension JobStore {
     static let migrator: DatabaseMigrator = {
         var migrator = DatabaseMigrator()
 
-        // v1: jobs, trials, epochs, events.
+        // v1: jobs, trials, epochs, events. The states are written out as they shipped: a state added later
+        // comes with a migration of its own.
         migrator.registerMigration("v1") { db in
-            let states = JobState.sqlList
+            let states = "'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'TIMEOUT', 'CANCELLED', 'OUT_OF_MEMORY'"
             try db.execute(sql: """
                 CREATE TABLE jobs (
                     id TEXT NOT NULL PRIMARY KEY,                 -- j-YYYYMMDD-NNNN
@@ -109,6 +110,24 @@ extension JobStore {
                     last_job_id TEXT,
                     last_result TEXT NOT NULL DEFAULT 'not fired yet'
                 ) WITHOUT ROWID;
+                """)
+        }
+
+        // v4: every drop the intake took, with its outcome, so that `submit --wait` follows its own drop (not
+        // another of the same name) and `status` lists the rejected and duplicate ones.
+        migrator.registerMigration("v4") { db in
+            try db.execute(sql: """
+                CREATE TABLE drops (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,         -- never reused: submit follows from its cursor
+                    name TEXT NOT NULL,                           -- the name it had in incoming/
+                    sha256 TEXT,                                  -- NULL when the drop could not be read
+                    taken_at DATETIME NOT NULL,
+                    outcome TEXT NOT NULL CHECK (outcome IN ('QUEUED', 'REJECTED', 'DUPLICATE')),
+                    job_id TEXT,                                  -- QUEUED: the job; DUPLICATE: the earlier job
+                    reason TEXT NOT NULL DEFAULT '',
+                    failed_path TEXT                              -- REJECTED, DUPLICATE: where it was kept
+                );
+                CREATE INDEX drops_name ON drops(name, id);
                 """)
         }
 

@@ -2,13 +2,14 @@ import Foundation
 import GRDB
 
 extension JobStore {
-    /// The schedule's state, created (first seen now) when it has none.
-    public func scheduleState(name: String) throws -> ScheduleState {
+    /// The schedule's state, created (first seen `at`, the schedule runner's clock; the store's when nil) when
+    /// it has none.
+    public func scheduleState(name: String, at date: Date? = nil) throws -> ScheduleState {
         // Read first: the daemon asks on every turn of its loop, and only the first time writes.
         if let state = try read({ try ScheduleState.fetchOne($0, key: name) }) { return state }
         return try writeImmediate { db in
             if let state = try ScheduleState.fetchOne(db, key: name) { return state }
-            let state = ScheduleState(name: name, firstSeenAt: now(), lastSlot: nil, lastFiredAt: nil, lastJobID: nil,
+            let state = ScheduleState(name: name, firstSeenAt: date ?? now(), lastSlot: nil, lastFiredAt: nil, lastJobID: nil,
                                       lastResult: "not fired yet")
             try state.insert(db)
             return state
@@ -20,10 +21,11 @@ extension JobStore {
         try read { try ScheduleState.order(Column("name")).fetchAll($0) }
     }
 
-    /// Records what the schedule did for `slot`: fired (with its job), skipped or missed.
-    public func recordSchedule(name: String, slot: Date, jobID: String?, result: String) throws {
+    /// Records what the schedule did for `slot`: fired (with its job), skipped or missed, `at` the schedule
+    /// runner's time (the store's clock when nil).
+    public func recordSchedule(name: String, slot: Date, jobID: String?, result: String, at date: Date? = nil) throws {
         try writeImmediate { db in
-            let at = now()
+            let at = date ?? now()
             try db.execute(sql: """
                 INSERT INTO schedules (name, first_seen_at, last_slot, last_fired_at, last_job_id, last_result)
                 VALUES (:name, :at, :slot, CASE WHEN :job IS NULL THEN NULL ELSE :at END, :job, :result)

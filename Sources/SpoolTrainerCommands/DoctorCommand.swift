@@ -22,7 +22,7 @@ struct DoctorCommand: ParsableCommand {
             "openblas_num_threads": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset",
         ]
         if json {
-            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
         } else {
             for key in report.keys.sorted() { print("\(key): \(report[key]!)") }

@@ -63,7 +63,8 @@ struct ScoreCommand: ParsableCommand {
             if !arguments.quiet {
                 let done = start + part.count
                 let rate = Double(done) / max(Date().timeIntervalSince(started), 1e-9)
-                printError("scored \(done)/\(paths.count) images, \(String(format: "%.1f", rate)) img/s")
+                printError("scored \(done - errors) of \(paths.count) images" + (errors > 0 ? " (\(errors) could not be read)" : "")
+                    + ", \(String(format: "%.1f", rate)) img/s")
             }
         }
         if arguments.json {
@@ -90,7 +91,8 @@ struct ScoreCommand: ParsableCommand {
                 let p = try predictor.predict(paths: [path], top: arguments.top)[0]
                 return Line(filename: p.filename, probs: p.probs, labels: p.labels)
             } catch {
-                return Line(filename: path, error: "\(error)")
+                let text = ErrorText.describe(error)
+                return Line(filename: path, error: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)
             }
         }
     }

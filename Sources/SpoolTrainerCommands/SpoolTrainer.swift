@@ -11,7 +11,7 @@ public struct SpoolTrainer: ParsableCommand {
         abstract: "Spool's engine process (libtorch). Normally started by spoolctl; the same commands and options.",
         version: SpoolVersion.current,
         subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, ExampleCommand.self, DoctorCommand.self,
-                      ProbeImagesCommand.self, ScoreCommand.self, ServeModelCommand.self, EvaluateCommand.self])
+                      ProbeCommand.self, ScoreCommand.self, ServeModelCommand.self, EvaluateCommand.self])
 
     public init() {}
 

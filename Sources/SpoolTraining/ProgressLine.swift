@@ -25,7 +25,7 @@ public enum ProgressLine {
     }
 
     public static func emit(_ object: [String: Any]) {
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         lock.lock()
         defer { lock.unlock() }
         FileHandle.standardOutput.write(data + Data("\n".utf8))

@@ -323,6 +323,12 @@ public final class TrainingRun {
     /// Loads `pretrained_weights`, a run named by `checkpoint_run_id`, or weights found by model name; else
     /// says that training starts from scratch. Returns the file used.
     func loadStartingWeights(into model: Model) throws -> String? {
+        try Self.loadStartingWeights(into: model, parameters: parameters, options: options, classes: data.classes, logger: logger)
+    }
+
+    /// The same, for any caller (the bundle probe checks the weights this way before a job is queued).
+    public static func loadStartingWeights(into model: Model, parameters: TrainingParameters, options: RunOptions,
+                                           classes: [String], logger: Logger) throws -> String? {
         let fm = FileManager.default
         if let run = parameters.checkpointRunID {
             let candidates = [URL(fileURLWithPath: run), options.baseDirectory?.appendingPathComponent(run)].compactMap { $0 }
@@ -333,7 +339,7 @@ public final class TrainingRun {
                         // The same classes in the same order: the head is kept too (a warm start from the model
                         // in use); otherwise it is re-initialised for this job's classes.
                         let earlier = try? ModelManifest.read(from: url.deletingLastPathComponent())
-                        let sameClasses = earlier?.classes == data.classes && earlier?.modelName == parameters.modelName
+                        let sameClasses = earlier?.classes == classes && earlier?.modelName == parameters.modelName
                         let r = try model.load(weights: url.path, replaceHead: !sameClasses)
                         logger.info("checkpoint_run_id \(run): started from \(url.path) (\(r.loaded) tensors; \(sameClasses ? "head kept: same classes" : "head re-initialised"))")
                         return url.path
@@ -346,14 +352,20 @@ public final class TrainingRun {
             let url = given.hasPrefix("/") ? URL(fileURLWithPath: given)
                 : (options.baseDirectory ?? URL(fileURLWithPath: fm.currentDirectoryPath)).appendingPathComponent(given)
             guard fm.fileExists(atPath: url.path) else {
-                throw TrainingError.weights("pretrained_weights '\(given)': no such file (looked at \(url.path))")
+                throw TrainingError.weights("training_parameters.pretrained_weights = \(given): no such file in the bundle or on this machine")
             }
-            let r = try model.load(weights: url.path, replaceHead: true)
-            logger.info("pretrained weights \(url.path): \(r.loaded) tensors loaded, classifier head replaced for \(data.classes.count) classes")
+            let r: Model.LoadReport
+            do {
+                r = try model.load(weights: url.path, replaceHead: true)
+            } catch {
+                let reason = error.message.hasPrefix(url.path + ": ") ? String(error.message.dropFirst(url.path.count + 2)) : error.message
+                throw TrainingError.weights("training_parameters.pretrained_weights = \(given): \(reason)")
+            }
+            logger.info("pretrained weights \(url.path): \(r.loaded) tensors loaded, classifier head replaced for \(classes.count) classes")
             return url.path
         }
         for folder in options.weightsSearchPaths {
-            for name in WeightsLookup.fileNames(for: parameters.modelName) {
+            for name in WeightsLookup.fileNames(for: parameters.modelName, in: folder) {
                 let url = folder.appendingPathComponent(name)
                 if fm.fileExists(atPath: url.path) {
                     let r = try model.load(weights: url.path, replaceHead: true)
@@ -370,6 +382,18 @@ public final class TrainingRun {
 
 /// The file names under which a weights folder may hold a model's reference weights.
 public enum WeightsLookup {
+    /// The names to look for in `folder`: Spool's and the reference's, and the official download names
+    /// (`resnet18-f37072fd.pth`: the reference's name, a dash and a hash prefix).
+    public static func fileNames(for model: ClassificationModel, in folder: URL) -> [String] {
+        let official = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
+            fileNames(for: model).contains { known in
+                let stem = (known as NSString).deletingPathExtension
+                return name.hasPrefix(stem + "-") && [".pth", ".pt", ".bin", ".safetensors"].contains { name.hasSuffix($0) }
+            }
+        }.sorted()
+        return fileNames(for: model) + official
+    }
+
     public static func fileNames(for model: ClassificationModel) -> [String] {
         let reference: String = switch model {
         case .mobilenetv2: "mobilenet_v2"

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCommands
 import SpoolTrainerCommands
 
 // Signals a parent ignored stay ignored across exec: a trial must stop on SIGTERM whatever started it.
@@ -7,4 +8,4 @@ signal(SIGINT, SIG_DFL)
 
 SpoolTrainer.ensureEnvironment()
 SpoolTrainer.dieWithParent()
-SpoolTrainer.main()
+CommandMain.run(SpoolTrainer.self)

@@ -1,3 +1,3 @@
 import SpoolCommands
 
-Spoolctl.main()
+CommandMain.run(Spoolctl.self)

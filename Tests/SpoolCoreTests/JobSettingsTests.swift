@@ -153,7 +153,7 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
               min_size: 600
             """))
         #expect(error.description == """
-            settings.yaml:4: training_parameters.learning_rate = 2.5: must be a number in [0, 1]
+            settings.yaml:4: training_parameters.learning_rate = 2.5: must be a number in (0, 1]
             settings.yaml:5: training_parameters.optimizer = "adamx": must be one of sgd, adam, adamw; did you mean adam?
             settings.yaml:6: training_parameters.min_size = 600: applies only to image_object_detection and image_instance_segmentation, not to image_classification
             """)

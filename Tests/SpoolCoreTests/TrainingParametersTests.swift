@@ -124,9 +124,10 @@ struct BadValueCase: Sendable, CustomStringConvertible {
         .init(key: "early_stopping", value: "maybe", allowed: "must be 0 or 1"),
         .init(key: "early_stopping_patience", value: 0, allowed: "must be an integer > 0"),
         .init(key: "early_stopping_delay", value: -3, allowed: "must be an integer > 0"),
-        .init(key: "learning_rate", value: 2.5, allowed: "must be a number in [0, 1]"),
-        .init(key: "learning_rate", value: -0.1, allowed: "must be a number in [0, 1]"),
-        .init(key: "learning_rate", value: true, allowed: "must be a number in [0, 1]"),
+        .init(key: "learning_rate", value: 2.5, allowed: "must be a number in (0, 1]"),
+        .init(key: "learning_rate", value: -0.1, allowed: "must be a number in (0, 1]"),
+        .init(key: "learning_rate", value: true, allowed: "must be a number in (0, 1]"),
+        .init(key: "learning_rate", value: 0, allowed: "must be a number in (0, 1]"),
         .init(key: "lr_scheduler", value: "cosine", allowed: "must be one of warmup_cosine, step"),
         .init(key: "step_lr_gamma", value: 1.5, allowed: "must be a number in [0, 1]"),
         .init(key: "step_lr_step_size", value: 0, allowed: "must be an integer > 0"),
@@ -187,7 +188,7 @@ struct BadValueCase: Sendable, CustomStringConvertible {
             "training_parameters.min_size", "training_parameters.learnin_rate",
         ])
         #expect(error.description.split(separator: "\n").count == 5)
-        #expect(error.description.contains("training_parameters.learning_rate = 2.5: must be a number in [0, 1]"))
+        #expect(error.description.contains("training_parameters.learning_rate = 2.5: must be a number in (0, 1]"))
         #expect(error.problem(forKey: "training_parameters.optimizer")?.message.contains("did you mean sgd?") == true)
     }
 

@@ -108,7 +108,8 @@ struct ScheduleEndToEndTests {
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: latest.path) == "../\(secondID)/model")
 
         // `spoolctl schedules` shows the last run, the next and the result.
-        let table = try RunnerSupport.spoolctl(["schedules", "--spool", spool.path])
+        // The table's "next run" is read on the same injected clock as the firings (the clock the test drives).
+        let table = try RunnerSupport.spoolctl(["schedules", "--spool", spool.path, "--now", "2026-12-02T01:00:31Z"])
         #expect(table.stdout.contains("shapes") && table.stdout.contains("Europe/Berlin") && table.stdout.contains("2026-12-03 02:00"), "\(table.stdout)")
         let history = try String(contentsOf: spool.appendingPathComponent("outbox/shapes/history.jsonl"), encoding: .utf8)
         #expect(history.split(separator: "\n").count == 2)

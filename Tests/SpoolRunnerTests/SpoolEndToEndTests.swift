@@ -63,7 +63,9 @@ struct SpoolEndToEndTests {
         lines[4] = "{\"label\": \"square\"}"
         try (lines.joined(separator: "\n") + "\n").write(to: badJSONL.appendingPathComponent("train.jsonl"), atomically: true, encoding: .utf8)
         for bundle in [badSettings, badJSONL] {
-            #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+            // submit refuses them itself (exit 14); --no-validate hands them to the daemon, whose intake is tested here.
+            #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 14)
+            #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, "--no-validate", bundle.path]).status == 0)
         }
         #expect(try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
         #expect(try RunnerSupport.statusJSON(spool: spool).isEmpty)

@@ -71,9 +71,9 @@ struct TrainingRunTests {
     @Test func earlyStoppingStopsAfterDelayAndPatience() throws {
         let dir = try TrainingSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        // learning_rate 0: the metric never improves after the first evaluation.
+        // A learning rate of 1e-12 (0 is refused): the metric never improves after the first evaluation.
         let params = Self.base(epochs: 10).filter { !$0.hasPrefix("early_stopping") }
-            + ["early_stopping: 1", "early_stopping_patience: 2", "early_stopping_delay: 1", "learning_rate: 0"]
+            + ["early_stopping: 1", "early_stopping_patience: 2", "early_stopping_delay: 1", "learning_rate: 1e-12"]
         let (result, out) = try run(params, in: dir)
         #expect(result.stoppedEarly)
         #expect(result.epochsRun < 10)
@@ -133,7 +133,7 @@ struct TrainingRunTests {
         #expect {
             _ = try run(Self.base(epochs: 1, extra: ["pretrained_weights: nowhere.safetensors"]), in: dir)
         } throws: { error in
-            "\(error)".contains("pretrained_weights 'nowhere.safetensors': no such file")
+            "\(error)".contains("pretrained_weights = nowhere.safetensors: no such file")
         }
     }
 }

@@ -6,6 +6,7 @@
 
 #include "data/loader.h"
 #include "io/safetensors.h"
+#include "io/weights_file.h"
 #include "models/registry.h"
 #include "train/trainer.h"
 
@@ -43,9 +44,7 @@ namespace {
 
 thread_local std::string last_error;
 
-struct WeightsError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
+using spool::WeightsError;
 
 spool_status fail(spool_status status, const std::string& message) {
     last_error = message;
@@ -136,42 +135,22 @@ std::vector<std::pair<std::string, torch::Tensor>> model_tensors(spool::Classifi
     return out;
 }
 
-std::map<std::string, torch::Tensor> read_weights(const std::string& path) {
-    std::ifstream probe(path, std::ios::binary);
-    if (!probe) throw std::ios_base::failure(path + ": cannot open weights file");
-    char magic[4] = {0, 0, 0, 0};
-    probe.read(magic, 4);
-    probe.close();
-    std::map<std::string, torch::Tensor> tensors;
-    if (magic[0] == 'P' && magic[1] == 'K') {  // PyTorch's zip format (torch.save)
-        std::ifstream in(path, std::ios::binary);
-        std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        c10::IValue value;
-        try {
-            value = torch::pickle_load(bytes);
-        } catch (const c10::Error& e) {
-            throw WeightsError(path + ": libtorch cannot read this torch.save file (it reads a plain dict of "
-                               "tensors, not an OrderedDict state dict). Save it as safetensors, or in Python as "
-                               "torch.save(dict(model.state_dict()), path). libtorch said: " +
-                               e.what_without_backtrace());
-        }
-        if (!value.isGenericDict()) throw WeightsError(path + ": expected a dict of tensors at the top level");
-        for (const auto& item : value.toGenericDict()) {
-            if (item.key().isString() && item.value().isTensor())
-                tensors[item.key().toStringRef()] = item.value().toTensor();
-        }
-    } else {
-        for (auto& [name, tensor] : spool::read_safetensors(path).tensors) tensors[name] = tensor;
-    }
-    // Checkpoints that wrap the state dict ("model." / "module." prefixes) load as well.
+/// The file's tensors under the model's names: as they are, or without the "module."/"model." prefix a
+/// training wrapper adds, whichever matches more of the model.
+std::map<std::string, torch::Tensor> read_weights_for(const std::string& path, spool::Classifier& net) {
+    auto tensors = spool::read_weights(path);
+    std::set<std::string> names;
+    for (const auto& [name, t] : model_tensors(net)) names.insert(name);
+    auto matches = [&](const std::map<std::string, torch::Tensor>& m) {
+        size_t n = 0;
+        for (const auto& kv : m) n += names.count(kv.first);
+        return n;
+    };
     for (const std::string prefix : {"module.", "model."}) {
-        bool all = !tensors.empty();
-        for (const auto& kv : tensors) all = all && kv.first.rfind(prefix, 0) == 0;
-        if (all) {
-            std::map<std::string, torch::Tensor> stripped;
-            for (auto& kv : tensors) stripped[kv.first.substr(prefix.size())] = kv.second;
-            tensors.swap(stripped);
-        }
+        std::map<std::string, torch::Tensor> stripped;
+        for (auto& kv : tensors)
+            if (kv.first.rfind(prefix, 0) == 0) stripped[kv.first.substr(prefix.size())] = kv.second;
+        if (matches(stripped) > matches(tensors)) tensors.swap(stripped);
     }
     return tensors;
 }
@@ -274,7 +253,7 @@ void spool_model_free(spool_model* model) { delete model; }
 spool_status spool_model_load(spool_model* model, const char* path, int32_t replace_head, spool_load_report* report) {
     SPOOL_REQUIRE(model && path, "model and path must not be NULL");
     SPOOL_GUARD({
-        auto file = read_weights(path);
+        auto file = read_weights_for(path, *model->net);
         const std::string head = model->net->head_prefix();
         spool_load_report r{0, 0, 0};
         std::vector<std::string> missing, mismatched;

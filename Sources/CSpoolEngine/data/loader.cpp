@@ -28,25 +28,6 @@ int64_t randint(std::mt19937_64& rng, int64_t lo, int64_t hi) {  // inclusive
     return lo + static_cast<int64_t>(rng() % static_cast<uint64_t>(hi - lo + 1));
 }
 
-cv::Mat read_rgb(const std::string& path) {
-    cv::Mat bgr;
-    try {
-        // IMREAD_COLOR turns grey, palette and RGBA images into 3 channels and applies EXIF orientation.
-        bgr = cv::imread(path, cv::IMREAD_COLOR);
-    } catch (const cv::Exception& e) {
-        throw ImageError(path + ": cannot decode image (" + e.msg + ")");
-    }
-    if (bgr.empty()) {
-        FILE* f = std::fopen(path.c_str(), "rb");
-        if (!f) throw ImageError(path + ": cannot open image file");
-        std::fclose(f);
-        throw ImageError(path + ": not a decodable image (supported: JPEG, PNG, BMP, TIFF, WebP)");
-    }
-    cv::Mat rgb;
-    cv::cvtColor(bgr, rgb, cv::COLOR_BGR2RGB);
-    return rgb;
-}
-
 // Anti-aliased when shrinking (like PIL), bilinear when enlarging.
 void resize_to(const cv::Mat& src, cv::Mat& dst, int width, int height) {
     const bool shrinking = width < src.cols || height < src.rows;
@@ -182,33 +163,6 @@ cv::Mat train_transform(const cv::Mat& rgb, const LoaderConfig& c, std::mt19937_
 }
 
 }  // namespace
-
-RgbImage decode_image(const std::string& path) {
-    cv::Mat rgb = read_rgb(path);
-    RgbImage image;
-    image.width = rgb.cols;
-    image.height = rgb.rows;
-    image.pixels.assign(rgb.data, rgb.data + rgb.total() * 3);
-    return image;
-}
-
-void write_image(const std::string& path, const uint8_t* pixels, int width, int height, int channels) {
-    if (width < 1 || height < 1) throw std::invalid_argument("image width and height must be positive");
-    int type = channels == 1 ? CV_8UC1 : channels == 3 ? CV_8UC3 : channels == 4 ? CV_8UC4 : -1;
-    if (type < 0) throw std::invalid_argument("channels must be 1, 3 or 4");
-    cv::Mat src(height, width, type, const_cast<uint8_t*>(pixels));
-    cv::Mat bgr;
-    if (channels == 3) cv::cvtColor(src, bgr, cv::COLOR_RGB2BGR);
-    else if (channels == 4) cv::cvtColor(src, bgr, cv::COLOR_RGBA2BGRA);
-    else bgr = src;
-    bool ok = false;
-    try {
-        ok = cv::imwrite(path, bgr);
-    } catch (const cv::Exception& e) {
-        throw ImageError(path + ": cannot encode image (" + e.msg + ")");
-    }
-    if (!ok) throw ImageError(path + ": cannot write image (unknown extension or unwritable folder)");
-}
 
 void preprocess_for_eval(const std::string& path, const LoaderConfig& config, float* out) {
     write_chw(eval_transform(read_rgb(path), config), config, out);

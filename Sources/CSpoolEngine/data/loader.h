@@ -6,6 +6,8 @@
 // every epoch: a large dataset is never held decoded in memory.
 #pragma once
 
+#include "data/image_io.h"
+
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -17,11 +19,6 @@
 #include <vector>
 
 namespace spool {
-
-/// An image that cannot be read or decoded; the message names the file.
-struct ImageError : std::runtime_error {
-    using std::runtime_error::runtime_error;
-};
 
 struct LoaderConfig {
     int batch_size = 16;
@@ -46,16 +43,6 @@ struct Batch {
     int64_t size = 0;
     std::string error;           // set when an image of the batch failed
 };
-
-/// Decodes an image file to 8-bit RGB rows (H x W x 3); throws ImageError.
-struct RgbImage {
-    int width = 0, height = 0;
-    std::vector<uint8_t> pixels;
-};
-RgbImage decode_image(const std::string& path);
-
-/// Encodes grey, RGB or RGBA rows to a file; the extension picks the format. Throws ImageError.
-void write_image(const std::string& path, const uint8_t* pixels, int width, int height, int channels);
 
 /// Validation preprocessing of one image into 3 x crop x crop floats (resize shorter side, center crop,
 /// normalise), as the loader does when not training.

@@ -1,0 +1,34 @@
+import Foundation
+
+/// What `spool-trainer probe BUNDLE` found, read by the bundle validator: the contract between the two
+/// processes (JSON on the probe's standard output).
+///
+/// The probe runs in a disposable process: a hostile image or weights file can crash a decoder there without
+/// harming the daemon.
+public struct ProbeReport: Codable, Sendable, Equatable {
+    /// Images decoded.
+    public var checked: Int
+    public var problems: [String]
+    public var warnings: [String]
+    /// The starting weights: a file that was loaded into the model, or nil (from scratch).
+    public var weights: String?
+    /// The measured time of one training step per image on this machine (with `--estimate`).
+    public var secondsPerImage: Double?
+    /// Where the estimate was measured ("cpu, 2 threads", "cuda:0").
+    public var device: String?
+
+    public init(checked: Int = 0, problems: [String] = [], warnings: [String] = [], weights: String? = nil,
+                secondsPerImage: Double? = nil, device: String? = nil) {
+        self.checked = checked
+        self.problems = problems
+        self.warnings = warnings
+        self.weights = weights
+        self.secondsPerImage = secondsPerImage
+        self.device = device
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case checked, problems, warnings, weights, device
+        case secondsPerImage = "seconds_per_image"
+    }
+}
