@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The README's test command: installs what the tests need (idempotently), builds, and runs every test.
 #   scripts/test.sh [extra swift test arguments, e.g. --filter ParityTests]
+#   SPOOL_TEST_SHIFT_DAYS=400 scripts/test.sh   runs the tests with the wall clock moved 400 days ahead (no test
+#                                               may depend on today's date; scripts/lib/shift_realtime.c)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -20,4 +22,12 @@ export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls
 export HF_HUB_OFFLINE=1
 swift build --build-tests
 # Serial: the machine has few cores, and libtorch's thread count is process-wide.
-swift test --skip-build --no-parallel "$@"
+if [[ -n "${SPOOL_TEST_SHIFT_DAYS:-}" ]]; then
+  shim="$root/.build/shift_realtime.so"
+  cc -shared -fPIC -O2 -o "$shim" scripts/lib/shift_realtime.c -ldl
+  export SPOOL_SHIFT_SECONDS=$((SPOOL_TEST_SHIFT_DAYS * 86400))
+  echo "test: the wall clock reads $(LD_PRELOAD="$shim" date -u +%F) for this run"
+  LD_PRELOAD="$shim" swift test --skip-build --no-parallel "$@"
+else
+  swift test --skip-build --no-parallel "$@"
+fi
