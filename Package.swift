@@ -90,24 +90,30 @@ let package = Package(
         // One training run: data split, loaders, epochs, schedules, early stopping, checkpoints, metrics.
         .target(name: "SpoolTraining", dependencies: [
             "SpoolCore", "SpoolEngine", .product(name: "Logging", package: "swift-log"),
-        ]),
+        ], resources: [.copy("Resources/scoring")]),
         // The scoring server (Hummingbird): a model behind HTTP, in spool-trainer's process.
         .target(name: "SpoolServer", dependencies: [
             "SpoolTraining", .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "Logging", package: "swift-log"),
         ]),
-        // Commands. SpoolCommands stays light; engine commands run in spool-trainer.
+        // Commands. SpoolArguments: what both executables parse (argument structs, the entry point), light.
+        // SpoolCommands (spoolctl's, with the daemon) never links libtorch; engine commands run in spool-trainer,
+        // which links neither the daemon nor its libraries (GRDB, libarchive, inotify).
+        .target(name: "SpoolArguments", dependencies: [
+            "SpoolCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "SpoolCommands", dependencies: [
-            "SpoolCore", "SpoolRunner", "SpoolStore", "SpoolIngest", "CSQLite", "CArchive",
+            "SpoolArguments", "SpoolCore", "SpoolRunner", "SpoolStore", "SpoolIngest", "CSQLite", "CArchive",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "Logging", package: "swift-log"),
         ]),
         .target(name: "SpoolTrainerCommands", dependencies: [
-            "SpoolCommands", "SpoolTraining", "SpoolEngine", "SpoolServer", "CSpoolSystem",
+            "SpoolArguments", "SpoolTraining", "SpoolEngine", "SpoolServer", "CSpoolSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands"]),
-        .executableTarget(name: "spool-trainer", dependencies: ["SpoolTrainerCommands"]),
+        .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands", "SpoolArguments"]),
+        .executableTarget(name: "spool-trainer", dependencies: ["SpoolTrainerCommands", "SpoolArguments"]),
 
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
@@ -115,7 +121,9 @@ let package = Package(
         .testTarget(name: "SpoolSweepTests", dependencies: ["SpoolSweep", "SpoolCore"]),
         .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),
         .testTarget(name: "SpoolRunnerTests", dependencies: ["SpoolRunner", "SpoolStore", "SpoolIngest", "SpoolCore"]),
-        .testTarget(name: "SpoolTrainingTests", dependencies: ["SpoolTraining", "SpoolCore", "SpoolEngine"]),
+        .testTarget(name: "SpoolTrainingTests", dependencies: [
+            "SpoolTraining", "SpoolCore", "SpoolEngine", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ],
     cxxLanguageStandard: .cxx17
 )

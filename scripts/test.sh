@@ -9,13 +9,14 @@ cd "$root"
 
 scripts/setup.sh --test
 
-# The reference stack for parity tests: Debian's torch and torchvision, plus timm (pure Python) in a venv that
-# sees Debian's packages. numpy is pinned to Debian's: a newer one shadows it and breaks Debian's torch.
+# The reference stack for parity tests: Debian's torch and torchvision, plus timm (pure Python) and pycocotools
+# (COCO mAP) in a venv that sees Debian's packages, and ruff (score.py's lint). numpy is pinned to Debian's: a
+# newer one shadows it and breaks Debian's torch.
 venv="$root/.venv-test"
-if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import timm' 2>/dev/null; then
+if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/ruff" ]] || ! "$venv/bin/python" -c 'import timm, pycocotools.cocoeval' 2>/dev/null; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check numpy==1.24.2
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm pycocotools ruff
 fi
 
 export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls

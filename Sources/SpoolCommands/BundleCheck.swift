@@ -1,4 +1,5 @@
 import Foundation
+import SpoolArguments
 import SpoolCore
 import SpoolIngest
 import SpoolRunner
@@ -6,7 +7,7 @@ import SpoolRunner
 /// Runs the spool's validation on a bundle folder or archive, as `validate` and `submit` do: an archive is
 /// unpacked safely into a scratch folder that is removed afterwards, and messages name the user's bundle.
 enum BundleCheck {
-    static func run(_ bundle: String, estimate: Bool) throws -> BundleValidator.Report {
+    static func run(_ bundle: String, estimate: Bool, weightsDirectories: [String] = []) throws -> BundleValidator.Report {
         let url = URL(fileURLWithPath: bundle)
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) else {
@@ -42,6 +43,7 @@ enum BundleCheck {
             }
         }
         let trainer = try? TrainerProcess.executableURL()
-        return BundleValidator(trainer: trainer).validate(bundleRoot: root, displayName: bundle, estimate: estimate)
+        return BundleValidator(trainer: trainer, weightsDirectories: weightsDirectories)
+            .validate(bundleRoot: root, displayName: bundle, estimate: estimate)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import CArchive
 import CSQLite
 import Foundation
+import SpoolArguments
 
 extension Spoolctl {
     /// `spoolctl doctor`: what Spool finds on this machine, and what to fix.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpoolArguments
 import SpoolRunner
 import SpoolStore
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SpoolArguments
 import SpoolCore
 import SpoolRunner
 import SpoolStore

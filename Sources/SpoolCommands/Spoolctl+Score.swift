@@ -1,4 +1,5 @@
 import ArgumentParser
+import SpoolArguments
 
 extension Spoolctl {
     /// `spoolctl score`: parsed here, run in spool-trainer (the engine's process).

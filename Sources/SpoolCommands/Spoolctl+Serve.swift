@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import SpoolArguments
 import SpoolCore
 import SpoolRunner
 import SpoolStore
@@ -31,6 +32,9 @@ extension Spoolctl {
         public var rescanSeconds: Double = 60
         @Option(name: .customLong("max-job-seconds"), help: "Cap every job's budget at this many seconds, whatever its timeout_minutes.")
         public var maxJobSeconds: Int?
+        @Option(name: .customLong("weights-dir"),
+                help: "A folder of reference weight files every trial searches (repeatable; default: the spool's weights/).")
+        public var weightsDirectories: [String] = []
         @Option(help: ArgumentHelp("The time schedules see, ISO 8601 (tests, replaying a missed night).", visibility: .hidden))
         public var now: String?
         public init() {}
@@ -45,6 +49,7 @@ extension Spoolctl {
             executor.device = device
             executor.graceSeconds = graceSeconds
             executor.maxJobSeconds = maxJobSeconds
+            executor.weightsDirectories = weightsDirectories.isEmpty ? [layout.weights.path] : weightsDirectories
             var options = SpoolDaemon.Options(executor: executor)
             options.once = once
             options.rescanSeconds = rescanSeconds

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpoolArguments
 import SpoolCore
 import SpoolIngest
 import SpoolRunner
@@ -114,8 +115,7 @@ extension Spoolctl {
                 ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).sorted()
             } ?? []
             let bestTrial = Trial.best(of: trials)?.number
-            let fixedModel = ((try? JSONSerialization.jsonObject(with: Data(job.settingsJSON.utf8))) as? [String: Any])
-                .flatMap { $0["training_parameters"] as? [String: Any] }?["model_name"] as? String
+            let fixedModel = ResolvedSettings.decode(job.settingsJSON)?.trainingParameters.modelName.rawValue
             func hyper(_ t: Trial) -> [String: Any] {
                 (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) as? [String: Any] ?? [:]
             }
@@ -192,8 +192,7 @@ struct StatusRow {
     init(_ summary: JobSummary, store: JobStore, now: Date) {
         job = summary.job
         let trials = (try? store.trials(jobID: summary.job.id)) ?? []
-        let settings = (try? JSONSerialization.jsonObject(with: Data(summary.job.settingsJSON.utf8))) as? [String: Any]
-        let maxTrials = (settings?["limits"] as? [String: Any])?["max_trials"] as? Int ?? 1
+        let maxTrials = ResolvedSettings.decode(summary.job.settingsJSON)?.limits.maxTrials ?? 1
         trialsTotal = max(summary.trialCount, trials.count, maxTrials)
         trialsDone = trials.filter { $0.state.isFinal }.count
         best = summary.bestMetric

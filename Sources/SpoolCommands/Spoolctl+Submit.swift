@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpoolArguments
 import SpoolCore
 import SpoolRunner
 import SpoolStore
@@ -42,7 +43,7 @@ extension Spoolctl {
             }
             var outcome = SubmitOutcome(bundle: bundle)
             if !noValidate {
-                let report = try BundleCheck.run(bundle, estimate: false)
+                let report = try BundleCheck.run(bundle, estimate: false, weightsDirectories: [spool.layout.weights.path])
                 if !report.isValid {
                     outcome.outcome = "REJECTED"
                     outcome.reason = "the bundle is not valid: \(report.problems.count) problem(s); it was not submitted"

@@ -20,6 +20,7 @@ extension Spoolctl {
             """)
         @Argument(help: "A bundle folder or archive (.tar, .tar.gz, .tar.zst, .zip).")
         public var bundle: String
+        @OptionGroup public var spool: SpoolOptions
         @Flag(help: "Print JSON: valid, problems, warnings and the summary.")
         public var json = false
         @Flag(name: .customLong("no-estimate"), help: "Skip timing a training step (faster).")
@@ -27,7 +28,7 @@ extension Spoolctl {
         public init() {}
 
         public func run() throws {
-            let report = try BundleCheck.run(bundle, estimate: !noEstimate)
+            let report = try BundleCheck.run(bundle, estimate: !noEstimate, weightsDirectories: [spool.layout.weights.path])
             let summary = report.isValid ? report.summary : nil
             if json {
                 struct Output: Encodable {

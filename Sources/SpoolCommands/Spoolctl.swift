@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpoolArguments
 
 /// `spoolctl`: the light command-line front of Spool. Engine commands run in spool-trainer.
 public struct Spoolctl: ParsableCommand {
@@ -16,7 +17,7 @@ public struct Spoolctl: ParsableCommand {
         version: SpoolVersion.current,
         subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
                       Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self,
-                      Schedule.self, Schedules.self, Retrain.self])
+                      Schedule.self, Schedules.self, Retrain.self, Weights.self])
 
     public init() {}
 
@@ -48,8 +49,4 @@ public struct Spoolctl: ParsableCommand {
         public init() {}
         public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
     }
-}
-
-public enum SpoolVersion {
-    public static let current = "0.1.0"
 }

@@ -72,20 +72,21 @@ public enum ChildProcess {
             }
         }
         let killed = ManagedFlag()
-        var timer: DispatchSourceTimer?
+        // The time limit is kept by a thread of its own, not a Dispatch timer: Dispatch's worker threads are
+        // capped at the core count on Linux, and busy workers (a test run, a training) delay a timer for as long
+        // as they are busy.
+        let exited = DispatchSemaphore(value: 0)
         if let timeout {
             let pid = process.processIdentifier
-            let source = DispatchSource.makeTimerSource(queue: .global())
-            source.schedule(deadline: .now() + timeout)
-            source.setEventHandler {
-                killed.set()
-                kill(pid, SIGKILL)
+            Thread.detachNewThread {
+                if exited.wait(timeout: .now() + timeout) == .timedOut {
+                    killed.set()
+                    kill(pid, SIGKILL)
+                }
             }
-            source.resume()
-            timer = source
         }
         process.waitUntilExit()
-        timer?.cancel()
+        exited.signal()
         // A grandchild that inherited the pipes may keep them open: do not wait for it for ever.
         _ = group.wait(timeout: .now() + 5)
         return Output(status: process.terminationStatus, signalled: process.terminationReason == .uncaughtSignal,

@@ -3,7 +3,7 @@ import Foundation
 /// Reads the JSONL of spec section 3: one JSON object a line, blank lines skipped, every problem of the
 /// file reported at once with its line and field.
 public enum JSONLDataset {
-    /// Reads and validates a classification JSONL for `task`.
+    /// Reads and validates a JSONL for `task` (any of the four).
     /// - Parameter displayName: the file as messages name it; default: its file name.
     public static func load(url: URL, task: ImageTask, displayName: String? = nil) throws(DatasetError) -> [DatasetRecord] {
         let result = read(url: url, task: task, displayName: displayName)
@@ -29,12 +29,6 @@ public enum JSONLDataset {
     }
 
     static func records(_ data: Data, task: ImageTask, file: String) -> (records: [DatasetRecord], problems: [DatasetProblem]) {
-        guard task.isClassification else {
-            return ([], [DatasetProblem(
-                file: file, line: nil, field: nil,
-                message: "reading \(task) annotations is not available yet: Spool reads image_classification "
-                    + "and image_classification_multilabel")])
-        }
         var records: [DatasetRecord] = []
         var problems: [DatasetProblem] = []
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)

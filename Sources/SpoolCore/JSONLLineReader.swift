@@ -63,7 +63,12 @@ struct JSONLLineReader {
 
     private mutating func readLabel(_ value: SettingValue?) -> DatasetLabel? {
         guard let value, !value.isNull else {
-            let expected = task == .imageClassification ? "a class name" : "a list of class names (may be empty)"
+            let expected = switch task {
+            case .imageClassification: "a class name"
+            case .imageClassificationMultilabel: "a list of class names (may be empty)"
+            case .imageObjectDetection: "a list of boxes {\"label\", \"topX\", \"topY\", \"bottomX\", \"bottomY\"} (may be empty)"
+            case .imageInstanceSegmentation: "a list of objects {\"label\", \"polygon\": [[x1, y1, ...]]} (may be empty)"
+            }
             problem("label", "required: \(expected) for \(task)")
             return nil
         }
@@ -79,8 +84,12 @@ struct JSONLLineReader {
             return .single(name)
         }
         guard case let .list(items) = value else {
-            problem("label", "expected a list of strings for \(task), got \(value.kindDescription)")
+            let expected = task == .imageClassificationMultilabel ? "a list of strings" : "a list of objects"
+            problem("label", "expected \(expected) for \(task), got \(value.kindDescription)")
             return nil
+        }
+        if task == .imageObjectDetection || task == .imageInstanceSegmentation {
+            return readObjects(items)
         }
         var names: [String] = []
         var valid = true
@@ -93,6 +102,110 @@ struct JSONLLineReader {
             if !names.contains(name) { names.append(name) }
         }
         return valid ? .multiple(names) : nil
+    }
+
+    /// Boxes (`topX`, `topY`, `bottomX`, `bottomY`, fractions of the image, numbers or strings) or polygons
+    /// (`polygon`: parts of x, y pairs), with `isCrowd` as a bool, 0/1 or "true"/"false". Every problem of the
+    /// line is reported.
+    private mutating func readObjects(_ items: [SettingValue]) -> DatasetLabel? {
+        var objects: [ImageObject] = []
+        var valid = true
+        for (position, item) in items.enumerated() {
+            let field = "label[\(position)]"
+            guard case let .map(map) = item else {
+                problem(field, task == .imageObjectDetection
+                    ? "expected a box {\"label\", \"topX\", \"topY\", \"bottomX\", \"bottomY\", \"isCrowd\"}, got \(item.kindDescription)"
+                    : "expected an object {\"label\", \"polygon\": [[x1, y1, x2, y2, ...]], \"isCrowd\"}, got \(item.kindDescription)")
+                valid = false
+                continue
+            }
+            guard let name = map["label"].flatMap(JSONLLineReader.className), !name.isEmpty else {
+                problem(field + ".label", "required: the object's class name")
+                valid = false
+                continue
+            }
+            var crowd = false
+            if let flag = map["isCrowd"] ?? map["iscrowd"], !flag.isNull {
+                guard let parsed = flag.coercedBool else {
+                    problem(field + ".isCrowd", "expected true, false, 0 or 1, got \(flag)")
+                    valid = false
+                    continue
+                }
+                crowd = parsed
+            }
+            if task == .imageInstanceSegmentation {
+                guard let parts = readPolygon(map["polygon"], field: field + ".polygon") else { valid = false; continue }
+                objects.append(ImageObject(label: name, isCrowd: crowd, shape: .polygon(parts)))
+            } else {
+                guard let box = readBox(map, field: field) else { valid = false; continue }
+                objects.append(ImageObject(label: name, isCrowd: crowd, shape: .box(box)))
+            }
+        }
+        return valid ? .objects(objects) : nil
+    }
+
+    /// A box in [0, 1] with positive width and height.
+    private mutating func readBox(_ map: [String: SettingValue], field: String) -> NormalizedBox? {
+        var corners: [Double] = []
+        for key in ["topX", "topY", "bottomX", "bottomY"] {
+            guard let value = map[key], !value.isNull else {
+                problem(field + "." + key, "required: a number in [0, 1] (a fraction of the image's width or height)")
+                continue
+            }
+            guard let number = value.coercedDouble, number >= -1e-6, number <= 1 + 1e-6 else {
+                problem(field + "." + key, "must be a number in [0, 1] (a fraction of the image's width or height), got \(value)")
+                continue
+            }
+            corners.append(min(1, max(0, number)))
+        }
+        guard corners.count == 4 else { return nil }
+        guard corners[2] > corners[0], corners[3] > corners[1] else {
+            problem(field, "bottomX and bottomY must be greater than topX and topY: the box (\(corners.map { SettingsText.number($0) }.joined(separator: ", "))) has no area")
+            return nil
+        }
+        return NormalizedBox(topX: corners[0], topY: corners[1], bottomX: corners[2], bottomY: corners[3])
+    }
+
+    /// Polygon parts: each at least 3 points (x, y pairs in [0, 1]) enclosing an area.
+    private mutating func readPolygon(_ value: SettingValue?, field: String) -> [[Double]]? {
+        guard let value, case let .list(parts) = value, !parts.isEmpty else {
+            problem(field, "required: a list of polygons [[x1, y1, x2, y2, x3, y3, ...], ...] (fractions of the image)")
+            return nil
+        }
+        // Azure also writes a single part without the outer list: [x1, y1, x2, y2, ...].
+        let lists: [SettingValue] = parts.allSatisfy({ $0.coercedDouble != nil }) ? [.list(parts)] : parts
+        var result: [[Double]] = []
+        for (index, part) in lists.enumerated() {
+            guard case let .list(values) = part else {
+                problem("\(field)[\(index)]", "expected a list of numbers x1, y1, x2, y2, ...")
+                return nil
+            }
+            let numbers = values.compactMap(\.coercedDouble)
+            guard numbers.count == values.count, numbers.count % 2 == 0 else {
+                problem("\(field)[\(index)]", "expected x, y pairs of numbers; got \(values.count) values")
+                return nil
+            }
+            guard numbers.count >= 6 else {
+                problem("\(field)[\(index)]", "has \(numbers.count / 2) point(s); a polygon needs at least 3")
+                return nil
+            }
+            guard numbers.allSatisfy({ $0 >= -1e-6 && $0 <= 1 + 1e-6 }) else {
+                problem("\(field)[\(index)]", "coordinates must be in [0, 1] (fractions of the image's width and height)")
+                return nil
+            }
+            let clipped = numbers.map { min(1, max(0, $0)) }
+            var area = 0.0
+            for i in stride(from: 0, to: clipped.count, by: 2) {
+                let j = (i + 2) % clipped.count
+                area += clipped[i] * clipped[j + 1] - clipped[j] * clipped[i + 1]
+            }
+            guard abs(area) / 2 > 1e-9 else {
+                problem("\(field)[\(index)]", "encloses no area (its points are on one line)")
+                return nil
+            }
+            result.append(clipped)
+        }
+        return result
     }
 
     private mutating func readDetails(_ value: SettingValue?) -> ImageDetails? {

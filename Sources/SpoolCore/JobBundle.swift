@@ -49,9 +49,6 @@ public struct JobBundle: Sendable {
         }
         let settings = try JobSettings.load(from: settingsURL)
         let settingsName = settingsURL.lastPathComponent
-        guard settings.task.isClassification else {
-            throw TrainingError.bundle("\(settingsName): task \(settings.task.rawValue) is not supported by this version; use image_classification or image_classification_multilabel")
-        }
         var problems: [String] = []
         func dataFile(_ path: String, key: String) -> URL? {
             let url = directory.appendingPathComponent(path).standardizedFileURL
@@ -146,6 +143,10 @@ public struct JobBundle: Sendable {
         case .imageClassificationMultilabel where classes.isEmpty:
             return ["\(file): no image has a label; multilabel classification needs at least one positive label "
                 + "(\"label\": [\"name\", ...])"]
+        case .imageObjectDetection, .imageInstanceSegmentation:
+            let objects = all.reduce(0) { $0 + $1.label.objects.filter { !$0.isCrowd }.count }
+            return objects == 0 ? ["\(file): no image has an object (other than crowd regions); \(settings.task.rawValue) needs "
+                + "labelled objects to learn from"] : []
         default:
             return []
         }
@@ -165,7 +166,14 @@ public struct JobBundle: Sendable {
             throw TrainingError.data("\(missing.count) image problem(s):\n\(shown)\(missing.count > 20 ? "\n..." : "")")
         }
         func images(_ records: [DatasetRecord]) -> [LabeledImage] {
-            records.map { LabeledImage(path: imagePath($0), labels: $0.label.classNames.compactMap { index[$0] }) }
+            records.map { record in
+                let objects = record.label.objects.compactMap { object -> LabeledObject? in
+                    guard let c = index[object.label] else { return nil }
+                    return LabeledObject(classIndex: c, box: object.box, isCrowd: object.isCrowd, polygons: object.polygons)
+                }
+                let labels = record.label.objects.isEmpty ? record.label.classNames.compactMap { index[$0] } : []
+                return LabeledImage(path: imagePath(record), labels: labels, objects: objects)
+            }
         }
         let train: [LabeledImage], validation: [LabeledImage]
         if let validationRecords {

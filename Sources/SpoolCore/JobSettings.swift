@@ -73,8 +73,8 @@ public struct JobSettings: Sendable, Hashable {
     /// The trial's hyperparameters: the file's `training_parameters` with `overrides` (a sweep's
     /// sampled values, under any spelling) taking precedence, resolved with defaults and validated.
     public func trainingParameters(overrides: [String: SettingValue] = [:]) throws(SettingsError) -> TrainingParameters {
-        let overridden = Set(overrides.keys.map(HyperparameterCatalog.canonicalName))
-        let kept = parameterEntries.filter { !overridden.contains(HyperparameterCatalog.canonicalName($0.name)) }
+        let overridden = Set(overrides.keys.map(ParameterTable.canonicalName))
+        let kept = parameterEntries.filter { !overridden.contains(ParameterTable.canonicalName($0.name)) }
         let added = overrides.keys.sorted().map { ParameterEntry(name: $0, value: overrides[$0]!) }
         return try TrainingParameters.resolve(task: task, entries: kept + added)
     }

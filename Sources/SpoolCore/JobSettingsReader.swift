@@ -51,7 +51,7 @@ struct JobSettingsReader {
         let entries = readParameterEntries(root)
         let sweep = readSweepSettings(root)
 
-        if let task, task.isClassification {
+        if let task {
             do {
                 _ = try TrainingParameters.resolve(task: task, entries: entries)
                 if let space = sweep.searchSpace {

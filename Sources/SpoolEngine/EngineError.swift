@@ -33,6 +33,12 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
         self.operation = operation
         self.message = String(cString: spool_last_error())
     }
+
+    init(code: Code, operation: String, message: String) {
+        self.code = code
+        self.operation = operation
+        self.message = message
+    }
 }
 
 /// Checks an engine status and throws its error.

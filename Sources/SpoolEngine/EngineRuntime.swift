@@ -1,4 +1,5 @@
 import CSpoolEngine
+import Foundation
 
 /// Process-wide engine facts and settings: libtorch version, threads, BLAS, CUDA devices, seeding.
 public enum EngineRuntime {
@@ -10,6 +11,21 @@ public enum EngineRuntime {
         public let cudaDeviceCount: Int
         /// The BLAS libtorch was built against, as it reports it.
         public let blas: String
+        /// Where NMS and RoIAlign come from: "torchvision <library>" or "ATen fallback (<why>)".
+        public let detectionKernels: String
+    }
+
+    /// The ABI this Swift side was written for.
+    public static let expectedABIVersion = 2
+
+    /// Checks, once, that the engine library speaks the ABI this code was written for: a mismatch (a stale
+    /// library beside a newer executable) is said plainly instead of crashing in a changed struct.
+    public static func checkABI() throws(EngineError) {
+        let found = Int(spool_abi_version())
+        guard found == expectedABIVersion else {
+            throw EngineError(code: .internal, operation: "spool_abi_version",
+                              message: "the engine library speaks ABI \(found), this program ABI \(expectedABIVersion): rebuild both from one checkout")
+        }
     }
 
     public static func info() throws(EngineError) -> Info {
@@ -20,7 +36,8 @@ public enum EngineRuntime {
         }
         return Info(torchVersion: text(raw.torch_version), abiVersion: Int(raw.abi_version),
                     intraOpThreads: Int(raw.intra_op_threads), cudaAvailable: raw.cuda_available != 0,
-                    cudaDeviceCount: Int(raw.cuda_device_count), blas: text(raw.blas))
+                    cudaDeviceCount: Int(raw.cuda_device_count), blas: text(raw.blas),
+                    detectionKernels: text(raw.kernels))
     }
 
     /// Sets libtorch's intra-op threads; `nil` or 0 uses every core.
@@ -39,10 +56,30 @@ public enum EngineRuntime {
         return takeString(out)
     }
 
+    /// One row of the engine's model table.
+    public struct CatalogEntry: Codable, Sendable, Equatable {
+        public let name: String
+        /// classification, object_detection or instance_segmentation.
+        public let tasks: String
+        public let family: String
+        public let library: String
+        public let architecture: String
+    }
+
+    /// The engine's model table (its C++ registry), for the test that keeps it equal to `ModelCatalog`.
+    public static func catalog() throws(EngineError) -> [CatalogEntry] {
+        var out: UnsafeMutablePointer<CChar>?
+        try check(spool_model_catalog(&out), "spool_model_catalog")
+        let text = takeString(out)
+        do {
+            return try JSONDecoder().decode([CatalogEntry].self, from: Data(text.utf8))
+        } catch {
+            throw EngineError(code: .internal, operation: "spool_model_catalog", message: "unreadable catalogue: \(text)")
+        }
+    }
+
     /// The model names the engine can build.
     public static func modelNames() throws(EngineError) -> [String] {
-        var out: UnsafeMutablePointer<CChar>?
-        try check(spool_model_names(&out), "spool_model_names")
-        return takeString(out).split(separator: "\n").map(String.init)
+        try catalog().map(\.name)
     }
 }

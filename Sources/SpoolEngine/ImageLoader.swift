@@ -17,6 +17,11 @@ public struct LoaderOptions: Sendable, Equatable {
     public var contrast: Float = 0.4
     public var saturation: Float = 0.4
     public var hue: Float = 0.0
+    /// Detection and segmentation training: zoom out, crop around the boxes, photometric distortion.
+    public var expandProbability: Float = 0.5
+    public var expandMax: Float = 2.0
+    public var cropProbability: Float = 0.5
+    public var photometricProbability: Float = 0.5
     public var dropLast = false
     public var seed: UInt64 = 0
     public var workers = 2
@@ -41,6 +46,10 @@ public struct LoaderOptions: Sendable, Equatable {
         p.contrast = contrast
         p.saturation = saturation
         p.hue = hue
+        p.expand_prob = expandProbability
+        p.expand_max = expandMax
+        p.crop_prob = cropProbability
+        p.photometric_prob = photometricProbability
         p.drop_last = dropLast ? 1 : 0
         p.seed = seed
         p.workers = Int32(clamping: workers)
@@ -49,34 +58,42 @@ public struct LoaderOptions: Sendable, Equatable {
     }
 }
 
-/// Decodes, augments and batches images on background threads, ahead of the trainer.
+/// Decodes, augments and batches a dataset's images on background threads, ahead of the trainer.
 public final class ImageLoader {
     let handle: OpaquePointer
     public let count: Int
-    public let targetWidth: Int
+    public let task: EngineTask
     public let options: LoaderOptions
 
-    /// `targets` holds `count * targetWidth` values: class indices (width 1) or multi-hot rows.
-    public init(paths: [String], targets: [Float], targetWidth: Int, options: LoaderOptions) throws(EngineError) {
-        guard targets.count == paths.count * targetWidth else {
-            throw EngineError(status: SPOOL_ERR_INVALID_ARGUMENT, operation: "ImageLoader: \(targets.count) targets for \(paths.count) images of width \(targetWidth)")
-        }
+    public init(dataset: Dataset, options: LoaderOptions) throws(EngineError) {
         var out: OpaquePointer?
         var raw = options.raw
-        let cStrings = paths.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        let status = cStrings.map { UnsafePointer($0) }.withUnsafeBufferPointer { pathBuf in
-            targets.withUnsafeBufferPointer { targetBuf in
-                spool_loader_create(pathBuf.baseAddress, targetBuf.baseAddress, Int64(paths.count),
-                                    Int32(targetWidth), &raw, &out)
-            }
-        }
-        try check(status, "spool_loader_create")
+        try check(spool_loader_create(dataset.handle, &raw, &out), "spool_loader_create")
         guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_loader_create") }
         self.handle = out
-        self.count = paths.count
-        self.targetWidth = targetWidth
+        self.count = dataset.count
+        self.task = dataset.task
         self.options = options
+    }
+
+    /// A classification loader: `targets` holds `count * targetWidth` values, class indices (width 1,
+    /// multiclass) or multi-hot rows (multilabel).
+    public convenience init(paths: [String], targets: [Float], targetWidth: Int, options: LoaderOptions) throws(EngineError) {
+        guard targets.count == paths.count * targetWidth, targetWidth >= 1 else {
+            throw EngineError(status: SPOOL_ERR_INVALID_ARGUMENT, operation: "ImageLoader: \(targets.count) targets for \(paths.count) images of width \(targetWidth)")
+        }
+        let multilabel = targetWidth > 1
+        let classes = multilabel ? targetWidth : max(1, Int(targets.max() ?? 0) + 1)
+        let dataset = try Dataset(task: multilabel ? .multilabel : .multiclass, numClasses: classes)
+        for (i, path) in paths.enumerated() {
+            let image = try dataset.addImage(path)
+            if multilabel {
+                for c in 0..<targetWidth where targets[i * targetWidth + c] > 0.5 { try dataset.addClass(image: image, classID: c) }
+            } else {
+                try dataset.addClass(image: image, classID: Int(targets[i]))
+            }
+        }
+        try self.init(dataset: dataset, options: options)
     }
 
     deinit { spool_loader_free(handle) }
@@ -94,21 +111,31 @@ public final class ImageLoader {
     }
 
     public struct Batch: Sendable {
+        /// size x 3 x height x width (detection: each image in the top-left corner of the padding).
         public let images: [Float]
+        /// Classification: size x targetWidth.
         public let targets: [Float]
         public let size: Int
+        /// The batch's height (classification: the crop's side).
         public let side: Int
+        public let height: Int
+        public let width: Int
+        /// Each image's size inside the padding.
+        public let imageSizes: [(height: Int, width: Int)]
     }
 
     /// The next batch, copied out (for tests and inspection; training reads batches inside the engine).
     public func next() throws(EngineError) -> Batch? {
         var view = spool_batch_view()
         try check(spool_loader_next(handle, &view), "spool_loader_next")
-        guard view.size > 0, let images = view.images, let targets = view.targets else { return nil }
-        let n = Int(view.size), side = Int(view.height)
-        return Batch(images: Array(UnsafeBufferPointer(start: images, count: n * 3 * side * side)),
-                     targets: Array(UnsafeBufferPointer(start: targets, count: n * Int(view.target_width))),
-                     size: n, side: side)
+        guard view.size > 0, let images = view.images else { return nil }
+        let n = Int(view.size), height = Int(view.height), width = Int(view.width)
+        let targets = view.targets.map { Array(UnsafeBufferPointer(start: $0, count: n * Int(view.target_width))) } ?? []
+        let heights = view.heights.map { Array(UnsafeBufferPointer(start: $0, count: n)).map(Int.init) } ?? []
+        let widths = view.widths.map { Array(UnsafeBufferPointer(start: $0, count: n)).map(Int.init) } ?? []
+        return Batch(images: Array(UnsafeBufferPointer(start: images, count: n * 3 * height * width)),
+                     targets: targets, size: n, side: height, height: height, width: width,
+                     imageSizes: zip(heights, widths).map { (height: $0, width: $1) })
     }
 
     /// Validation preprocessing of one image (resize, centre crop, normalise) into 3 x crop x crop floats.

@@ -1,32 +1,85 @@
 import CSpoolEngine
 
-/// A classifier held by the engine. Owns its handle; freed when the last reference goes.
+/// The four tasks, as the engine knows them.
+public enum EngineTask: Int32, Sendable, CaseIterable {
+    case multiclass = 0
+    case multilabel = 1
+    case objectDetection = 2
+    case instanceSegmentation = 3
+
+    public var isClassification: Bool { self == .multiclass || self == .multilabel }
+}
+
+/// How a model is built.
+public struct ModelOptions: Sendable, Equatable {
+    public var name: String
+    public var task: EngineTask
+    public var numClasses: Int
+    /// ViT position embeddings are built for this side (224 unless a test uses small images).
+    public var imageSize = 224
+    /// "cpu", "cuda", "cuda:1".
+    public var device = "cpu"
+    // Detection and segmentation.
+    public var minSize = 600
+    public var maxSize = 1333
+    public var boxScoreThreshold: Float = 0.3
+    public var boxNMSThreshold: Float = 0.5
+    public var detectionsPerImage = 100
+    /// FrozenBatchNorm2d in the backbone: a detector that starts from ImageNet weights.
+    public var frozenBatchNorm = false
+    /// Backbone stages that train, from the top; nil: all.
+    public var trainableBackboneLayers: Int?
+
+    public init(name: String, task: EngineTask, numClasses: Int) {
+        self.name = name
+        self.task = task
+        self.numClasses = numClasses
+    }
+}
+
+/// A model held by the engine. Owns its handle; freed when the last reference goes.
 public final class Model {
     let handle: OpaquePointer
-    public let name: String
-    public let numClasses: Int
-    public let device: String
+    public let options: ModelOptions
+    public var name: String { options.name }
+    public var numClasses: Int { options.numClasses }
+    public var device: String { options.device }
+    public var task: EngineTask { options.task }
 
-    /// Builds `name` with a head of `numClasses` outputs on `device` ("cpu", "cuda", "cuda:1").
-    /// `imageSize` sizes ViT position embeddings (224 unless a test uses small images).
-    public init(name: String, numClasses: Int, imageSize: Int = 224, device: String = "cpu") throws(EngineError) {
+    public init(_ options: ModelOptions) throws(EngineError) {
+        try EngineRuntime.checkABI()
         var params = spool_model_default_params()
         var out: OpaquePointer?
-        let status = name.withCString { cName in
-            device.withCString { cDevice in
+        let status = options.name.withCString { cName in
+            options.device.withCString { cDevice in
                 params.name = cName
                 params.device = cDevice
-                params.num_classes = Int32(clamping: numClasses)
-                params.image_size = Int32(clamping: imageSize)
+                params.task = options.task.rawValue
+                params.num_classes = Int32(clamping: options.numClasses)
+                params.image_size = Int32(clamping: options.imageSize)
+                params.min_size = Int32(clamping: options.minSize)
+                params.max_size = Int32(clamping: options.maxSize)
+                params.box_score_thresh = options.boxScoreThreshold
+                params.box_nms_thresh = options.boxNMSThreshold
+                params.box_detections_per_img = Int32(clamping: options.detectionsPerImage)
+                params.frozen_batch_norm = options.frozenBatchNorm ? 1 : 0
+                params.trainable_backbone_layers = Int32(clamping: options.trainableBackboneLayers ?? -1)
                 return spool_model_create(&params, &out)
             }
         }
-        try check(status, "spool_model_create(\(name))")
+        try check(status, "spool_model_create(\(options.name))")
         guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_model_create") }
         self.handle = out
-        self.name = name
-        self.numClasses = numClasses
-        self.device = device
+        self.options = options
+    }
+
+    /// A classifier: `multiclass` (or `multilabel`) with `numClasses` outputs on `device`.
+    public convenience init(name: String, numClasses: Int, imageSize: Int = 224, device: String = "cpu",
+                            task: EngineTask = .multiclass) throws(EngineError) {
+        var options = ModelOptions(name: name, task: task, numClasses: numClasses)
+        options.imageSize = imageSize
+        options.device = device
+        try self.init(options)
     }
 
     deinit { spool_model_free(handle) }
@@ -35,16 +88,20 @@ public final class Model {
         public let loaded: Int
         public let skippedHead: Int
         public let unexpected: Int
+        public let missing: Int
+        /// A classifier's file filled a detector's backbone only.
+        public let backboneOnly: Bool
     }
 
-    /// Loads reference weights (safetensors, or a `torch.save`d plain dict). With `replaceHead`, the
-    /// classifier head keeps its fresh initialisation, for a job's own classes.
+    /// Loads reference weights (safetensors, or PyTorch's files as torch.save writes them). With
+    /// `replaceHead`, the heads keep their fresh initialisation, for a job's own classes.
     @discardableResult
     public func load(weights path: String, replaceHead: Bool) throws(EngineError) -> LoadReport {
         var report = spool_load_report()
         try check(spool_model_load(handle, path, replaceHead ? 1 : 0, &report), "spool_model_load")
         return LoadReport(loaded: Int(report.loaded), skippedHead: Int(report.skipped_head),
-                          unexpected: Int(report.unexpected))
+                          unexpected: Int(report.unexpected), missing: Int(report.missing),
+                          backboneOnly: report.backbone_only != 0)
     }
 
     /// Saves every parameter and buffer as safetensors, under the reference's names.
@@ -71,7 +128,7 @@ public final class Model {
         return (Int(total), Int(trainable))
     }
 
-    /// Logits (batch x numClasses, row-major) for a normalised batch x 3 x height x width input.
+    /// A classifier's logits (batch x numClasses, row-major) for a normalised batch x 3 x height x width input.
     public func forward(_ input: [Float], batch: Int, height: Int, width: Int) throws(EngineError) -> [Float] {
         guard input.count == batch * 3 * height * width else {
             throw EngineError(status: SPOOL_ERR_INVALID_ARGUMENT, operation: "forward: input size \(input.count) is not \(batch)x3x\(height)x\(width)")
@@ -94,22 +151,18 @@ public final class Model {
 extension Model {
     public struct GradientReport: Sendable, Equatable {
         public let parameters: Int
-        /// Names of trainable parameters that received no (or an all-zero) gradient, or a non-finite one.
+        /// Names of trainable parameters that received no gradient, or a non-finite one.
         public let missing: [String]
         public let nonFinite: Int
         public let loss: Double
         public let outputsFinite: Bool
     }
 
-    /// One training-mode forward and backward: which parameters get a gradient (a self-check).
-    public func gradientCheck(_ input: [Float], batch: Int, height: Int, width: Int) throws(EngineError) -> GradientReport {
+    /// One training-mode forward and backward on the loader's next batch: which parameters get a gradient.
+    public func gradientCheck(_ loader: ImageLoader) throws(EngineError) -> GradientReport {
         var report = spool_gradient_report()
         var names: UnsafeMutablePointer<CChar>?
-        let shape: [Int64] = [Int64(batch), 3, Int64(height), Int64(width)]
-        let status = input.withUnsafeBufferPointer { inBuf in
-            shape.withUnsafeBufferPointer { spool_model_gradient_check(handle, inBuf.baseAddress, $0.baseAddress, &report, &names) }
-        }
-        try check(status, "spool_model_gradient_check")
+        try check(spool_model_gradient_check(handle, loader.handle, &report, &names), "spool_model_gradient_check")
         return GradientReport(parameters: Int(report.parameters),
                               missing: takeString(names).split(separator: "\n").map(String.init),
                               nonFinite: Int(report.non_finite), loss: report.loss,

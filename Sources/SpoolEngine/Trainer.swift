@@ -1,19 +1,20 @@
 import CSpoolEngine
 
-/// What the loss and decisions are: one class per image, or any number of labels.
-public enum TaskKind: Int32, Sendable {
-    case multiclass = 0
-    case multilabel = 1
-}
-
 public enum OptimizerKind: Int32, Sendable {
     case sgd = 0
     case adam = 1
     case adamw = 2
 }
 
+/// The memory layout of 4-D tensors during training.
+public enum MemoryFormat: Int32, Sendable {
+    /// Measure the first steps in both layouts and keep the faster (as cudnn.benchmark chooses kernels).
+    case automatic = 0
+    case contiguous = 1
+    case channelsLast = 2
+}
+
 public struct TrainerOptions: Sendable, Equatable {
-    public var task: TaskKind = .multiclass
     public var optimizer: OptimizerKind = .sgd
     public var learningRate = 0.01
     public var momentum = 0.9
@@ -25,6 +26,9 @@ public struct TrainerOptions: Sendable, Equatable {
     public var gradAccumulationStep = 1
     /// One loss weight per class (`weighted_loss`); empty for none.
     public var classWeights: [Float] = []
+    public var memoryFormat: MemoryFormat = .automatic
+    /// Seeds the trainer's own generator, from which the model draws during a step (detection's samplers).
+    public var seed: UInt64 = 0
 
     public init() {}
 }
@@ -36,7 +40,6 @@ public final class Trainer {
 
     public init(model: Model, options: TrainerOptions) throws(EngineError) {
         var p = spool_trainer_default_params()
-        p.task = options.task.rawValue
         p.optimizer = options.optimizer.rawValue
         p.learning_rate = options.learningRate
         p.momentum = options.momentum
@@ -47,6 +50,8 @@ public final class Trainer {
         p.amsgrad = options.amsgrad ? 1 : 0
         p.grad_accumulation_step = Int32(clamping: options.gradAccumulationStep)
         p.num_class_weights = Int32(options.classWeights.count)
+        p.memory_format = options.memoryFormat.rawValue
+        p.seed = options.seed
         var out: OpaquePointer?
         let status = options.classWeights.withUnsafeBufferPointer { weights in
             p.class_weights = weights.isEmpty ? nil : weights.baseAddress
@@ -65,41 +70,124 @@ public final class Trainer {
     }
 
     public struct Step: Sendable, Equatable {
+        /// The sum of the named losses.
         public let loss: Double
         public let images: Int
         public let updated: Bool
+        /// Every loss the model returned, by name ("classification"; "loss_classifier", "loss_box_reg", ...).
+        public let losses: [String: Double]
     }
 
     /// Trains on the loader's next batch; `nil` once the epoch has no batch left.
     public func step(_ loader: ImageLoader) throws(EngineError) -> Step? {
         var r = spool_step_result()
         try check(spool_trainer_step(handle, loader.handle, &r), "spool_trainer_step")
-        return r.images == 0 ? nil : Step(loss: r.loss, images: Int(r.images), updated: r.updated != 0)
+        guard r.images > 0 else { return nil }
+        var losses: [String: Double] = [:]
+        withUnsafeBytes(of: r.loss_names) { names in
+            withUnsafeBytes(of: r.loss_values) { values in
+                let doubles = values.bindMemory(to: Double.self)
+                for i in 0..<Int(r.num_losses) {
+                    let slice = names[(i * 32)..<((i + 1) * 32)]
+                    losses[String(decoding: slice.prefix { $0 != 0 }, as: UTF8.self)] = doubles[i]
+                }
+            }
+        }
+        return Step(loss: r.loss, images: Int(r.images), updated: r.updated != 0, losses: losses)
     }
 
     /// Applies a partial gradient accumulation left at the end of an epoch.
     public func flush() throws(EngineError) {
         try check(spool_trainer_flush(handle), "spool_trainer_flush")
     }
+
+    /// The memory format in use and the measurement behind it ("" until chosen).
+    public var memoryFormatNote: String {
+        var out: UnsafeMutablePointer<CChar>?
+        guard spool_trainer_memory_format(handle, &out) == SPOOL_OK else { return "" }
+        return takeString(out)
+    }
 }
 
-/// Probabilities and loss of a model over one whole loader epoch, in the loader's order.
+/// What a model predicts over one loader epoch, in the loader's order. Owns the engine's result handle.
+public final class Prediction {
+    let handle: OpaquePointer
+    public let count: Int
+    public let task: EngineTask
+    let numClasses: Int
+
+    public init(model: Model, loader: ImageLoader, epoch: Int = 0) throws(EngineError) {
+        try loader.startEpoch(epoch)
+        var out: OpaquePointer?
+        try check(spool_predict(model.handle, loader.handle, &out), "spool_predict")
+        guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_predict") }
+        handle = out
+        var n: Int64 = 0
+        _ = spool_prediction_count(out, &n)
+        count = Int(n)
+        task = model.task
+        numClasses = model.numClasses
+    }
+
+    deinit { spool_prediction_free(handle) }
+
+    /// The mean loss against the loader's targets (classification); nil when the task computes none.
+    public var meanLoss: Double? {
+        var loss = 0.0
+        _ = spool_prediction_loss(handle, &loss)
+        return loss.isNaN ? nil : loss
+    }
+
+    /// Classification: the image's probabilities (softmax or sigmoid).
+    public func scores(image: Int) throws(EngineError) -> [Float] {
+        var out = [Float](repeating: 0, count: numClasses)
+        let capacity = Int64(numClasses)
+        let status = out.withUnsafeMutableBufferPointer { spool_prediction_scores(handle, Int64(image), $0.baseAddress, capacity) }
+        try check(status, "spool_prediction_scores")
+        return out
+    }
+
+    /// One detected object: its box normalised to the image (x1, y1, x2, y2), score and class (from 0).
+    public struct Detection: Sendable, Equatable {
+        public let box: [Float]
+        public let score: Float
+        public let label: Int
+    }
+
+    /// Detection: the image's detections, by decreasing score, and its size in pixels.
+    public func detections(image: Int) throws(EngineError) -> (detections: [Detection], width: Int, height: Int) {
+        var n: Int64 = 0
+        var w: Int32 = 0, h: Int32 = 0
+        try check(spool_prediction_num_detections(handle, Int64(image), &n, &w, &h), "spool_prediction_num_detections")
+        var boxes = [Float](repeating: 0, count: Int(n) * 4), scores = [Float](repeating: 0, count: Int(n))
+        var labels = [Int32](repeating: 0, count: Int(n))
+        let status = boxes.withUnsafeMutableBufferPointer { b in
+            scores.withUnsafeMutableBufferPointer { s in
+                labels.withUnsafeMutableBufferPointer { l in
+                    spool_prediction_detections(handle, Int64(image), b.baseAddress, s.baseAddress, l.baseAddress, n)
+                }
+            }
+        }
+        try check(status, "spool_prediction_detections")
+        let detections = (0..<Int(n)).map { i in
+            Detection(box: Array(boxes[(i * 4)..<(i * 4 + 4)]), score: scores[i], label: Int(labels[i]))
+        }
+        return (detections, Int(w), Int(h))
+    }
+}
+
+/// Probabilities and loss of a classifier over one whole loader epoch, in the loader's order.
 public struct Evaluation: Sendable {
     /// count x numClasses, row-major: softmax (multiclass) or sigmoid (multilabel).
     public let probabilities: [Float]
     public let count: Int
     public let meanLoss: Double
 
-    public static func run(model: Model, loader: ImageLoader, task: TaskKind, epoch: Int = 0) throws(EngineError) -> Evaluation {
-        try loader.startEpoch(epoch)
-        var probs = [Float](repeating: 0, count: loader.count * model.numClasses)
-        var count: Int64 = 0
-        var loss = 0.0
-        let capacity = Int64(probs.count)
-        let status = probs.withUnsafeMutableBufferPointer {
-            spool_evaluate(model.handle, loader.handle, task.rawValue, $0.baseAddress, capacity, &count, &loss)
-        }
-        try check(status, "spool_evaluate")
-        return Evaluation(probabilities: Array(probs.prefix(Int(count) * model.numClasses)), count: Int(count), meanLoss: loss)
+    public static func run(model: Model, loader: ImageLoader, epoch: Int = 0) throws(EngineError) -> Evaluation {
+        let prediction = try Prediction(model: model, loader: loader, epoch: epoch)
+        var probabilities: [Float] = []
+        probabilities.reserveCapacity(prediction.count * model.numClasses)
+        for i in 0..<prediction.count { probabilities += try prediction.scores(image: i) }
+        return Evaluation(probabilities: probabilities, count: prediction.count, meanLoss: prediction.meanLoss ?? .nan)
     }
 }

@@ -11,7 +11,13 @@ public struct BundleValidator: Sendable {
     public var probeTimeout: Double = 600
     public static let minimumImages = 10
 
-    public init(trainer: URL?) { self.trainer = trainer }
+    /// Folders of reference weights the probe searches, as trials do.
+    public var weightsDirectories: [String] = []
+
+    public init(trainer: URL?, weightsDirectories: [String] = []) {
+        self.trainer = trainer
+        self.weightsDirectories = weightsDirectories
+    }
 
     public struct Report: Sendable {
         public var bundle: JobBundle?
@@ -73,7 +79,7 @@ public struct BundleValidator: Sendable {
         var probe: ProbeReport?
         if let trainer {
             let result = Self.probe(trainer: trainer, bundle: bundleRoot, estimate: estimate && parameters != nil,
-                                    timeout: probeTimeout)
+                                    weightsDirectories: weightsDirectories, timeout: probeTimeout)
             problems += result.problems
             warnings += result.warnings
             probe = result
@@ -85,8 +91,8 @@ public struct BundleValidator: Sendable {
     }
 
     /// Runs `spool-trainer probe BUNDLE` and reads its JSON report.
-    static func probe(trainer: URL, bundle: URL, estimate: Bool, timeout: Double) -> ProbeReport {
-        let arguments = ["probe", bundle.path] + (estimate ? ["--estimate"] : [])
+    static func probe(trainer: URL, bundle: URL, estimate: Bool, weightsDirectories: [String], timeout: Double) -> ProbeReport {
+        let arguments = ["probe", bundle.path] + (estimate ? ["--estimate"] : []) + weightsDirectories.flatMap { ["--weights-dir", $0] }
         let output: ChildProcess.Output
         do {
             output = try ChildProcess.run(trainer, arguments, environment: TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment),

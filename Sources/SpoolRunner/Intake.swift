@@ -14,6 +14,8 @@ public struct Intake: Sendable {
     public let store: JobStore
     public let validator: BundleValidator
     public var limits = ExtractionLimits()
+    /// The clock of the records and documents it writes.
+    public var now: @Sendable () -> Date = { Date() }
     let logger: Logger
 
     public init(layout: SpoolLayout, store: JobStore, validator: BundleValidator, logger: Logger) {
@@ -43,7 +45,7 @@ public struct Intake: Sendable {
         do {
             sha = try BundleFingerprint.sha256(of: claimed)
         } catch {
-            return reject(claimed, name: name, sha: nil, reason: "cannot read the drop: \(ErrorText.describe(error))", details: [:])
+            return reject(claimed, name: name, sha: nil, reason: "cannot read the drop: \(ErrorText.describe(error))")
         }
         // Unpack (archives) next to the claimed drop; a folder drop is its own bundle.
         var isDir: ObjCBool = false
@@ -64,20 +66,22 @@ public struct Intake: Sendable {
         } catch {
             // The extractor removes what it wrote; the error names the entry and the limit.
             return reject(claimed, name: name, sha: sha, reason: error.description,
-                          details: (try? JSONSerialization.jsonObject(with: error.jsonData())) as? [String: Any] ?? [:])
+                          document: RejectionDocument(drop: name, reason: error.description, at: now(), entry: error.entry,
+                                                      limit: error.limit, value: error.value, code: "extraction:\(error.code.rawValue)"))
         }
 
         let report = validator.validate(bundleRoot: bundleRoot, displayName: name)
         guard report.isValid, let bundle = report.bundle, let parameters = report.parameters else {
             try? fm.removeItem(at: unpacked)
             return reject(claimed, name: name, sha: sha, reason: "the bundle is not valid: \(report.problems.count) problem(s)",
-                          details: ["problems": report.problems, "warnings": report.warnings])
+                          document: RejectionDocument(drop: name, reason: "", at: now(), problems: report.problems,
+                                                      warnings: report.warnings, code: "validation"))
         }
         for warning in report.warnings { logger.warning("drop \(name): \(warning)") }
 
         // Queue it, then move the files under the job. The daemon claims jobs on the thread that runs intake,
         // so a job is never claimed before its files are in place.
-        let settingsJSON = Self.settingsDocument(bundle: bundle, parameters: parameters)
+        let settingsJSON = ResolvedSettings(settings: bundle.settings, parameters: parameters).jsonString()
         let job: Job
         do {
             let result = try store.enqueue(job: NewJob(
@@ -92,7 +96,7 @@ public struct Intake: Sendable {
                     // A double firing: Spool's own copy, dropped quietly.
                     try? fm.removeItem(at: claimed)
                     logger.notice("drop \(name): \(key) already queued as job \(existing.id); not trained twice")
-                    record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .duplicate, jobID: existing.id,
+                    record(DropRecord(name: name, sha256: sha, takenAt: now(), outcome: .duplicate, jobID: existing.id,
                                       reason: "\(key) was already queued as job \(existing.id)"))
                     return .duplicate(of: existing.id)
                 }
@@ -100,7 +104,7 @@ public struct Intake: Sendable {
             }
         } catch {
             try? fm.removeItem(at: unpacked)
-            return reject(claimed, name: name, sha: sha, reason: "cannot queue: \(ErrorText.describe(error))", details: [:])
+            return reject(claimed, name: name, sha: sha, reason: "cannot queue: \(ErrorText.describe(error))")
         }
         let jobDir = layout.job(job.id)
         do {
@@ -122,10 +126,10 @@ public struct Intake: Sendable {
             let reason = "cannot move the drop under the job: \(ErrorText.describe(error))"
             logger.error("job \(job.id): \(reason)")
             _ = try? store.requestCancel(jobID: job.id)
-            record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .rejected, jobID: job.id, reason: reason))
+            record(DropRecord(name: name, sha256: sha, takenAt: now(), outcome: .rejected, jobID: job.id, reason: reason))
             return .rejected(reason: reason)
         }
-        record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: .queued, jobID: job.id, reason: "queued"))
+        record(DropRecord(name: name, sha256: sha, takenAt: now(), outcome: .queued, jobID: job.id, reason: "queued"))
         appendJobLog(job.id, "queued from drop \(name) (sha256 \(sha.prefix(12)))" + (origin.map { "; \($0.note)" } ?? "")
             + "; \(report.warnings.count) warning(s)")
         for warning in report.warnings { appendJobLog(job.id, "warning: \(warning)") }
@@ -135,7 +139,8 @@ public struct Intake: Sendable {
 
     func duplicate(_ claimed: URL, name: String, sha: String, of existing: Job) -> Result {
         let reason = "duplicate: the same bundle (sha256) was already taken as job \(existing.id) (\(existing.state.rawValue)); not trained again"
-        _ = reject(claimed, name: name, sha: sha, reason: reason, details: ["code": "duplicate", "job": existing.id],
+        _ = reject(claimed, name: name, sha: sha, reason: reason,
+                   document: RejectionDocument(drop: name, reason: reason, at: now(), code: "duplicate", job: existing.id),
                    outcome: .duplicate, jobID: existing.id)
         return .duplicate(of: existing.id)
     }
@@ -150,7 +155,7 @@ public struct Intake: Sendable {
     }
 
     /// Moves the drop to `failed/` with `NAME.error.json` beside it.
-    func reject(_ claimed: URL, name: String, sha: String?, reason: String, details: [String: Any],
+    func reject(_ claimed: URL, name: String, sha: String?, reason: String, document: RejectionDocument? = nil,
                 outcome: DropRecord.Outcome = .rejected, jobID: String? = nil) -> Result {
         let fm = FileManager.default
         var target = layout.failed.appendingPathComponent(name)
@@ -160,16 +165,11 @@ public struct Intake: Sendable {
             n += 1
         }
         try? fm.moveItem(at: claimed, to: target)
-        var document = details
-        document["reason"] = reason
-        document["drop"] = name
-        document["at"] = ISO8601DateFormatter().string(from: Date())
-        if let sha { document["sha256"] = sha }
-        if let data = try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]) {
-            try? data.write(to: URL(fileURLWithPath: target.path + ".error.json"))
-        }
+        var document = document ?? RejectionDocument(drop: name, reason: reason, at: now())
+        (document.drop, document.reason, document.sha256) = (name, reason, sha)
+        try? document.jsonData().write(to: URL(fileURLWithPath: target.path + RejectionDocument.suffix))
         logger.error("drop \(name): rejected into \(target.path): \(reason)")
-        record(DropRecord(name: name, sha256: sha, takenAt: Date(), outcome: outcome, jobID: jobID, reason: reason,
+        record(DropRecord(name: name, sha256: sha, takenAt: now(), outcome: outcome, jobID: jobID, reason: reason,
                           failedPath: target.path))
         return .rejected(reason: reason)
     }
@@ -183,42 +183,6 @@ public struct Intake: Sendable {
             return String(drop.dropLast(suffix.count))
         }
         return drop
-    }
-
-    /// The settings as resolved (defaults filled in), for the queue and `job.json`.
-    /// The sweep as resolved: the algorithm, the policy, each branch's distributions in the string form.
-    static func sweepDocument(_ settings: JobSettings) -> [String: Any] {
-        var document: [String: Any] = ["sampling_algorithm": settings.sweep.samplingAlgorithm.rawValue]
-        if let policy = settings.sweep.earlyTermination {
-            document["early_termination"] = ["type": policy.typeName,
-                                             "evaluation_interval": policy.schedule.evaluationInterval,
-                                             "delay_evaluation": policy.schedule.delayEvaluation]
-        }
-        if let space = settings.effectiveSearchSpace {
-            document["search_space"] = space.branches.map { branch in
-                branch.parameters.mapValues { $0.description }
-            }
-            document["auto_mode"] = settings.sweep.searchSpace == nil
-        }
-        return document
-    }
-
-    static func settingsDocument(bundle: JobBundle, parameters: TrainingParameters) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let params = (try? JSONSerialization.jsonObject(with: encoder.encode(parameters))) ?? [:]
-        let s = bundle.settings
-        let document: [String: Any] = [
-            "task": s.task.rawValue, "primary_metric": s.primaryMetric,
-            "training_data": ["path": s.trainingDataPath],
-            "validation_data": s.validationDataPath.map { ["path": $0] as Any } ?? NSNull(),
-            "limits": ["timeout_minutes": s.limits.timeoutMinutes, "max_trials": s.limits.maxTrials,
-                       "max_concurrent_trials": s.limits.maxConcurrentTrials],
-            "training_parameters": params,
-            "sweep": sweepDocument(s),
-        ]
-        let data = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
-        return String(decoding: data, as: UTF8.self)
     }
 }
 

@@ -9,15 +9,10 @@ extension JobExecutor {
     func finish(_ job: Job, state: JobState, reason: String, plan: SweepPlan?, best: Trial? = nil,
                 comparison: ModelComparison? = nil) -> JobState {
         let trials = (try? store.trials(jobID: job.id)) ?? []
-        var bestMetric: (String, Double)?
         let bestDirectory = best.map { trialDirectory(job.id, $0.number) }
-        let metricsData = bestDirectory.flatMap { FileManager.default.contents(atPath: $0.appendingPathComponent("metrics.json").path) }
-        if let data = metricsData,
-           let metrics = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-           let primary = metrics["primary_metric"] as? [String: Any],
-           let name = primary["name"] as? String, let value = primary["value"] as? Double {
-            bestMetric = (name, value)
-        }
+        let metricsURL = bestDirectory?.appendingPathComponent(MetricsDocument.fileName)
+        let metrics = metricsURL.flatMap { try? MetricsDocument.read(from: $0) }
+        let bestMetric = metrics.map { (name: $0.primaryMetric.name, value: $0.primaryMetric.value) }
         log(job.id, "\(state.rawValue): \(reason)")
         var epochs: [Int64: [EpochMetric]] = [:]
         for trial in trials { epochs[trial.id] = (try? store.epochs(trialID: trial.id)) ?? [] }
@@ -26,31 +21,22 @@ extension JobExecutor {
         var finished = job
         (finished.state, finished.reason, finished.finishedAt) = (state, reason, now())
         let page = JobReport(job: finished, trials: trials, epochs: epochs, varying: plan?.varyingNames ?? [],
-                             bestTrial: best?.number, bestMetrics: metricsData)
-        let settings = (try? JSONSerialization.jsonObject(with: Data(job.settingsJSON.utf8))) ?? [:]
-        let stamp = ISO8601DateFormatter()
-        var files = ["model/ (weights.safetensors, model.json, score.py)", "metrics.json", "trials.csv", "trials.json", "report.html",
+                             bestTrial: best?.number, bestMetrics: metrics, bestDirectory: bestDirectory,
+                             generatedAt: now())
+        var files = ["model/ (weights.safetensors, model.json, score.py, spool_scoring/)", "metrics.json", "trials.csv", "trials.json", "report.html",
                      "job.json", "job.log", "train.log"]
         if best == nil { files.removeAll { $0.hasPrefix("model/") || $0 == "metrics.json" || $0 == "train.log" } }
         if comparison != nil { files.append("comparison.json") }
-        let document: [String: Any] = [
-            "id": job.id, "name": job.name, "task": job.task.rawValue, "state": state.rawValue, "reason": reason,
-            "created_at": stamp.string(from: job.createdAt),
-            "started_at": job.startedAt.map { stamp.string(from: $0) } ?? "",
-            "finished_at": stamp.string(from: now()),
-            "attempts": job.attempts,
-            "settings": settings,
-            "sweep": plan.map { plan -> [String: Any] in
-                ["sampling_algorithm": plan.algorithm.rawValue, "max_trials": plan.maxTrials,
-                 "max_concurrent_trials": plan.maxConcurrentTrials, "varying": plan.varyingNames,
-                 "trials_run": trials.count, "auto_mode": plan.space != nil && plan.space?.branches.first?.keyPath.hasPrefix("AutoMode") == true]
-            } ?? NSNull(),
-            "best_trial": best?.number as Any? ?? NSNull(),
-            "comparison": comparison.flatMap { try? JSONSerialization.jsonObject(with: JSONEncoder().encode($0)) } ?? NSNull(),
-            "best": bestMetric.map { ["name": $0.0, "value": $0.1] as [String: Any] } ?? NSNull(),
-            "outbox_files": files,
-        ]
-        let documentData = (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        let sweep = plan.map { plan in
+            JobDocument.SweepSummary(samplingAlgorithm: plan.algorithm.rawValue, maxTrials: plan.maxTrials,
+                                     maxConcurrentTrials: plan.maxConcurrentTrials, varying: plan.varyingNames, trialsRun: trials.count,
+                                     autoMode: plan.space?.branches.first?.keyPath.hasPrefix("AutoMode") == true)
+        }
+        let document = JobDocument(
+            id: job.id, name: job.name, task: job.task, state: state.rawValue, reason: reason, createdAt: job.createdAt,
+            startedAt: job.startedAt, finishedAt: now(), attempts: job.attempts, settings: ResolvedSettings.decode(job.settingsJSON),
+            sweep: sweep, bestTrial: best?.number, best: metrics?.primaryMetric, comparison: comparison, outboxFiles: files)
+        let documentData = document.jsonData()
         var outboxPath: String?
         var extraFiles = ["trials.csv": report.csv(), "trials.json": report.json(), "report.html": page.data()]
         if let comparison {

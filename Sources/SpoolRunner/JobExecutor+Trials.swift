@@ -43,6 +43,7 @@ extension JobExecutor {
             arguments += ["--set", "\(name)=\(value.stringValue ?? value.description)"]
         }
         if let startFrom { arguments += ["--set", "checkpoint_run_id=\(startFrom)"] }
+        for folder in options.weightsDirectories { arguments += ["--weights-dir", folder] }
         var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
         environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
         switch pool.kind {
@@ -74,7 +75,7 @@ extension JobExecutor {
                                    batchSize: parameters.trainingBatchSize, started: now())
         let policy = sweep.plan.policy
         do {
-            try process.start { [weak self] line in self?.handle(line, of: running, jobID: job.id, policy: policy) }
+            try process.start { [weak self] event in self?.handle(event, of: running, jobID: job.id, policy: policy) }
         } catch {
             _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "cannot start the trainer: \(error)")
             sweep.ended(launch, number: number, state: .failed, value: nil)
@@ -89,21 +90,22 @@ extension JobExecutor {
             + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
     }
 
-    /// One progress line of a trial: epochs go to the store; an evaluation goes to the policy.
-    func handle(_ line: [String: Any], of running: RunningTrial, jobID: String, policy: (any EarlyTerminationPolicy)?) {
-        guard line["type"] as? String == "epoch", let record = line["record"] as? [String: Any],
-              let epoch = record["epoch"] as? Int else { return }
-        let metrics = record["metrics"] as? [String: Any]
-        let metricsJSON = metrics.flatMap { try? JSONSerialization.data(withJSONObject: $0, options: [.sortedKeys, .withoutEscapingSlashes]) }
-            .map { String(decoding: $0, as: UTF8.self) }
-        let primary = metrics == nil ? nil : line["metric_value"] as? Double
-        _ = try? store.recordEpoch(trialID: running.trial.id, epoch: epoch, trainLoss: record["train_loss"] as? Double,
-                                   validationLoss: record["validation_loss"] as? Double, primaryMetric: primary,
+    /// One progress event of a trial: epochs go to the store; an evaluation goes to the policy.
+    func handle(_ event: ProgressEvent, of running: RunningTrial, jobID: String, policy: (any EarlyTerminationPolicy)?) {
+        running.latest = event
+        guard event.kind == .epoch, let record = event.record else { return }
+        let epoch = record.epoch
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let metricsJSON = record.metrics.flatMap { try? encoder.encode($0) }.map { String(decoding: $0, as: UTF8.self) }
+        let primary = record.metrics == nil ? nil : event.metricValue
+        _ = try? store.recordEpoch(trialID: running.trial.id, epoch: epoch, trainLoss: record.trainLoss.isFinite ? record.trainLoss : nil,
+                                   validationLoss: record.validationLoss, primaryMetric: primary,
                                    metricsJSON: metricsJSON ?? "{}")
         guard let primary else { return }
         let number = running.trial.number
         JobLog.append(layout.jobLog(jobID), jobID: jobID,
-                      "trial \(number) epoch \(epoch): \(line["metric_name"] as? String ?? "metric") \(String(format: "%.4f", primary))")
+                      "trial \(number) epoch \(epoch): \(event.metricName ?? "metric") \(String(format: "%.4f", primary))")
         let decision: String? = lock.withLock {
             progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
             guard let policy, let mine = progress[number] else { return nil }

@@ -24,6 +24,8 @@ public final class JobExecutor: @unchecked Sendable {
         public var threads: Int?
         /// An operator's cap on any job's budget, whatever its timeout_minutes (like Slurm's MaxTime).
         public var maxJobSeconds: Int?
+        /// Folders of reference weights every trial searches (`serve --weights-dir`; `spool/weights`).
+        public var weightsDirectories: [String] = []
         public init(trainer: URL, owner: String) {
             self.trainer = trainer
             self.owner = owner

@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import SpoolStore
 
 /// A trial the executor supervises: its store row, its process, the pool units it holds.
@@ -11,6 +12,7 @@ final class RunningTrial: @unchecked Sendable {
     let started: Date
     private let lock = NSLock()
     private var policyReason: String?
+    private var lastEvent: ProgressEvent?
 
     init(trial: Trial, process: TrialProcess, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
         self.trial = trial
@@ -19,6 +21,12 @@ final class RunningTrial: @unchecked Sendable {
         self.launch = launch
         self.batchSize = batchSize
         self.started = started
+    }
+
+    /// The trial's latest progress event (its epoch, step, images per second and ETA).
+    var latest: ProgressEvent? {
+        get { lock.withLock { lastEvent } }
+        set { lock.withLock { lastEvent = newValue } }
     }
 
     /// Why the early-termination policy stopped it, once it has.

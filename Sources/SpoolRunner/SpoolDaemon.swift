@@ -42,12 +42,16 @@ public final class SpoolDaemon: @unchecked Sendable {
         self.store = store
         self.options = options
         self.logger = logger
-        self.intake = Intake(layout: layout, store: store,
-                             validator: BundleValidator(trainer: options.executor.trainer), logger: logger)
+        var intake = Intake(layout: layout, store: store,
+                            validator: BundleValidator(trainer: options.executor.trainer,
+                                                       weightsDirectories: options.executor.weightsDirectories),
+                            logger: logger)
+        intake.now = options.clock
+        self.intake = intake
+        let taken = intake
         self.pool = JobExecutor.defaultPool(device: options.executor.device)
-        let intake = self.intake
         self.schedules = ScheduleRunner(layout: layout, store: store, logger: logger, now: options.clock,
-                                        intake: { intake.process(dropNamed: $0) })
+                                        intake: { taken.process(dropNamed: $0) })
     }
 
     /// The schedules in `schedules/`, fired from the daemon's loop.

@@ -25,6 +25,8 @@ public struct SpoolLayout: Sendable, Equatable {
     }
 
     public var incoming: URL { root.appendingPathComponent("incoming") }
+    /// Reference weight files (`spoolctl weights pull`), searched by every trial.
+    public var weights: URL { root.appendingPathComponent("weights") }
     public var tmp: URL { root.appendingPathComponent("tmp") }
     public var processing: URL { root.appendingPathComponent("processing") }
     public var jobs: URL { root.appendingPathComponent("jobs") }

@@ -53,8 +53,8 @@ public final class TrialProcess: @unchecked Sendable {
 
     public var pid: Int32 { process.processIdentifier }
 
-    /// Starts the child; `onLine` receives each JSON object it prints (on a background thread).
-    public func start(onLine: @escaping @Sendable ([String: Any]) -> Void) throws {
+    /// Starts the child; `onEvent` receives each progress event it prints (on a background thread).
+    public func start(onEvent: @escaping @Sendable (ProgressEvent) -> Void) throws {
         process.executableURL = launch.executable
         process.arguments = launch.arguments
         process.environment = launch.environment
@@ -78,8 +78,8 @@ public final class TrialProcess: @unchecked Sendable {
                 while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
                     let line = buffer[buffer.startIndex..<newline]
                     buffer.removeSubrange(buffer.startIndex...newline)
-                    if let object = try? JSONSerialization.jsonObject(with: line) as? [String: Any] {
-                        onLine(object)
+                    if let event = ProgressEvent.parse(Data(line)) {
+                        onEvent(event)
                     } else if !line.isEmpty {
                         log.write(Data(line) + Data("\n".utf8))  // stray output goes to the log, not lost
                     }

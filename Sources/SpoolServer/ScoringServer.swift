@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Hummingbird
 import Logging
 import SpoolTraining
@@ -64,7 +65,12 @@ public struct ScoringServer: Sendable {
             }
             do {
                 let predictions = try await scorer.score(images)
-                return Self.json(.ok, predictions.map { ["probs": $0.probs.map(Double.init), "labels": $0.labels] })
+                // Azure's response: each image's result without the scratch file's name.
+                return Self.encoded(.ok, predictions.map { p -> ScoringResponse in
+                    var p = p
+                    p.filename = ""
+                    return p
+                }.map(ServedResult.init))
             } catch {
                 let text = "\(error)"
                 let undecodable = text.contains("not a decodable image") || text.contains("decode")
@@ -84,6 +90,25 @@ public struct ScoringServer: Sendable {
 
     static func json(_ status: HTTPResponse.Status, _ object: Any) -> Response {
         let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data("{}".utf8)
+        return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Array(data))))
+    }
+
+    /// An image's result as the endpoint returns it: Azure's fields, without the file name.
+    struct ServedResult: Encodable {
+        var probs: [Float]?
+        var labels: [String]?
+        var boxes: [ScoringResponse.ScoredBox]?
+        init(_ r: ScoringResponse) {
+            probs = r.probs
+            labels = r.labels
+            boxes = r.boxes
+        }
+    }
+
+    static func encoded<T: Encodable>(_ status: HTTPResponse.Status, _ value: T) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: Array(data))))
     }
 

@@ -52,9 +52,7 @@ extension JobStore {
     @discardableResult
     public func recordDrop(_ drop: DropRecord) throws -> DropRecord {
         try writeImmediate { db in
-            var row = drop
-            try row.insert(db)
-            return row
+            try drop.inserted(db)
         }
     }
 

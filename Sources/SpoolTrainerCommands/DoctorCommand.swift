@@ -10,6 +10,7 @@ struct DoctorCommand: ParsableCommand {
     var json = false
 
     func run() throws {
+        try EngineRuntime.checkABI()
         try EngineRuntime.setThreads(nil)
         let info = try EngineRuntime.info()
         let report: [String: Any] = [
@@ -20,6 +21,7 @@ struct DoctorCommand: ParsableCommand {
             "blas_build": info.blas,
             "blas_library": Self.loadedBLAS(),
             "openblas_num_threads": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset",
+            "detection_kernels": info.detectionKernels,
         ]
         if json {
             let data = try JSONSerialization.data(withJSONObject: report, options: [.sortedKeys, .withoutEscapingSlashes])

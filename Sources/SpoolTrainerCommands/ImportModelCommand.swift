@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SpoolCommands
+import SpoolArguments
 import SpoolCore
 import SpoolEngine
 import SpoolTraining
@@ -10,8 +10,8 @@ struct ImportModelCommand: ParsableCommand {
     @OptionGroup var arguments: ImportModelArguments
 
     func run() throws {
-        guard let name = ClassificationModel(settingsValue: arguments.model) else {
-            throw CommandError("--model \(arguments.model): unknown model; allowed: \(ClassificationModel.allCases.map(\.rawValue).joined(separator: ", "))")
+        guard let name = ModelName(settingsValue: arguments.model) else {
+            throw CommandError("--model \(arguments.model): unknown model; allowed: \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         guard let text = try? String(contentsOfFile: arguments.labels, encoding: .utf8) else {
             throw CommandError("--labels \(arguments.labels): cannot read the file")

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import SpoolCommands
+import SpoolArguments
+import SpoolCore
 import SpoolEngine
 import SpoolTraining
 
@@ -18,10 +19,21 @@ struct PredictCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
         } else {
-            for p in predictions {
-                let pairs = zip(p.labels, p.probs).map { "\($0) \(String(format: "%.4f", $1))" }
-                print("\(p.filename): \(pairs.joined(separator: ", "))")
-            }
+            for p in predictions { print(Self.text(p)) }
         }
+    }
+
+    /// `a.jpg: cat 0.9123, dog 0.0877` or `a.jpg: 2 boxes: cat 0.91 [0.10 0.20 0.40 0.55], ...`.
+    static func text(_ p: ScoringResponse) -> String {
+        if let error = p.error { return "\(p.filename): error: \(error)" }
+        if let boxes = p.boxes {
+            let items = boxes.map { b in
+                "\(b.label) \(String(format: "%.2f", b.score)) [" + [b.box.topX, b.box.topY, b.box.bottomX, b.box.bottomY]
+                    .map { String(format: "%.3f", $0) }.joined(separator: " ") + "]"
+            }
+            return "\(p.filename): \(boxes.count) box(es)" + (items.isEmpty ? "" : ": " + items.joined(separator: ", "))
+        }
+        let pairs = zip(p.labels ?? [], p.probs ?? []).map { "\($0) \(String(format: "%.4f", $1))" }
+        return "\(p.filename): \(pairs.joined(separator: ", "))"
     }
 }

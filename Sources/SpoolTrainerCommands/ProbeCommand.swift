@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SpoolCommands
+import SpoolArguments
 import SpoolCore
 import SpoolEngine
 import SpoolTraining
@@ -19,6 +19,9 @@ struct ProbeCommand: ParsableCommand {
     var bundle: String
     @Flag(help: "Also time a training step of the bundle's model on this machine.")
     var estimate = false
+    @Option(name: .customLong("weights-dir"), help: "A folder of reference weight files (repeatable; SPOOL_WEIGHTS_DIR too).")
+    var weightsDirectories: [String] = []
+
     @Option(help: "cpu or cuda[:N], for the estimate.")
     var device = "cpu"
 
@@ -35,6 +38,14 @@ struct ProbeCommand: ParsableCommand {
                 report.checked += 1
                 do {
                     let size = try ImageLoader.probe(path: path)
+                    // Zero-width boxes make torchvision's box losses NaN: every box must keep a pixel.
+                    for (k, object) in record.label.objects.enumerated() where !object.isCrowd {
+                        let b = object.box
+                        let w = (b.bottomX - b.topX) * Double(size.width), h = (b.bottomY - b.topY) * Double(size.height)
+                        if w < 1 || h < 1 {
+                            report.problems.append("\(file):\(record.line): label[\(k)]: the box is \(String(format: "%.2f", w)) x \(String(format: "%.2f", h)) pixels in this \(size.width)x\(size.height) image; a box needs at least 1 pixel each way")
+                        }
+                    }
                     if let details = record.imageDetails, let w = details.width, let h = details.height,
                        w != size.width || h != size.height {
                         report.warnings.append("\(file):\(record.line): image_details says \(w)x\(h) but \(record.imageURL) is \(size.width)x\(size.height); the decoded size is used")
@@ -46,35 +57,34 @@ struct ProbeCommand: ParsableCommand {
             }
         }
         // The starting weights, loaded into the model as training will load them.
-        guard let parameters = try? job.settings.trainingParameters() else { return emit(report) }
-        let classes = JSONLDataset.classNames(in: job.trainRecords + (job.validationRecords ?? []))
-        guard classes.count >= 1 else { return emit(report) }
+        guard inspection.problems.isEmpty, let parameters = try? job.settings.trainingParameters(),
+              let data = try? job.trainingData(splitRatio: parameters.splitRatio, seed: 0) else { return emit(report) }
+        let head = TaskHeads.head(for: job.settings.task)
+        var options = RunOptions(outputDirectory: root)
+        options.baseDirectory = root
+        options.weightsSearchPaths = WeightsFolder.searchPath(weightsDirectories).map(\.url)
+        let pretrained = (try? TrainingRun.startingWeightsFile(parameters: parameters, options: options)) != nil
         let model: Model
         do {
-            model = try Model(name: parameters.modelName.rawValue, numClasses: max(2, classes.count),
-                              imageSize: parameters.trainCropSize, device: "cpu")
+            model = try Model(head.modelOptions(parameters, classes: data.classes, device: "cpu", pretrained: pretrained))
         } catch {
             report.problems.append("model \(parameters.modelName.rawValue) cannot be built: \(error.message)")
             return emit(report)
-        }
-        var options = RunOptions(outputDirectory: root)
-        options.baseDirectory = root
-        if let env = ProcessInfo.processInfo.environment["SPOOL_WEIGHTS_DIR"], !env.isEmpty {
-            options.weightsSearchPaths = [URL(fileURLWithPath: env)]
         }
         var quiet = Logger(label: "spool.probe", factory: { _ in SwiftLogNoOpLogHandler() })
         quiet.logLevel = .critical
         do {
             let used = try TrainingRun.loadStartingWeights(into: model, parameters: parameters, options: options,
-                                                           classes: classes, logger: quiet)
+                                                           classes: data.classes, logger: quiet)
             report.weights = used.map { $0.hasPrefix(root.path + "/") ? String($0.dropFirst(root.path.count + 1)) : $0 }
         } catch {
             report.problems.append(ErrorText.describe(error))
         }
         if estimate, report.problems.isEmpty {
             do {
-                let measured = try StepTimer.secondsPerImage(model: model, parameters: parameters,
-                                                             images: job.trainRecords.prefix(16).map(job.imagePath), device: device)
+                let measured = try StepTimer.secondsPerImage(model: model, head: head, parameters: parameters,
+                                                             images: Array(data.train.prefix(16)), classes: data.classes,
+                                                             device: device)
                 report.secondsPerImage = measured.seconds
                 report.device = measured.device
             } catch {
@@ -94,19 +104,17 @@ struct ProbeCommand: ParsableCommand {
 /// Times training steps of a model on a few of the bundle's images: the rough time per epoch that
 /// `spoolctl validate` prints.
 enum StepTimer {
-    static func secondsPerImage(model: Model, parameters: TrainingParameters, images: [String],
-                                device: String) throws -> (seconds: Double, device: String) {
-        let batch = max(1, min(parameters.trainingBatchSize, 8, images.count))
-        var loaderOptions = LoaderOptions()
-        loaderOptions.train = true
-        loaderOptions.batchSize = batch
-        loaderOptions.cropSize = parameters.trainCropSize
-        loaderOptions.resizeSize = parameters.validResizeSize
-        loaderOptions.workers = 1
-        let loader = try ImageLoader(paths: Array(images.prefix(batch)), targets: [Float](repeating: 0, count: batch),
-                                     targetWidth: 1, options: loaderOptions)
+    static func secondsPerImage(model: Model, head: any TaskHead, parameters: TrainingParameters, images: [LabeledImage],
+                                classes: [String], device: String) throws -> (seconds: Double, device: String) {
+        var p = parameters
+        p.trainingBatchSize = max(1, min(parameters.trainingBatchSize, 8, images.count))
+        var loaderOptions = head.loaderOptions(p, train: true, seed: 0, workers: 1)
+        loaderOptions.dropLast = true
+        let loader = try ImageLoader(dataset: try head.dataset(Array(images.prefix(p.trainingBatchSize)), classes: classes),
+                                     options: loaderOptions)
         var trainerOptions = TrainerOptions()
         trainerOptions.learningRate = 1e-6
+        trainerOptions.memoryFormat = .contiguous
         let trainer = try Trainer(model: model, options: trainerOptions)
         try EngineRuntime.setThreads(nil)
         var best = Double.infinity

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SpoolCommands
+import SpoolArguments
 import SpoolCore
 import SpoolEngine
 import SpoolTraining
@@ -12,12 +12,7 @@ struct ScoreCommand: ParsableCommand {
     @OptionGroup var arguments: ScoreArguments
 
     /// One image's result: Azure's scoring object, or the error that kept it from being scored.
-    struct Line: Encodable {
-        var filename: String
-        var probs: [Float]?
-        var labels: [String]?
-        var error: String?
-    }
+    typealias Line = ScoringResponse
 
     func run() throws {
         let paths: [String]
@@ -56,8 +51,7 @@ struct ScoreCommand: ParsableCommand {
                 } else if let error = line.error {
                     print("\(line.filename): error: \(error)")
                 } else {
-                    let pairs = zip(line.labels!, line.probs!).map { "\($0) \(String(format: "%.4f", $1))" }
-                    print("\(line.filename): \(pairs.joined(separator: ", "))")
+                    print(PredictCommand.text(line))
                 }
             }
             if !arguments.quiet {
@@ -84,12 +78,11 @@ struct ScoreCommand: ParsableCommand {
     /// image is lost.
     func score(_ paths: [String], _ predictor: Predictor) -> [Line] {
         if let predictions = try? predictor.predict(paths: paths, top: arguments.top) {
-            return predictions.map { Line(filename: $0.filename, probs: $0.probs, labels: $0.labels) }
+            return predictions
         }
         return paths.map { path in
             do {
-                let p = try predictor.predict(paths: [path], top: arguments.top)[0]
-                return Line(filename: p.filename, probs: p.probs, labels: p.labels)
+                return try predictor.predict(paths: [path], top: arguments.top)[0]
             } catch {
                 let text = ErrorText.describe(error)
                 return Line(filename: path, error: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SpoolCommands
+import SpoolArguments
 import SpoolEngine
 import SpoolServer
 import SpoolTraining

@@ -1,7 +1,7 @@
 import ArgumentParser
 import CSpoolSystem
 import Foundation
-import SpoolCommands
+import SpoolArguments
 import SpoolCore
 
 /// `spool-trainer`: the engine's process. `spoolctl` hands it train, predict, import-model and doctor.

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import SpoolCommands
+import SpoolArguments
 import SpoolCore
 import SpoolEngine
 import SpoolTraining
@@ -30,6 +30,8 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("the bundle's settings have problems:\n\(error.description)")
         } catch let error as DatasetError {
             throw CommandError("the bundle's data has problems:\n\(error)")
+        } catch let error as TrainingError {
+            throw CommandError(error.description)
         }
         let seed = arguments.seed ?? parameters.seed.map { UInt64(truncatingIfNeeded: $0) } ?? 0
         let data = try bundle.trainingData(splitRatio: parameters.splitRatio, seed: seed)
@@ -42,15 +44,11 @@ struct TrainCommand: ParsableCommand {
         options.seed = seed
         options.threads = arguments.threads
         options.baseDirectory = bundleURL
-        var search = arguments.weightsDirectories.map { URL(fileURLWithPath: $0) }
-        if let env = ProcessInfo.processInfo.environment["SPOOL_WEIGHTS_DIR"], !env.isEmpty {
-            search.append(URL(fileURLWithPath: env))
-        }
-        options.weightsSearchPaths = search
+        options.weightsSearchPaths = WeightsFolder.searchPath(arguments.weightsDirectories).map(\.url)
         let quiet = arguments.quiet, json = arguments.progressJSON
         let run = TrainingRun(task: bundle.settings.task, parameters: parameters, data: data, options: options,
                               logger: logger, progress: { p in
-                                  if json { ProgressLine.emit(p) }
+                                  if json { ProgressOutput.emit(p) }
                                   if !quiet, p.kind == .step { printError(p.line) }
                               })
         let result: TrainingResult
@@ -61,12 +59,7 @@ struct TrainCommand: ParsableCommand {
             printError("error: out of memory: \(error.message); lower training_batch_size (now \(parameters.trainingBatchSize))")
             throw ExitCode(TrialExitCode.outOfMemory)
         }
-        if json {
-            ProgressLine.emit(["type": "result", "primary_metric": result.primaryMetric.name,
-                               "value": result.primaryMetric.value, "best_epoch": result.bestEpoch,
-                               "epochs_run": result.epochsRun])
-            return
-        }
+        if json { return }  // the finished event carried the outcome
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
     }
 }

@@ -20,56 +20,18 @@ public struct RunOptions: Sendable {
     public var baseDirectory: URL?
     /// Report a step line every this many steps (and always the last of an epoch).
     public var progressEvery = 10
+    /// The memory layout during training (measured by default).
+    public var memoryFormat: MemoryFormat = .automatic
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
     }
 }
 
-/// What one epoch did: its training loss, and its validation when it was an evaluation epoch.
-public struct EpochRecord: Codable, Sendable, Equatable {
-    public var epoch: Int
-    public var trainLoss: Double
-    public var learningRate: Double
-    public var imagesPerSecond: Double
-    public var seconds: Double
-    public var validationLoss: Double?
-    /// Every metric of the task at this epoch (the primary one included).
-    public var metrics: [String: Double]?
-
-    enum CodingKeys: String, CodingKey {
-        case epoch, trainLoss = "train_loss", learningRate = "learning_rate"
-        case imagesPerSecond = "images_per_second", seconds, validationLoss = "validation_loss", metrics
-    }
-}
-
-/// The outcome of a run, as written to `metrics.json`.
-public struct TrainingResult: Codable, Sendable {
-    public var primaryMetric: ModelManifest.PrimaryMetric
-    public var bestEpoch: Int
-    public var epochsRun: Int
-    public var stoppedEarly: Bool
-    /// False while the run goes on (or when it was stopped): the outputs are the best epoch so far.
-    public var complete: Bool
-    public var history: [EpochRecord]
-    /// The full report at the best epoch: per-class table, averages, confusion matrix, curves.
-    public var bestReport: ClassificationReport
-    public var task: ImageTask
-    public var modelName: ClassificationModel
-    public var classes: [String]
-    public var trainImages: Int
-    public var validationImages: Int
-    public var seconds: Double
-    public var pretrainedWeights: String?
-    public var parameters: TrainingParameters
-
-    enum CodingKeys: String, CodingKey {
-        case primaryMetric = "primary_metric", bestEpoch = "best_epoch", epochsRun = "epochs_run"
-        case stoppedEarly = "stopped_early", complete, history, bestReport = "best_epoch_report", task
-        case modelName = "model_name", classes, trainImages = "train_images", validationImages = "validation_images"
-        case seconds, pretrainedWeights = "pretrained_weights", parameters = "training_parameters"
-    }
-}
+/// `metrics.json`, as a run returns it.
+public typealias TrainingResult = MetricsDocument
+/// A progress report of a run.
+public typealias TrainingProgress = ProgressEvent
 
 /// One training run of one configuration: the loop of section 5, on the engine.
 ///
@@ -102,18 +64,16 @@ public final class TrainingRun {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    var multilabel: Bool { task == .imageClassificationMultilabel }
     var modelDirectory: URL { options.outputDirectory.appendingPathComponent("model") }
+    var head: any TaskHead { TaskHeads.head(for: task) }
 
     public func run() throws -> TrainingResult {
-        guard task.isClassification else {
-            throw TrainingError.bundle("task \(task) is not trained by this engine yet; classification tasks are image_classification and image_classification_multilabel")
-        }
         guard !data.train.isEmpty, !data.validation.isEmpty else {
             throw TrainingError.data("training needs at least one training and one validation image (got \(data.train.count) and \(data.validation.count))")
         }
         let started = now()
         let p = parameters
+        let head = self.head
         let fm = FileManager.default
         try fm.createDirectory(at: modelDirectory, withIntermediateDirectories: true)
 
@@ -123,9 +83,11 @@ public final class TrainingRun {
         logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS \(info.blas), device \(options.device)")
         logger.info("task \(task.rawValue), model \(p.modelName.rawValue), \(data.classes.count) classes, \(data.train.count) training and \(data.validation.count) validation images")
 
-        // The model, its starting weights and frozen layers.
-        let model = try Model(name: p.modelName.rawValue, numClasses: data.classes.count,
-                              imageSize: p.trainCropSize, device: options.device)
+        // The model, its starting weights and frozen layers. Whether weights will load decides a detector's
+        // batch norm (frozen with pretrained backbones), so the file is found before the model is built.
+        let startingWeights = try Self.startingWeightsFile(parameters: p, options: options)
+        let model = try Model(head.modelOptions(p, classes: data.classes, device: options.device,
+                                                pretrained: startingWeights != nil))
         let weightsUsed = try loadStartingWeights(into: model)
         if let groups = p.layersToFreeze, groups > 0 {
             try model.freeze(groups: groups)
@@ -133,38 +95,16 @@ public final class TrainingRun {
             logger.info("layers_to_freeze \(groups): \(count.trainable) of \(count.total) parameters train")
         }
 
-        // Loaders: augmentation for training, resize + centre crop for validation.
-        var trainOptions = LoaderOptions()
-        trainOptions.train = true
-        trainOptions.batchSize = p.trainingBatchSize
-        trainOptions.cropSize = p.trainCropSize
-        trainOptions.resizeSize = p.validResizeSize
-        trainOptions.seed = options.seed
-        trainOptions.scale = Float(p.augmentationCropScaleMin)...Float(p.augmentationCropScaleMax)
-        trainOptions.horizontalFlipProbability = Float(p.augmentationHorizontalFlip)
-        trainOptions.brightness = Float(p.augmentationBrightness)
-        trainOptions.contrast = Float(p.augmentationContrast)
-        trainOptions.saturation = Float(p.augmentationSaturation)
-        trainOptions.hue = Float(p.augmentationHue)
-        trainOptions.workers = options.loaderWorkers
-        var validOptions = LoaderOptions()
-        validOptions.batchSize = p.validationBatchSize
-        validOptions.cropSize = p.validCropSize
-        validOptions.resizeSize = p.validResizeSize
-        validOptions.workers = options.loaderWorkers
-        let trainTargets = data.targets(data.train, multilabel: multilabel)
-        let validTargets = data.targets(data.validation, multilabel: multilabel)
-        let trainLoader = try ImageLoader(paths: data.train.map(\.path), targets: trainTargets.values,
-                                          targetWidth: trainTargets.width, options: trainOptions)
-        let validLoader = try ImageLoader(paths: data.validation.map(\.path), targets: validTargets.values,
-                                          targetWidth: validTargets.width, options: validOptions)
+        let trainLoader = try ImageLoader(dataset: try head.dataset(data.train, classes: data.classes),
+                                          options: head.loaderOptions(p, train: true, seed: options.seed, workers: options.loaderWorkers))
+        let validLoader = try ImageLoader(dataset: try head.dataset(data.validation, classes: data.classes),
+                                          options: head.loaderOptions(p, train: false, seed: options.seed, workers: options.loaderWorkers))
         let stepsPerEpoch = try trainLoader.batchCount
         guard stepsPerEpoch > 0 else {
             throw TrainingError.data("no full training batch: \(data.train.count) training images with training_batch_size \(p.trainingBatchSize)")
         }
 
         var trainerOptions = TrainerOptions()
-        trainerOptions.task = multilabel ? .multilabel : .multiclass
         trainerOptions.optimizer = switch p.optimizer {
         case .sgd: .sgd
         case .adam: .adam
@@ -178,23 +118,38 @@ public final class TrainingRun {
         trainerOptions.beta2 = p.beta2
         trainerOptions.amsgrad = p.amsgrad
         trainerOptions.gradAccumulationStep = p.gradAccumulationStep
-        trainerOptions.classWeights = classWeights()
+        trainerOptions.seed = options.seed
+        trainerOptions.classWeights = task.isClassification ? classWeights() : []
+        let cache = MemoryFormatCache()
+        let cacheKey = MemoryFormatCache.key(model: p.modelName.rawValue, batch: p.trainingBatchSize,
+                                             side: task.isClassification ? p.trainCropSize : p.minSize,
+                                             threads: info.intraOpThreads, device: options.device)
+        var cachedFormat: MemoryFormat?
+        if options.memoryFormat == .automatic, let known = cache.lookup(cacheKey) {
+            cachedFormat = known
+            trainerOptions.memoryFormat = known
+            logger.info("memory format: \(known == .channelsLast ? "channels_last" : "contiguous"), as measured for this model on this machine before (\(cache.url.path))")
+        } else {
+            trainerOptions.memoryFormat = options.memoryFormat
+        }
         let trainer = try Trainer(model: model, options: trainerOptions)
 
         let schedule = LearningRateSchedule(p)
         var stopper = EarlyStopping(p)
         var history: [EpochRecord] = []
-        var best: (epoch: Int, value: Double, report: ClassificationReport)?
+        var best: (epoch: Int, value: Double, report: TaskReport)?
         var stoppedEarly = false
         var iteration = 0
         let totalSteps = Double(stepsPerEpoch * p.numberOfEpochs)
         var stepsDone = 0.0
         var trainSeconds = 0.0
+        var memoryNote: String?
 
         epochs: for epoch in 1...p.numberOfEpochs {
             let epochStart = now()
             try trainLoader.startEpoch(epoch)
             var lossSum = 0.0, images = 0, step = 0
+            var lossSums: [String: Double] = [:]
             var lr = p.learningRate
             while true {
                 let stepLR = schedule.learningRate(iteration: iteration, itersPerEpoch: stepsPerEpoch)
@@ -208,14 +163,26 @@ public final class TrainingRun {
                 iteration += 1
                 stepsDone += 1
                 lossSum += result.loss * Double(result.images)
+                for (name, value) in result.losses { lossSums[name, default: 0] += value * Double(result.images) }
                 images += result.images
+                if memoryNote == nil {
+                    let note = trainer.memoryFormatNote
+                    if !note.isEmpty {
+                        memoryNote = note
+                        if cachedFormat == nil {
+                            logger.info("memory format: \(note)")
+                            cache.record(cacheKey, note: note)
+                        }
+                    }
+                }
                 if step % max(1, options.progressEvery) == 0 || step == stepsPerEpoch {
                     let elapsed = max(1e-9, now() - epochStart)
                     let rate = Double(images) / elapsed
                     let secondsPerStep = (trainSeconds + elapsed) / stepsDone
                     progress(TrainingProgress(kind: .step, epoch: epoch, epochs: p.numberOfEpochs, step: step,
                                               steps: stepsPerEpoch, loss: result.loss, learningRate: lr,
-                                              imagesPerSecond: rate, etaSeconds: (totalSteps - stepsDone) * secondsPerStep))
+                                              imagesPerSecond: rate, etaSeconds: (totalSteps - stepsDone) * secondsPerStep,
+                                              losses: result.losses))
                 }
             }
             try trainer.flush()
@@ -223,20 +190,20 @@ public final class TrainingRun {
             trainSeconds += trainElapsed
             var record = EpochRecord(epoch: epoch, trainLoss: images > 0 ? lossSum / Double(images) : .nan,
                                      learningRate: lr, imagesPerSecond: Double(images) / max(1e-9, trainElapsed),
-                                     seconds: trainElapsed)
+                                     seconds: trainElapsed,
+                                     losses: images > 0 ? lossSums.mapValues { $0 / Double(images) } : nil)
 
             let evaluate = epoch % p.evaluationFrequency == 0 || epoch == p.numberOfEpochs
             if evaluate {
-                let evaluation = try Evaluation.run(model: model, loader: validLoader,
-                                                    task: multilabel ? .multilabel : .multiclass)
-                let report = try ClassificationReport(task: task, probabilities: evaluation.probabilities,
-                                                      labels: data.validation.map(\.labels), classes: data.classes)
-                record.validationLoss = evaluation.meanLoss
+                let prediction = try Prediction(model: model, loader: validLoader)
+                let report = try head.evaluate(prediction, images: data.validation, classes: data.classes, parameters: p)
+                record.validationLoss = prediction.meanLoss
                 record.metrics = report.scalarMetrics
                 let value = report.primaryValue
-                logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4)), validation loss \(fmt(evaluation.meanLoss, 4)), \(task.primaryMetric) \(fmt(value, 4)), \(fmt(record.imagesPerSecond, 1)) img/s")
+                let validationText = prediction.meanLoss.map { ", validation loss \(fmt($0, 4))" } ?? ""
+                logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4))\(Self.lossesText(record.losses))\(validationText), \(task.primaryMetric) \(fmt(value, 4)), \(fmt(record.imagesPerSecond, 1)) img/s")
                 progress(TrainingProgress(kind: .evaluation, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
-                                          steps: stepsPerEpoch, loss: evaluation.meanLoss, learningRate: lr,
+                                          steps: stepsPerEpoch, loss: prediction.meanLoss ?? .nan, learningRate: lr,
                                           imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
                                           metricName: task.primaryMetric, metricValue: value))
                 history.append(record)
@@ -245,7 +212,7 @@ public final class TrainingRun {
                     try model.save(to: modelDirectory.appendingPathComponent("weights.safetensors").path)
                     // The best so far is a usable model at once: a run stopped later still leaves it.
                     _ = try writeOutputs(best: best!, history: history, stoppedEarly: false, complete: false,
-                                         weightsUsed: weightsUsed, validOptions: validOptions, started: started)
+                                         weightsUsed: weightsUsed, started: started, memoryFormat: memoryNote)
                     logger.info("epoch \(epoch): new best \(task.primaryMetric) \(fmt(value, 4)); model saved")
                 }
                 if p.earlyStopping, stopper.record(value) == .stop {
@@ -259,7 +226,7 @@ public final class TrainingRun {
                     break epochs
                 }
             } else {
-                logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4)), \(fmt(record.imagesPerSecond, 1)) img/s")
+                logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4))\(Self.lossesText(record.losses)), \(fmt(record.imagesPerSecond, 1)) img/s")
                 history.append(record)
             }
             if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
@@ -272,7 +239,7 @@ public final class TrainingRun {
 
         guard let best else { throw TrainingError.data("no evaluation ran") }
         let result = try writeOutputs(best: best, history: history, stoppedEarly: stoppedEarly, complete: true,
-                                      weightsUsed: weightsUsed, validOptions: validOptions, started: started)
+                                      weightsUsed: weightsUsed, started: started, memoryFormat: memoryNote)
         let primary = result.primaryMetric
         progress(TrainingProgress(kind: .finished, epoch: result.epochsRun, epochs: p.numberOfEpochs, step: 0, steps: 0,
                                   loss: 0, learningRate: 0, imagesPerSecond: 0, etaSeconds: 0,
@@ -281,29 +248,27 @@ public final class TrainingRun {
         return result
     }
 
+    /// ", loss_classifier 0.41, loss_box_reg 0.22, ..." when a model has more than one loss.
+    static func lossesText(_ losses: [String: Double]?) -> String {
+        guard let losses, losses.count > 1 else { return "" }
+        return " (" + losses.sorted { $0.key < $1.key }.map { "\($0.key) \(fmt($0.value, 4))" }.joined(separator: ", ") + ")"
+    }
+
     /// Writes `model/model.json` and `metrics.json` for the best epoch so far (`complete` once the run ends).
-    func writeOutputs(best: (epoch: Int, value: Double, report: ClassificationReport), history: [EpochRecord],
-                      stoppedEarly: Bool, complete: Bool, weightsUsed: String?, validOptions: LoaderOptions,
-                      started: Double) throws -> TrainingResult {
+    func writeOutputs(best: (epoch: Int, value: Double, report: TaskReport), history: [EpochRecord],
+                      stoppedEarly: Bool, complete: Bool, weightsUsed: String?, started: Double,
+                      memoryFormat: String?) throws -> TrainingResult {
         let p = parameters
         let primary = ModelManifest.PrimaryMetric(name: task.primaryMetric, value: best.value)
-        let manifest = ModelManifest(
-            task: task, modelName: p.modelName, classes: data.classes,
-            preprocessing: .init(validResizeSize: p.validResizeSize, validCropSize: p.validCropSize,
-                                 mean: validOptions.mean, std: validOptions.std),
-            imageSize: p.trainCropSize, primaryMetric: primary, source: "spoolctl train")
-        try manifest.write(to: modelDirectory)
+        try head.manifest(p, classes: data.classes, primaryMetric: primary, source: "spoolctl train").write(to: modelDirectory)
         try ScoringScript.write(into: modelDirectory)
         let result = TrainingResult(
             primaryMetric: primary, bestEpoch: best.epoch, epochsRun: history.last?.epoch ?? 0,
             stoppedEarly: stoppedEarly, complete: complete, history: history, bestReport: best.report, task: task,
             modelName: p.modelName, classes: data.classes, trainImages: data.train.count,
             validationImages: data.validation.count, seconds: now() - started, pretrainedWeights: weightsUsed,
-            parameters: p)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
-        try encoder.encode(result).write(to: options.outputDirectory.appendingPathComponent("metrics.json"), options: .atomic)
+            parameters: p, memoryFormat: memoryFormat)
+        try result.write(to: options.outputDirectory.appendingPathComponent(MetricsDocument.fileName))
         return result
     }
 
@@ -318,6 +283,14 @@ public final class TrainingRun {
         let counts = (0..<data.classes.count).map { c in data.train.filter { $0.labels.contains(c) }.count }
         let weights = ClassWeights.weights(classCounts: counts, sampleCount: data.train.count, mode: parameters.weightedLoss)
         return (weights ?? []).map { Float($0) }
+    }
+
+    /// The file training will start from (`checkpoint_run_id`, `pretrained_weights`, or one found by model
+    /// name), without loading it; nil from scratch.
+    public static func startingWeightsFile(parameters: TrainingParameters, options: RunOptions) throws -> String? {
+        if parameters.checkpointRunID != nil { return "checkpoint" }
+        if parameters.pretrainedWeights != nil { return "given" }
+        return options.weightsSearchPaths.lazy.compactMap { WeightsFolder($0).file(for: parameters.modelName)?.path }.first
     }
 
     /// Loads `pretrained_weights`, a run named by `checkpoint_run_id`, or weights found by model name; else
@@ -365,46 +338,14 @@ public final class TrainingRun {
             return url.path
         }
         for folder in options.weightsSearchPaths {
-            for name in WeightsLookup.fileNames(for: parameters.modelName, in: folder) {
-                let url = folder.appendingPathComponent(name)
-                if fm.fileExists(atPath: url.path) {
-                    let r = try model.load(weights: url.path, replaceHead: true)
-                    logger.info("pretrained weights found in \(folder.path): \(name), \(r.loaded) tensors loaded, classifier head replaced")
-                    return url.path
-                }
+            if let url = WeightsFolder(folder).file(for: parameters.modelName) {
+                let r = try model.load(weights: url.path, replaceHead: true)
+                logger.info("pretrained weights found in \(folder.path): \(url.lastPathComponent), \(r.loaded) tensors loaded, \(r.backboneOnly ? "into the backbone only" : "classifier head replaced")")
+                return url.path
             }
         }
         let searched = options.weightsSearchPaths.map(\.path).joined(separator: ", ")
-        logger.notice("no pretrained weights for \(parameters.modelName.rawValue)\(searched.isEmpty ? "" : " in \(searched)"): training starts from scratch (random initialisation). Set training_parameters.pretrained_weights or SPOOL_WEIGHTS_DIR to use ImageNet weights.")
+        logger.notice("no pretrained weights for \(parameters.modelName.rawValue)\(searched.isEmpty ? "" : " in \(searched)"): training starts from scratch (random initialisation). `spoolctl weights pull \(parameters.modelName.rawValue)` fetches its reference weights (or set training_parameters.pretrained_weights).")
         return nil
-    }
-}
-
-/// The file names under which a weights folder may hold a model's reference weights.
-public enum WeightsLookup {
-    /// The names to look for in `folder`: Spool's and the reference's, and the official download names
-    /// (`resnet18-f37072fd.pth`: the reference's name, a dash and a hash prefix).
-    public static func fileNames(for model: ClassificationModel, in folder: URL) -> [String] {
-        let official = ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { name in
-            fileNames(for: model).contains { known in
-                let stem = (known as NSString).deletingPathExtension
-                return name.hasPrefix(stem + "-") && [".pth", ".pt", ".bin", ".safetensors"].contains { name.hasSuffix($0) }
-            }
-        }.sorted()
-        return fileNames(for: model) + official
-    }
-
-    public static func fileNames(for model: ClassificationModel) -> [String] {
-        let reference: String = switch model {
-        case .mobilenetv2: "mobilenet_v2"
-        case .resnest50: "resnest50d"
-        case .resnest101: "resnest101e"
-        case .seresnext: "seresnext50_32x4d"
-        case .vits16r224: "vit_small_patch16_224"
-        case .vitb16r224: "vit_b_16"
-        case .vitl16r224: "vit_l_16"
-        default: model.rawValue
-        }
-        return ["\(model.rawValue).safetensors", "\(reference).safetensors", "\(model.rawValue).pth", "\(reference).pth"]
     }
 }

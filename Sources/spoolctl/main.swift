@@ -1,3 +1,4 @@
+import SpoolArguments
 import SpoolCommands
 
 CommandMain.run(Spoolctl.self)

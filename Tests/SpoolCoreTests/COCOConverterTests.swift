@@ -136,7 +136,7 @@ private func failure(_ text: String, task: COCOConverter.Task? = nil) -> Convers
                               "segmentation": {"counts": "abc", "size": [10, 10]}, "iscrowd": 1}]}
             """)
         #expect(converted.images.first?.label == .objects([
-            ConvertedObject(label: "people", isCrowd: true, shape: .box(NormalizedBox(topX: 0, topY: 0, bottomX: 0.5, bottomY: 0.5)))]))
+            ImageObject(label: "people", isCrowd: true, shape: .box(NormalizedBox(topX: 0, topY: 0, bottomX: 0.5, bottomY: 0.5)))]))
     }
 
     @Test func malformedJSONNamesThePath() throws {
@@ -243,8 +243,8 @@ private func failure(_ text: String, task: COCOConverter.Task? = nil) -> Convers
             """))
         #expect(broken.problems.map(\.description) == [
             "train.jsonl:1: image_details: width and height are needed to turn fractions into pixels; add them, or pass the folder holding a.jpg so that its header can be read",
-            "train.jsonl:2: label[0].bottomY: required: a number in [0, 1]",
-            "train.jsonl:3: label[0].isCrowd: expected 0, 1, true or false",
+            "train.jsonl:2: label[0].bottomY: required: a number in [0, 1] (a fraction of the image's width or height)",
+            "train.jsonl:3: label[0].isCrowd: expected true, false, 0 or 1, got \"maybe\"",
         ])
     }
 }

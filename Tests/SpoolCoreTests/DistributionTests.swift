@@ -18,16 +18,14 @@ import Testing
         ("{type: qlognormal, mu: 3, sigma: 0.5, q: 4}", "qlognormal(3, 0.5, 4)", .qlognormal(mu: 3, sigma: 0.5, q: 4)),
     ])
     func bothFormsReadTheSame(mapping: String, text: String, expected: Distribution) throws {
-        // Detection's parameters are not checked yet, so made-up names `a` and `b` pass through.
-        let settings = try JobSettings.parse("""
-            task: image_object_detection
-            search_space:
-              - a: \(mapping)
-                b: "\(text)"
-            """)
-        let branch = try #require(settings.sweep.searchSpace?.branches.first)
-        #expect(branch.parameters["a"] == expected)
-        #expect(branch.parameters["b"] == expected)
+        // Read as YAML values (every parameter name is checked against its range elsewhere: SweepSettingsTests).
+        let document = try SettingsDocument.parse("a: \(mapping)\nb: \"\(text)\"\n", file: "settings.yaml", json: false)
+        guard case let .map(root) = document.root else {
+            Issue.record("not a mapping")
+            return
+        }
+        #expect(try Distribution.parse(try #require(root["a"])) == expected)
+        #expect(try Distribution.parse(try #require(root["b"])) == expected)
         #expect(try Distribution.parse(text: expected.description) == expected)
     }
 

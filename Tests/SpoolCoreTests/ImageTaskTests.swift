@@ -34,20 +34,29 @@ import Testing
 
 @Suite struct ClassificationModelTests {
     @Test func theTwelveModelsOfSectionFour() {
-        #expect(ClassificationModel.allCases.map(\.rawValue) == [
+        #expect(ModelCatalog.models(for: .imageClassification).map(\.rawValue) == [
             "mobilenetv2", "resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnest50", "resnest101",
             "seresnext", "vits16r224", "vitb16r224", "vitl16r224",
         ])
-        #expect(ClassificationModel.defaultModel == .vitb16r224)
-        #expect(ClassificationModel.allCases.filter(\.isViT) == [.vits16r224, .vitb16r224, .vitl16r224])
-        #expect(ClassificationModel(settingsValue: " SeResNeXt ") == .seresnext)
+        #expect(ModelCatalog.models(for: .imageObjectDetection).map(\.rawValue) == [
+            "fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet101_fpn",
+            "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn", "yolov5",
+        ])
+        #expect(ModelCatalog.models(for: .imageInstanceSegmentation).map(\.rawValue) == [
+            "maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet101_fpn",
+            "maskrcnn_resnet152_fpn",
+        ])
+        #expect(ModelCatalog.entries.map(\.name) == ModelName.allCases)
+        #expect(ModelName.defaultModel == .vitb16r224)
+        #expect(ModelName.allCases.filter(\.isViT) == [.vits16r224, .vitb16r224, .vitl16r224])
+        #expect(ModelName(settingsValue: " SeResNeXt ") == .seresnext)
     }
 
     @Test func freezableLayerGroupsFollowSectionFive() {
-        #expect(ClassificationModel.resnet50.freezableLayerGroupCount == 5)
-        #expect(ClassificationModel.mobilenetv2.freezableLayerGroupCount == 19)
-        #expect(ClassificationModel.seresnext.freezableLayerGroupCount == 5)
-        #expect(ClassificationModel.vitb16r224.freezableLayerGroupCount == 13)
-        #expect(ClassificationModel.vitl16r224.freezableLayerGroupCount == 25)
+        #expect(ModelName.resnet50.freezableLayerGroupCount == 5)
+        #expect(ModelName.mobilenetv2.freezableLayerGroupCount == 19)
+        #expect(ModelName.seresnext.freezableLayerGroupCount == 5)
+        #expect(ModelName.vitb16r224.freezableLayerGroupCount == 13)
+        #expect(ModelName.vitl16r224.freezableLayerGroupCount == 25)
     }
 }

@@ -86,9 +86,51 @@ private func failure(_ text: String, _ task: ImageTask = .imageClassification) -
         ])
     }
 
-    @Test func emptyFilesAndDetectionAreRefused() throws {
+    @Test func emptyFilesAreRefused() throws {
         #expect(failure("\n\n")?.description == "train.jsonl: no images: the file has no JSON lines")
-        #expect(failure(#"{"image_url": "a.jpg", "label": []}"#, .imageObjectDetection)?.description.contains("not available yet") == true)
+    }
+
+    /// Section 3: normalised boxes, numbers as strings, isCrowd as a bool, 0/1 or a string; every problem of a
+    /// line with its field.
+    @Test func detectionLinesAreReadAndChecked() throws {
+        let good = try JSONLDataset.parse(Data("""
+            {"image_url": "a.jpg", "label": [{"label": "can", "topX": "0.1", "topY": 0.2, "bottomX": 0.5, "bottomY": "0.6", "isCrowd": "true"}, {"label": "milk", "topX": 0, "topY": 0, "bottomX": 1, "bottomY": 1}]}
+            {"image_url": "b.jpg", "label": []}
+            """.utf8), task: .imageObjectDetection, file: "train.jsonl")
+        #expect(good.count == 2)
+        let objects = good[0].label.objects
+        #expect(objects.map(\.label) == ["can", "milk"] && objects[0].isCrowd && !objects[1].isCrowd)
+        #expect(objects[0].box == NormalizedBox(topX: 0.1, topY: 0.2, bottomX: 0.5, bottomY: 0.6))
+        #expect(good[1].label.objects.isEmpty)
+        let bad = try #require(failure("""
+            {"image_url": "a.jpg", "label": [{"label": "can", "topX": 0.5, "topY": 0.2, "bottomX": 0.4, "bottomY": 0.6}]}
+            {"image_url": "b.jpg", "label": [{"topX": 0.1, "topY": 0.2, "bottomX": 0.4, "bottomY": 1.6}]}
+            {"image_url": "c.jpg", "label": [{"label": "x", "topX": 0.1, "topY": 0.2, "bottomX": 0.4, "bottomY": 1.6, "isCrowd": 2}]}
+            """, .imageObjectDetection))
+        #expect(bad.problems.map(\.description) == [
+            "train.jsonl:1: label[0]: bottomX and bottomY must be greater than topX and topY: the box (0.5, 0.2, 0.4, 0.6) has no area",
+            "train.jsonl:2: label[0].label: required: the object's class name",
+            "train.jsonl:3: label[0].isCrowd: expected true, false, 0 or 1, got 2",
+        ])
+    }
+
+    @Test func segmentationPolygonsAreReadAndChecked() throws {
+        let good = try JSONLDataset.parse(Data("""
+            {"image_url": "a.jpg", "label": [{"label": "can", "polygon": [[0.1, 0.1, 0.5, 0.1, 0.3, 0.6], [0.6, 0.6, 0.9, 0.6, 0.9, 0.9]]}]}
+            """.utf8), task: .imageInstanceSegmentation, file: "train.jsonl")
+        let object = try #require(good.first?.label.objects.first)
+        #expect(object.polygons.count == 2)
+        #expect(object.box == NormalizedBox(topX: 0.1, topY: 0.1, bottomX: 0.9, bottomY: 0.9))
+        let bad = try #require(failure("""
+            {"image_url": "a.jpg", "label": [{"label": "can", "polygon": [[0.1, 0.1, 0.5, 0.1]]}]}
+            {"image_url": "b.jpg", "label": [{"label": "can", "polygon": [[0.1, 0.1, 0.2, 0.2, 0.3, 0.3]]}]}
+            {"image_url": "c.jpg", "label": [{"label": "can", "topX": 0.1, "topY": 0.1, "bottomX": 0.2, "bottomY": 0.2}]}
+            """, .imageInstanceSegmentation))
+        #expect(bad.problems.map(\.description) == [
+            "train.jsonl:1: label[0].polygon[0]: has 2 point(s); a polygon needs at least 3",
+            "train.jsonl:2: label[0].polygon[0]: encloses no area (its points are on one line)",
+            "train.jsonl:3: label[0].polygon: required: a list of polygons [[x1, y1, x2, y2, x3, y3, ...], ...] (fractions of the image)",
+        ])
     }
 
     @Test func loadsFromAFileAndNamesIt() throws {

@@ -155,7 +155,7 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
         #expect(error.description == """
             settings.yaml:4: training_parameters.learning_rate = 2.5: must be a number in (0, 1]
             settings.yaml:5: training_parameters.optimizer = "adamx": must be one of sgd, adam, adamw; did you mean adam?
-            settings.yaml:6: training_parameters.min_size = 600: applies only to image_object_detection and image_instance_segmentation, not to image_classification
+            settings.yaml:6: training_parameters.min_size = 600: applies only to image_object_detection and image_instance_segmentation (not yolov5), not to image_classification
             """)
     }
 
@@ -314,9 +314,17 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
         #expect(throws: SettingsError.self) { try JobSettings.load(from: missing) }
     }
 
-    @Test func detectionJobsParseButDoNotTrainYet() throws {
-        let settings = try parse("task: image_object_detection\nprimary_metric: mean_average_precision\n")
+    @Test func detectionJobsTakeTheirOwnParameters() throws {
+        let settings = try parse("task: image_object_detection\nprimary_metric: mean_average_precision\ntraining_parameters: {model_name: fasterrcnn_resnet18_fpn, min_size: 320, box_score_threshold: 0.2, tile_grid_size: \"3x2\"}\n")
         #expect(settings.task == .imageObjectDetection)
-        #expect(throws: SettingsError.self) { try settings.trainingParameters() }
+        let p = try settings.trainingParameters()
+        #expect(p.modelName == .fasterrcnnResnet18FPN && p.minSize == 320 && p.boxScoreThresh == 0.2)
+        #expect(p.tileGridSize == TrainingParameters.TileGrid(columns: 3, rows: 2))
+        #expect(p.trainingBatchSize == 2 && p.validationBatchSize == 1 && p.learningRate == 0.005)
+        // A classification key, or a model of another task, is refused with the task named.
+        #expect(failure("task: image_object_detection\ntraining_parameters: {model_name: resnet18, valid_crop_size: 224}\n")?.description == """
+            settings.yaml:2: training_parameters.model_name = "resnet18": is a model for image_classification and image_classification_multilabel, not image_object_detection; image_object_detection takes one of fasterrcnn_resnet18_fpn, fasterrcnn_resnet34_fpn, fasterrcnn_resnet50_fpn, fasterrcnn_resnet101_fpn, fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn, yolov5
+            settings.yaml:2: training_parameters.valid_crop_size = 224: applies only to image_classification and image_classification_multilabel, not to image_object_detection
+            """)
     }
 }

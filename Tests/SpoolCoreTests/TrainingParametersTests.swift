@@ -27,7 +27,7 @@ private func problems(_ task: ImageTask, _ values: [String: SettingValue]) -> Se
 
 struct DefaultsCase: Sendable, CustomStringConvertible {
     var task: ImageTask
-    var model: ClassificationModel
+    var model: ModelName
     var batchSize: Int
     var learningRate: Double
     var description: String { "\(task) \(model)" }
@@ -212,7 +212,7 @@ struct BadValueCase: Sendable, CustomStringConvertible {
             #expect(problem.message.hasSuffix("not to image_classification_multilabel"), "\(problem)")
         }
         #expect(error.problem(forKey: "training_parameters.min_size")?.message
-            == "applies only to image_object_detection and image_instance_segmentation, not to image_classification_multilabel")
+            == "applies only to image_object_detection and image_instance_segmentation (not yolov5), not to image_classification_multilabel")
         #expect(error.problem(forKey: "training_parameters.model_size")?.message.contains("yolov5") == true)
     }
 
@@ -260,10 +260,20 @@ struct BadValueCase: Sendable, CustomStringConvertible {
         #expect(p.checkpointFrequency == nil)
     }
 
-    @Test func detectionTasksAreNotTrainedYet() throws {
-        let error = try #require(problems(.imageObjectDetection, [:]))
-        #expect(error.problems.first?.key == "task")
-        #expect(error.problems.first?.message.contains("not available yet") == true)
+    @Test func detectionTasksTakeSectionFivesDefaults() throws {
+        let faster = try TrainingParameters.resolve(task: .imageObjectDetection, values: ["model_name": "fasterrcnn_resnet50_fpn"])
+        #expect(faster.numberOfEpochs == 15 && faster.trainingBatchSize == 2 && faster.validationBatchSize == 1)
+        #expect(faster.learningRate == 0.005 && faster.minSize == 600 && faster.maxSize == 1333)
+        #expect(faster.boxScoreThresh == 0.3 && faster.boxNMSThresh == 0.5 && faster.boxDetectionsPerImg == 100)
+        #expect(faster.validationMetricType == .voc && faster.validationIoUThreshold == 0.5)
+        #expect(faster.tileGridSize == nil && faster.tileOverlapRatio == 0.25 && faster.tilePredictionsNMSThresh == 0.25)
+        let bad = try #require(problems(.imageObjectDetection, ["model_name": "fasterrcnn_resnet18_fpn", "validation_iou_threshold": 0.05,
+                                                               "tile_grid_size": "3 by 2", "validation_metric_type": "map"]))
+        #expect(bad.problems.count == 3, "\(bad.problems)")
+        #expect(bad.problem(forKey: "training_parameters.tile_grid_size")?.message.contains("\"(3, 2)\" or \"3x2\"") == true)
+        // yolov5's own keys belong to yolov5 only.
+        let yoloKey = try #require(problems(.imageObjectDetection, ["model_name": "fasterrcnn_resnet18_fpn", "model_size": "small"]))
+        #expect(yoloKey.problems.first?.message.contains("yolov5") == true)
     }
 }
 
@@ -343,8 +353,8 @@ struct BadValueCase: Sendable, CustomStringConvertible {
     }
 
     @Test func parameterNamesCoverEveryCodingKey() {
-        // Every field that is encoded can be given in settings, under the same name.
+        // Every field that is encoded can be given in settings, under the same name: the table has a row for each.
         let encoded = Set(TrainingParameters.CodingKeys.allCases.map(\.rawValue))
-        #expect(Set(TrainingParameters.parameterNames) == encoded)
+        #expect(Set(ParameterTable.rows.map(\.name)) == encoded)
     }
 }

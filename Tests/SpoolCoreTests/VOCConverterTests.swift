@@ -76,7 +76,7 @@ private let noObjects = """
         let converted = try VOCConverter().convert(input: url, displayName: "a.xml")
         #expect(converted.images == [ConvertedImage(
             imageURL: "a.jpeg", details: ImageDetails(format: "jpeg", width: 10, height: 20),
-            label: .objects([ConvertedObject(label: "cat", shape: .box(NormalizedBox(topX: 0, topY: 0, bottomX: 1, bottomY: 1)))]))])
+            label: .objects([ImageObject(label: "cat", shape: .box(NormalizedBox(topX: 0, topY: 0, bottomX: 1, bottomY: 1)))]))])
         #expect(converted.warnings.map(\.description) == [
             "a.xml:2: object 1 (cat): box has zero or negative area (width 0, height 4); skipped",
             "a.xml:3: object 2 (cat): box lies outside the image (10x20); skipped",

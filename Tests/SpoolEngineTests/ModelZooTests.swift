@@ -9,7 +9,7 @@ struct ModelZooTests {
                          "resnest101", "seresnext", "vits16r224", "vitb16r224", "vitl16r224"]
 
     @Test func engineKnowsExactlyTheTwelveModels() throws {
-        #expect(try EngineRuntime.modelNames() == Self.models)
+        #expect(try EngineRuntime.catalog().filter { $0.tasks == "classification" }.map(\.name) == Self.models)
     }
 
     @Test(arguments: models)
@@ -21,7 +21,7 @@ struct ModelZooTests {
         let logits = try model.forward(input, batch: batch, height: side, width: side)
         #expect(logits.count == batch * classes)
         #expect(logits.allSatisfy { $0.isFinite })
-        let report = try model.gradientCheck(input, batch: batch, height: side, width: side)
+        let report = try model.gradientCheck(try TestSupport.classificationLoader(side: side, classes: classes, count: batch))
         #expect(report.parameters > 0)
         #expect(report.missing.isEmpty, "parameters without a gradient: \(report.missing.prefix(5))")
         #expect(report.nonFinite == 0)

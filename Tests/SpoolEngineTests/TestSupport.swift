@@ -1,4 +1,5 @@
 import Foundation
+import SpoolEngine
 import Testing
 
 /// Paths and reference tools the engine tests use.
@@ -10,6 +11,26 @@ enum TestSupport {
     static let debianPython = "/usr/bin/python3"
     /// The test venv (scripts/test.sh makes it): Debian's torch plus timm.
     static let venvPython = repository.appendingPathComponent(".venv-test/bin/python").path
+
+    /// A loader over `count` small generated images (random pixels), class i % classes, ready at epoch 0.
+    static func classificationLoader(side: Int, classes: Int, count: Int) throws -> ImageLoader {
+        let dir = try temporaryDirectory("zoo")
+        var paths: [String] = []
+        var rng = SystemRandomNumberGenerator()
+        for i in 0..<count {
+            let path = dir.appendingPathComponent("\(i).png").path
+            try ImageLoader.write(path: path, pixels: (0..<(side * side * 3)).map { _ in UInt8.random(in: 0...255, using: &rng) },
+                                  width: side, height: side, channels: 3)
+            paths.append(path)
+        }
+        var options = LoaderOptions()
+        options.batchSize = count
+        options.cropSize = side
+        options.resizeSize = side
+        let loader = try ImageLoader(paths: paths, targets: (0..<count).map { Float($0 % classes) }, targetWidth: 1, options: options)
+        try loader.startEpoch(0)
+        return loader
+    }
 
     static func temporaryDirectory(_ name: String = "spool-test") throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")

@@ -504,10 +504,12 @@ private final class DropTemporaryFolder: Sendable {
     deinit { try? FileManager.default.removeItem(at: url) }
 }
 
-/// Polls `condition` every 5 ms for up to `timeout` of real time.
+/// Polls `condition` every 5 ms, up to `timeout` worth of polls. Polls, not a wall-clock deadline: when other
+/// tests keep every cooperative thread busy, the watcher and this loop are held up alike, and a deadline would
+/// expire before the watcher had run at all.
 private func eventually(timeout: Duration = .seconds(5), _ condition: () async -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
-    while ContinuousClock.now < deadline {
+    let polls = Int(timeout / .milliseconds(5))
+    for _ in 0..<polls {
         if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(5))
     }

@@ -82,6 +82,7 @@ struct JobReportTests {
             report["primary_metric"] = "iou"
             report["primary_metric_value"] = 0.456_789
             report["iou"] = 0.456_789
+            report["accuracy"] = 0.25  // subset accuracy
             report["decision_threshold"] = 0.5
         } else {
             report["primary_metric"] = "accuracy"
@@ -89,12 +90,21 @@ struct JobReportTests {
             report["accuracy"] = 0.583_333_333_333
             report["confusion_matrix"] = [[2, 1, 0], [1, 2, 1], [0, 2, 3]]
         }
+        let task: ImageTask = multilabel ? .imageClassificationMultilabel : .imageClassification
+        let parameters = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingParameters.defaults(task: task)))
         let document: [String: Any] = [
-            "best_epoch": 3, "epochs_run": 4, "complete": true, "history": [] as [Any], "best_epoch_report": report,
+            "best_epoch": 3, "epochs_run": 4, "complete": true, "stopped_early": false, "history": [] as [Any],
+            "best_epoch_report": report,
             "primary_metric": ["name": report["primary_metric"]!, "value": report["primary_metric_value"]!],
-            "task": report["task"]!, "classes": classes,
+            "task": report["task"]!, "classes": classes, "model_name": "resnet18", "train_images": 36,
+            "validation_images": 12, "seconds": 42.0, "training_parameters": parameters,
         ]
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
+    }
+
+    /// The typed document the daemon reads from that file.
+    static func document(_ data: Data) throws -> MetricsDocument {
+        try ContractCoding.decoder().decode(MetricsDocument.self, from: data)
     }
 
     static let hostileClass = "<b>&\""
@@ -114,7 +124,7 @@ struct JobReportTests {
         }
         let metrics = try metricsJSON(classes: ["circle", hostileClass, "tri.angle"])
         let report = JobReport(job: try job(name: "shapes <sweep> & \"co\""), trials: trials, epochs: epochs,
-                               varying: ["learning_rate", "optimizer"], bestTrial: 3, bestMetrics: metrics)
+                               varying: ["learning_rate", "optimizer"], bestTrial: 3, bestMetrics: try document(metrics))
         return (report, metrics)
     }
 
@@ -224,7 +234,7 @@ struct JobReportTests {
         let metrics = try Self.metricsJSON(classes: ["circle", "square", "triangle"])
         let report = JobReport(job: try Self.job(name: "single"), trials: [only],
                                epochs: [only.id: Self.epochs(only, count: 3, top: 0.6)], varying: [], bestTrial: 0,
-                               bestMetrics: metrics)
+                               bestMetrics: try Self.document(metrics))
         let html = report.html()
         Self.expectSelfContained(html)
         #expect(!html.contains("<h2>Sweep</h2>"))
@@ -237,11 +247,12 @@ struct JobReportTests {
         let metrics = try Self.metricsJSON(classes: ["cat", "dog", "bird"], multilabel: true)
         let report = JobReport(job: try Self.job(name: "tags", task: .imageClassificationMultilabel), trials: [only],
                                epochs: [only.id: Self.epochs(only, count: 2, top: 0.5)], varying: [], bestTrial: 0,
-                               bestMetrics: metrics)
+                               bestMetrics: try Self.document(metrics))
         let html = report.html()
         Self.expectSelfContained(html)
         #expect(!html.contains("Confusion matrix") && !html.contains("data-metric=\"confusion."))
-        #expect(!html.contains("data-metric=\"accuracy\""))
+        // Accuracy is multilabel's subset accuracy, named so.
+        #expect(html.contains("subset accuracy") && html.contains("data-metric=\"accuracy\">0.2500<"))
         #expect(html.contains(#"data-metric="primary_metric_value">0.4568<"#))
         #expect(html.contains(#"data-metric="decision_threshold">0.5000<"#))
         #expect(html.contains("iou at each evaluation"))

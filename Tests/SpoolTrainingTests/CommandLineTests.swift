@@ -118,7 +118,9 @@ struct CommandLineTests {
         #expect(manifest.preprocessing.validResizeSize == 256 && manifest.preprocessing.validCropSize == 224)
         // score.py beside the manifest, and valid Python for the interpreter that will run it.
         let script = try String(contentsOf: out.appendingPathComponent(ScoringScript.fileName), encoding: .utf8)
-        #expect(script == ScoringScript.source)
+        #expect(script == (try String(contentsOf: ScoringScript.sourceFolder().appendingPathComponent(ScoringScript.fileName), encoding: .utf8)))
+        let package = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent(ScoringScript.packageName).path)
+        #expect(Set(package).isSuperset(of: ["__init__.py", "classification.py", "detection.py", "weights.py"]), "\(package)")
         for part in ["model_settings = {", "def init():", "def run(data):", "AZUREML_MODEL_DIR"] {
             #expect(script.contains(part), "\(part)")
         }

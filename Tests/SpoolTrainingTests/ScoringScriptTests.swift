@@ -1,6 +1,7 @@
 import Foundation
 import SpoolCore
 import SpoolEngine
+import SpoolTraining
 import Testing
 
 /// `score.py`, which Spool writes into every model folder, scores as `spoolctl predict` does: tiny models are

@@ -1,28 +1,33 @@
-// loader.h — background image decoding, augmentation and batching (OpenCV, no libtorch).
+// loader.h — background decoding, augmentation and batching (OpenCV, no libtorch), generic over a task's
+// Pipeline (transform + collate).
 //
-// Worker threads decode and augment whole batches ahead of the trainer (bounded by `prefetch`), and the
-// trainer receives them in order. Each image's randomness comes from (seed, epoch, position), never from
-// thread timing, so an epoch is reproducible whatever the number of workers. Images are decoded from disk
-// every epoch: a large dataset is never held decoded in memory.
+// Worker threads make whole batches ahead of the trainer (bounded by `prefetch`), and the trainer receives
+// them in order. Each image's randomness comes from (seed, epoch, position), never from thread timing, so an
+// epoch is reproducible whatever the number of workers. Images are decoded from disk every epoch: a large
+// dataset is never held decoded in memory.
 #pragma once
 
+#include "data/batch.h"
 #include "data/image_io.h"
+#include "data/sample.h"
 
-#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
-#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
 
 namespace spool {
 
+class Pipeline;
+
 struct LoaderConfig {
     int batch_size = 16;
     bool train = false;
+    // Classification.
     int crop_size = 224;
     int resize_size = 256;
     float mean[3] = {0.485f, 0.456f, 0.406f};
@@ -31,35 +36,28 @@ struct LoaderConfig {
     float ratio_min = 3.0f / 4.0f, ratio_max = 4.0f / 3.0f;
     float hflip_prob = 0.5f;
     float brightness = 0.4f, contrast = 0.4f, saturation = 0.4f, hue = 0.0f;
+    // Detection and segmentation (training): zoom out, IoU crop around the boxes, photometric distortion.
+    float expand_prob = 0.5f, expand_max = 2.0f;
+    float crop_prob = 0.5f;
+    float photometric_prob = 0.5f;
     bool drop_last = false;
     uint64_t seed = 0;
     int workers = 2;
     int prefetch = 4;
 };
 
-struct Batch {
-    std::vector<float> images;   // N x 3 x crop x crop
-    std::vector<float> targets;  // N x target_width
-    int64_t size = 0;
-    std::string error;           // set when an image of the batch failed
-};
-
-/// Validation preprocessing of one image into 3 x crop x crop floats (resize shorter side, center crop,
-/// normalise), as the loader does when not training.
-void preprocess_for_eval(const std::string& path, const LoaderConfig& config, float* out);
-
 class Loader {
 public:
-    Loader(std::vector<std::string> paths, std::vector<float> targets, int target_width, LoaderConfig config);
+    Loader(std::shared_ptr<const Dataset> dataset, std::unique_ptr<Pipeline> pipeline, LoaderConfig config);
     ~Loader();
     Loader(const Loader&) = delete;
     Loader& operator=(const Loader&) = delete;
 
     void start_epoch(int64_t epoch);
     int64_t num_batches() const { return num_batches_; }
-    int64_t size() const { return static_cast<int64_t>(paths_.size()); }
-    int target_width() const { return target_width_; }
+    int64_t size() const { return static_cast<int64_t>(dataset_->samples.size()); }
     const LoaderConfig& config() const { return config_; }
+    const Dataset& dataset() const { return *dataset_; }
 
     /// The next batch of the epoch, or nullptr once the epoch is done. The batch stays valid until the next
     /// call. Throws ImageError when one of its images could not be decoded.
@@ -69,12 +67,11 @@ private:
     void worker_loop();
     void produce(int64_t index, uint64_t generation, Batch& out) const;
 
-    std::vector<std::string> paths_;
-    std::vector<float> targets_;
-    int target_width_;
+    std::shared_ptr<const Dataset> dataset_;
+    std::unique_ptr<Pipeline> pipeline_;
     LoaderConfig config_;
 
-    std::mutex mutex_;
+    mutable std::mutex mutex_;
     std::condition_variable work_cv_, ready_cv_;
     std::vector<std::thread> threads_;
     bool stopping_ = false;
@@ -88,5 +85,8 @@ private:
     std::map<int64_t, Batch> ready_;
     Batch current_;
 };
+
+/// The pipeline of a dataset's task.
+std::unique_ptr<Pipeline> make_pipeline(const Dataset& dataset, const LoaderConfig& config);
 
 }  // namespace spool

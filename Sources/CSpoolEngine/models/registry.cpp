@@ -1,33 +1,86 @@
 #include "models/registry.h"
 
+#include "models/backbones/backbones.h"
+#include "models/detection/detectors.h"
+
+#include <nlohmann/json.hpp>
+
 #include <stdexcept>
 
 namespace spool {
+namespace {
 
-const std::vector<std::string>& classifier_names() {
-    static const std::vector<std::string> names = {
-        "mobilenetv2", "resnet18",  "resnet34",   "resnet50",   "resnet101",  "resnet152",
-        "resnest50",   "resnest101", "seresnext", "vits16r224", "vitb16r224", "vitl16r224"};
-    return names;
+std::shared_ptr<Model> classifier(std::shared_ptr<Classifier> model, const ModelConfig& config) {
+    model->set_task(config.task);
+    return model;
 }
 
-std::shared_ptr<Classifier> make_classifier(const std::string& name, const ClassifierConfig& config) {
+}  // namespace
+
+const std::vector<ModelEntry>& model_table() {
+    using T = TaskFamily;
+    static const std::vector<ModelEntry> table = {
+        // name, tasks, family, reference library, reference architecture, factory
+        {"mobilenetv2", T::classification, "mobilenet_v2", "torchvision", "mobilenet_v2",
+         [](const ModelConfig& c) { return classifier(make_mobilenet_v2(c), c); }},
+        {"resnet18", T::classification, "resnet", "torchvision", "resnet18",
+         [](const ModelConfig& c) { return classifier(make_resnet(18, c), c); }},
+        {"resnet34", T::classification, "resnet", "torchvision", "resnet34",
+         [](const ModelConfig& c) { return classifier(make_resnet(34, c), c); }},
+        {"resnet50", T::classification, "resnet", "torchvision", "resnet50",
+         [](const ModelConfig& c) { return classifier(make_resnet(50, c), c); }},
+        {"resnet101", T::classification, "resnet", "torchvision", "resnet101",
+         [](const ModelConfig& c) { return classifier(make_resnet(101, c), c); }},
+        {"resnet152", T::classification, "resnet", "torchvision", "resnet152",
+         [](const ModelConfig& c) { return classifier(make_resnet(152, c), c); }},
+        {"resnest50", T::classification, "resnest", "timm", "resnest50d",
+         [](const ModelConfig& c) { return classifier(make_resnest(50, c), c); }},
+        {"resnest101", T::classification, "resnest", "timm", "resnest101e",
+         [](const ModelConfig& c) { return classifier(make_resnest(101, c), c); }},
+        {"seresnext", T::classification, "seresnext", "timm", "seresnext50_32x4d",
+         [](const ModelConfig& c) { return classifier(make_seresnext50_32x4d(c), c); }},
+        {"vits16r224", T::classification, "vit", "timm", "vit_small_patch16_224",
+         [](const ModelConfig& c) { return classifier(make_vit_timm_small(c), c); }},
+        {"vitb16r224", T::classification, "vit", "torchvision", "vit_b_16",
+         [](const ModelConfig& c) { return classifier(make_vit_torchvision("b_16", c), c); }},
+        {"vitl16r224", T::classification, "vit", "torchvision", "vit_l_16",
+         [](const ModelConfig& c) { return classifier(make_vit_torchvision("l_16", c), c); }},
+    };
+    static const std::vector<ModelEntry> all = [] {
+        auto out = table;
+        for (const auto& entry : detection_model_entries()) out.push_back(entry);
+        return out;
+    }();
+    return all;
+}
+
+std::shared_ptr<Model> make_model(const std::string& name, const ModelConfig& config) {
     if (config.num_classes < 1) throw std::invalid_argument("num_classes must be at least 1");
-    if (name == "mobilenetv2") return make_mobilenet_v2(config);
-    if (name == "resnet18") return make_resnet(18, config);
-    if (name == "resnet34") return make_resnet(34, config);
-    if (name == "resnet50") return make_resnet(50, config);
-    if (name == "resnet101") return make_resnet(101, config);
-    if (name == "resnet152") return make_resnet(152, config);
-    if (name == "resnest50") return make_resnest(50, config);
-    if (name == "resnest101") return make_resnest(101, config);
-    if (name == "seresnext") return make_seresnext50_32x4d(config);
-    if (name == "vits16r224") return make_vit_timm_small(config);
-    if (name == "vitb16r224") return make_vit_torchvision("b_16", config);
-    if (name == "vitl16r224") return make_vit_torchvision("l_16", config);
+    const TaskFamily wanted = is_classification(config.task) ? TaskFamily::classification
+                              : config.task == Task::detection ? TaskFamily::detection
+                                                               : TaskFamily::segmentation;
     std::string allowed;
-    for (const auto& n : classifier_names()) allowed += (allowed.empty() ? "" : ", ") + n;
+    for (const auto& entry : model_table()) {
+        if (entry.tasks != wanted) continue;
+        if (name == entry.name) return entry.make(config);
+        allowed += (allowed.empty() ? "" : ", ") + entry.name;
+    }
+    for (const auto& entry : model_table())
+        if (name == entry.name)
+            throw std::invalid_argument("model '" + name + "' is not a model of this task; allowed: " + allowed);
     throw std::invalid_argument("unknown model '" + name + "'; allowed: " + allowed);
+}
+
+std::string model_catalog_json() {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& e : model_table()) {
+        const char* tasks = e.tasks == TaskFamily::classification ? "classification"
+                            : e.tasks == TaskFamily::detection    ? "object_detection"
+                                                                  : "instance_segmentation";
+        list.push_back({{"name", e.name}, {"tasks", tasks}, {"family", e.family}, {"library", e.library},
+                        {"architecture", e.architecture}});
+    }
+    return list.dump();
 }
 
 }  // namespace spool

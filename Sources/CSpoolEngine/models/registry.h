@@ -1,23 +1,34 @@
-// registry.h — Spool model names to constructors.
+// registry.h — the engine's one model table: Spool's model names, their task, family and reference, and
+// how each is built. The Swift side's ModelCatalog holds the same names (a test keeps the two equal).
 #pragma once
 
-#include "models/classifier.h"
+#include "models/model.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
 
 namespace spool {
 
-/// Builds the classifier Spool calls `name` (section 4 of the specification); throws std::invalid_argument
-/// naming the allowed values for an unknown name.
-std::shared_ptr<Classifier> make_classifier(const std::string& name, const ClassifierConfig& config);
+enum class TaskFamily { classification, detection, segmentation };
 
-/// The names make_classifier accepts, in the specification's order.
-const std::vector<std::string>& classifier_names();
+struct ModelEntry {
+    std::string name;          // Spool's model_name (section 4 of the specification)
+    TaskFamily tasks;          // classification models serve multiclass and multilabel
+    std::string family;        // resnet, mobilenet_v2, vit, fasterrcnn, ...
+    std::string library;       // the reference: torchvision, timm, ultralytics
+    std::string architecture;  // the reference's own name (resnet18, vit_b_16, fasterrcnn_resnet50_fpn, ...)
+    std::function<std::shared_ptr<Model>(const ModelConfig&)> make;
+};
 
-// Families, one file each under models/.
-std::shared_ptr<Classifier> make_resnet(int depth, const ClassifierConfig& config);          // torchvision resnet18..152
-std::shared_ptr<Classifier> make_seresnext50_32x4d(const ClassifierConfig& config);          // timm seresnext50_32x4d
-std::shared_ptr<Classifier> make_mobilenet_v2(const ClassifierConfig& config);               // torchvision mobilenet_v2
-std::shared_ptr<Classifier> make_resnest(int depth, const ClassifierConfig& config);         // timm resnest50d / resnest101e
-std::shared_ptr<Classifier> make_vit_torchvision(const std::string& variant, const ClassifierConfig& config); // "b_16", "l_16"
-std::shared_ptr<Classifier> make_vit_timm_small(const ClassifierConfig& config);             // timm vit_small_patch16_224
+/// Every model, in the specification's order.
+const std::vector<ModelEntry>& model_table();
+
+/// Builds `name` for `config.task`; throws std::invalid_argument naming the allowed values.
+std::shared_ptr<Model> make_model(const std::string& name, const ModelConfig& config);
+
+/// The table as JSON (name, tasks, family, library, architecture), for spool_model_catalog.
+std::string model_catalog_json();
 
 }  // namespace spool

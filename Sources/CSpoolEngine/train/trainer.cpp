@@ -1,86 +1,145 @@
 #include "train/trainer.h"
 
-#include <torch/nn/functional/loss.h>
+#include "models/classification/classifier.h"
+
+#include <ATen/CPUGeneratorImpl.h>
 #include <torch/optim/adam.h>
 #include <torch/optim/adamw.h>
 #include <torch/optim/sgd.h>
 #include <torch/utils.h>
 
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <mutex>
 #include <stdexcept>
 
 namespace spool {
 
-namespace F = torch::nn::functional;
-
-torch::Tensor classification_loss(const torch::Tensor& logits, const torch::Tensor& targets, TaskKind task,
-                                  const torch::Tensor& class_weights) {
-    if (task == TaskKind::multiclass) {
-        auto options = F::CrossEntropyFuncOptions();
-        if (class_weights.defined()) options = options.weight(class_weights);
-        return F::cross_entropy(logits, targets.reshape({-1}).to(torch::kLong), options);
-    }
-    auto options = F::BinaryCrossEntropyWithLogitsFuncOptions();
-    if (class_weights.defined()) options = options.weight(class_weights.unsqueeze(0));
-    return F::binary_cross_entropy_with_logits(logits, targets, options);
-}
-
-Trainer::Trainer(std::shared_ptr<Classifier> model, torch::Device device, TrainerConfig config)
-    : model_(std::move(model)), device_(device), config_(std::move(config)) {
-    if (config_.grad_accumulation_step < 1) throw std::invalid_argument("grad_accumulation_step must be >= 1");
+std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const TrainerConfig& config) {
     std::vector<torch::Tensor> params;
-    for (auto& p : model_->parameters())
+    for (auto& p : model.parameters())
         if (p.requires_grad()) params.push_back(p);
     if (params.empty()) throw std::invalid_argument("every parameter is frozen: nothing to train (lower layers_to_freeze)");
-    if (!config_.class_weights.empty()) {
-        class_weights_ = torch::tensor(config_.class_weights).to(device_);
+    switch (config.optimizer) {
+        case OptimizerKind::sgd:
+            return std::make_unique<torch::optim::SGD>(
+                params, torch::optim::SGDOptions(config.learning_rate)
+                            .momentum(config.momentum)
+                            .weight_decay(config.weight_decay)
+                            .nesterov(config.nesterov && config.momentum > 0));  // nesterov needs momentum
+        case OptimizerKind::adam:
+            return std::make_unique<torch::optim::Adam>(
+                params, torch::optim::AdamOptions(config.learning_rate)
+                            .betas({config.beta1, config.beta2})
+                            .weight_decay(config.weight_decay)
+                            .amsgrad(config.amsgrad));
+        case OptimizerKind::adamw:
+            return std::make_unique<torch::optim::AdamW>(
+                params, torch::optim::AdamWOptions(config.learning_rate)
+                            .betas({config.beta1, config.beta2})
+                            .weight_decay(config.weight_decay)
+                            .amsgrad(config.amsgrad));
     }
-    switch (config_.optimizer) {
-        case OptimizerKind::sgd: {
-            auto o = torch::optim::SGDOptions(config_.learning_rate)
-                         .momentum(config_.momentum)
-                         .weight_decay(config_.weight_decay)
-                         .nesterov(config_.nesterov && config_.momentum > 0);  // nesterov needs momentum
-            optimizer_ = std::make_unique<torch::optim::SGD>(params, o);
-            break;
-        }
-        case OptimizerKind::adam: {
-            auto o = torch::optim::AdamOptions(config_.learning_rate)
-                         .betas({config_.beta1, config_.beta2})
-                         .weight_decay(config_.weight_decay)
-                         .amsgrad(config_.amsgrad);
-            optimizer_ = std::make_unique<torch::optim::Adam>(params, o);
-            break;
-        }
-        case OptimizerKind::adamw: {
-            auto o = torch::optim::AdamWOptions(config_.learning_rate)
-                         .betas({config_.beta1, config_.beta2})
-                         .weight_decay(config_.weight_decay)
-                         .amsgrad(config_.amsgrad);
-            optimizer_ = std::make_unique<torch::optim::AdamW>(params, o);
-            break;
-        }
+    throw std::invalid_argument("unknown optimizer");
+}
+
+Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConfig config)
+    : model_(std::move(model)),
+      device_(device),
+      config_(std::move(config)),
+      generator_(at::make_generator<at::CPUGeneratorImpl>(config_.seed)) {
+    if (config_.grad_accumulation_step < 1) throw std::invalid_argument("grad_accumulation_step must be >= 1");
+    if (auto* classifier = dynamic_cast<Classifier*>(model_.get())) {
+        if (!config_.class_weights.empty()) classifier->set_class_weights(torch::tensor(config_.class_weights).to(device_));
     }
+    optimizer_ = make_optimizer(*model_, config_);
     optimizer_->zero_grad();
+    // Only convolutional classifiers gain from channels-last here; detection's RoI kernels want NCHW.
+    const bool can_measure = is_classification(model_->task());
+    switch (config_.memory_format) {
+        case MemoryFormatChoice::automatic:
+            measuring_ = can_measure;
+            if (!can_measure) memory_note_ = "contiguous (this model's kernels need NCHW)";
+            break;
+        case MemoryFormatChoice::channels_last:
+            model_->set_channels_last(true);
+            memory_note_ = "channels_last (set)";
+            break;
+        case MemoryFormatChoice::contiguous:
+            memory_note_ = "contiguous (set)";
+            break;
+    }
 }
 
 void Trainer::set_learning_rate(double lr) {
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
 }
 
+void Trainer::choose_memory_format(const ModelInput& input, int64_t images) {
+    // Save what a forward pass in training mode changes (batch-norm statistics) and restore it afterwards:
+    // the measurement must not touch the run, whose numbers stay reproducible under its seed.
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> saved;
+    for (auto& b : model_->buffers(true)) saved.emplace_back(b, b.clone());
+    auto time_format = [&](bool channels_last) {
+        model_->set_channels_last(channels_last);
+        double best = std::numeric_limits<double>::infinity();
+        for (int k = 0; k < 3; ++k) {  // the first warms allocators and kernels up
+            const auto started = std::chrono::steady_clock::now();
+            auto output = model_->run(input);
+            torch::Tensor total;
+            for (auto& [name, value] : output.losses) total = total.defined() ? total + value : value;
+            total.backward();
+            const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+            if (k > 0) best = std::min(best, seconds / static_cast<double>(images));
+            optimizer_->zero_grad();
+        }
+        return best;
+    };
+    // The measurement's randomness (dropout) must not shift the run's random stream either.
+    auto generator = at::detail::getDefaultCPUGenerator();
+    at::Tensor rng_state;
+    {
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        rng_state = generator.get_state();
+    }
+    const double nchw = time_format(false), nhwc = time_format(true);
+    {
+        std::lock_guard<std::mutex> lock(generator.mutex());
+        generator.set_state(rng_state);
+    }
+    {
+        torch::NoGradGuard no_grad;
+        for (auto& [buffer, copy] : saved) buffer.copy_(copy);
+    }
+    const bool last = nhwc < nchw;
+    model_->set_channels_last(last);
+    char text[160];
+    std::snprintf(text, sizeof text, "%s: %.1f ms/image against %.1f ms/image %s", last ? "channels_last" : "contiguous",
+                  1000 * std::min(nchw, nhwc), 1000 * std::max(nchw, nhwc), last ? "contiguous" : "channels_last");
+    memory_note_ = text;
+    measuring_ = false;
+}
+
 StepResult Trainer::step(Loader& loader) {
     StepResult result;
     const Batch* batch = loader.next();
     if (batch == nullptr || batch->size == 0) return result;
-    const int64_t n = batch->size;
-    const int64_t side = loader.config().crop_size;
-    model_->train();
-    auto images = torch::from_blob(const_cast<float*>(batch->images.data()), {n, 3, side, side}).to(device_);
-    auto targets = torch::from_blob(const_cast<float*>(batch->targets.data()), {n, loader.target_width()}).to(device_);
-    auto logits = model_->forward(images);
-    auto loss = classification_loss(logits, targets, config_.task, class_weights_);
-    (loss / config_.grad_accumulation_step).backward();
-    result.loss = loss.item<double>();
-    result.images = n;
+    ModeGuard mode(*model_, /*train=*/true);
+    auto input = to_model_input(*batch, loader.dataset(), device_);
+    if (measuring_) choose_memory_format(input, batch->size);
+    GeneratorScope scope(generator_);
+    auto output = model_->run(input);
+    torch::Tensor total;
+    for (auto& [name, value] : output.losses) {
+        result.losses.emplace_back(name, value.item<double>());
+        total = total.defined() ? total + value : value;
+    }
+    if (!total.defined()) throw std::logic_error("the model returned no loss in training mode");
+    (total / config_.grad_accumulation_step).backward();
+    result.loss = total.item<double>();
+    result.images = batch->size;
     if (++pending_ >= config_.grad_accumulation_step) {
         optimizer_->step();
         optimizer_->zero_grad();
@@ -97,35 +156,68 @@ void Trainer::flush() {
     pending_ = 0;
 }
 
-EvalResult evaluate(Classifier& model, torch::Device device, Loader& loader, TaskKind task, float* out_probs,
-                    int64_t capacity) {
-    torch::NoGradGuard no_grad;
-    const bool was_training = model.is_training();
-    model.eval();
-    EvalResult result;
-    double loss_sum = 0;
-    const int64_t side = loader.config().crop_size;
-    while (const Batch* batch = loader.next()) {
-        const int64_t n = batch->size;
-        auto images = torch::from_blob(const_cast<float*>(batch->images.data()), {n, 3, side, side}).to(device);
-        auto targets =
-            torch::from_blob(const_cast<float*>(batch->targets.data()), {n, loader.target_width()}).to(device);
-        auto logits = model.forward(images);
-        loss_sum += classification_loss(logits, targets, task, torch::Tensor()).item<double>() * n;
-        auto probs = (task == TaskKind::multiclass ? torch::softmax(logits, 1) : torch::sigmoid(logits))
-                         .to(torch::kCPU, torch::kFloat32)
-                         .contiguous();
-        const int64_t values = probs.numel();
-        if ((result.count * probs.size(1)) + values > capacity) {
-            model.train(was_training);
-            throw std::invalid_argument("output buffer too small for the loader's probabilities");
-        }
-        std::memcpy(out_probs + result.count * probs.size(1), probs.data_ptr<float>(), values * sizeof(float));
-        result.count += n;
+ModelInput to_model_input(const Batch& batch, const Dataset& dataset, torch::Device device) {
+    ModelInput in;
+    const int64_t n = batch.size;
+    in.images = torch::from_blob(const_cast<float*>(batch.images.data()), {n, 3, batch.height, batch.width})
+                    .to(device, /*non_blocking=*/false, /*copy=*/true);
+    for (int64_t k = 0; k < n; ++k) in.sizes.push_back({batch.heights[k], batch.widths[k]});
+    const Task task = static_cast<Task>(dataset.task);
+    if (is_classification(task)) {
+        auto targets = torch::from_blob(const_cast<float*>(batch.class_targets.data()), {n, batch.target_width}).clone();
+        in.class_targets = (task == Task::multiclass ? targets.reshape({-1}).to(torch::kLong) : targets).to(device);
+        return in;
     }
-    model.train(was_training);
-    result.mean_loss = result.count > 0 ? loss_sum / result.count : 0;
-    return result;
+    for (const auto& e : batch.examples) {
+        ImageTargets t;
+        const int64_t count = static_cast<int64_t>(e.labels.size());
+        t.boxes = torch::from_blob(const_cast<float*>(e.boxes.data()), {count, 4}).clone().to(device);
+        // Detectors count classes from 1: 0 is the background.
+        t.labels = (torch::from_blob(const_cast<int64_t*>(e.labels.data()), {count}, torch::kLong).clone() + 1).to(device);
+        t.crowd = torch::from_blob(const_cast<uint8_t*>(e.crowd.data()), {count}, torch::kUInt8).clone().to(torch::kBool).to(device);
+        in.targets.push_back(std::move(t));
+    }
+    return in;
+}
+
+Prediction predict(Model& model, torch::Device device, Loader& loader) {
+    torch::NoGradGuard no_grad;
+    ModeGuard mode(model, /*train=*/false);
+    Prediction p;
+    p.task = model.task();
+    p.num_classes = loader.dataset().num_classes;
+    double loss_sum = 0;
+    bool has_loss = false;
+    while (const Batch* batch = loader.next()) {
+        auto input = to_model_input(*batch, loader.dataset(), device);
+        auto output = model.run(input);
+        for (auto& [name, value] : output.losses) {
+            loss_sum += value.item<double>() * static_cast<double>(batch->size);
+            has_loss = true;
+        }
+        if (output.scores.defined()) {
+            auto probs = output.scores.to(torch::kCPU, torch::kFloat32).contiguous();
+            p.scores.insert(p.scores.end(), probs.data_ptr<float>(), probs.data_ptr<float>() + probs.numel());
+        }
+        for (size_t k = 0; k < output.detections.size(); ++k) {
+            const auto& d = output.detections[k];
+            Prediction::Detections out;
+            out.height = batch->heights[k];
+            out.width = batch->widths[k];
+            auto boxes = d.boxes.to(torch::kCPU, torch::kFloat32).contiguous();
+            auto scale = torch::tensor({1.0f / out.width, 1.0f / out.height, 1.0f / out.width, 1.0f / out.height});
+            boxes = (boxes * scale).contiguous();
+            out.boxes.assign(boxes.data_ptr<float>(), boxes.data_ptr<float>() + boxes.numel());
+            auto scores = d.scores.to(torch::kCPU, torch::kFloat32).contiguous();
+            out.scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
+            auto labels = (d.labels.to(torch::kCPU, torch::kLong) - 1).to(torch::kInt).contiguous();
+            out.labels.assign(labels.data_ptr<int32_t>(), labels.data_ptr<int32_t>() + labels.numel());
+            p.detections.push_back(std::move(out));
+        }
+        p.count += batch->size;
+    }
+    p.mean_loss = has_loss && p.count > 0 ? loss_sum / static_cast<double>(p.count) : std::numeric_limits<double>::quiet_NaN();
+    return p;
 }
 
 }  // namespace spool

@@ -78,7 +78,7 @@ public struct COCOConverter: Sendable {
         }
 
         let task = self.task ?? (dataset.annotations.contains { $0.hasPolygon } ? .segmentation : .detection)
-        var objects = dataset.images.map { _ in [ConvertedObject]() }
+        var objects = dataset.images.map { _ in [ImageObject]() }
         var usedCategories = Set<Int>()
         for (position, annotation) in dataset.annotations.enumerated() {
             let element = annotation.id.map { "annotation \($0)" } ?? "annotations[\(position)]"
@@ -110,7 +110,7 @@ public struct COCOConverter: Sendable {
             let (width, height) = size
             let onImage = "image \(image.id) (\(ShapeCheck.size(width, height)))"
 
-            let shape: ConvertedObject.Shape
+            let shape: ImageObject.Shape
             switch task {
             case .detection:
                 guard let corners = annotation.boxCorners else {
@@ -172,7 +172,7 @@ public struct COCOConverter: Sendable {
                 }
             }
             usedCategories.insert(annotation.categoryID)
-            objects[imagePosition].append(ConvertedObject(label: label, isCrowd: (annotation.iscrowd ?? 0) != 0, shape: shape))
+            objects[imagePosition].append(ImageObject(label: label, isCrowd: (annotation.iscrowd ?? 0) != 0, shape: shape))
         }
         guard problems.isEmpty else { throw ConversionError(problems: problems) }
 

@@ -3,7 +3,7 @@ public enum ConvertedLabel: Sendable, Hashable {
     /// Multiclass classification: `"cat"`.
     case className(String)
     /// Object detection or instance segmentation: a list of objects, possibly empty.
-    case objects([ConvertedObject])
+    case objects([ImageObject])
 
     /// The class names the label mentions, in order, repeated as often as they occur.
     public var classNames: [String] {

@@ -12,7 +12,8 @@ enum JSONLAnnotationReader {
     }
 
     /// The lines that could be read, and the problems of the others (in line order); the caller adds
-    /// its own problems before reporting them all.
+    /// its own problems before reporting them all. Each line is read by training's reader
+    /// (`JSONLLineReader`): as instance segmentation when its objects have polygons, else as detection.
     static func read(_ data: Data, file: String) -> (lines: [Line], problems: [ConversionProblem]) {
         var lines: [Line] = []
         var problems: [ConversionProblem] = []
@@ -23,93 +24,20 @@ enum JSONLAnnotationReader {
             if index == 0, bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes.removeFirst(3) }
             if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
             if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
-            func problem(_ field: String?, _ message: String) {
-                problems.append(ConversionProblem(file: file, line: number, element: field, message: message))
-            }
-            guard let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any] else {
-                problem(nil, "not a JSON object; each line is {\"image_url\": ..., \"label\": ...}")
-                continue
-            }
-            guard let url = object["image_url"] as? String, !url.isEmpty else {
-                problem("image_url", "required: the image's path")
-                continue
-            }
-            var details: ImageDetails?
-            if let given = object["image_details"], !(given is NSNull) {
-                if let map = given as? [String: Any] {
-                    details = ImageDetails(format: map["format"] as? String, width: size(map["width"]), height: size(map["height"]))
-                    for key in ["width", "height"] where map[key] != nil && !(map[key] is NSNull) && size(map[key]) == nil {
-                        problem("image_details.\(key)", "expected a positive whole number of pixels (400 or \"400px\")")
-                    }
-                } else {
-                    problem("image_details", "expected an object {\"format\", \"width\", \"height\"}")
-                }
-            }
-            let label = object["label"]
-            if label is String || label is NSNumber {
+            let object = (try? JSONSerialization.jsonObject(with: bytes)) as? [String: Any]
+            let label = object?["label"]
+            if label is String || label is NSNumber || ((label as? [Any]).map { !$0.isEmpty && $0.allSatisfy { $0 is String } } ?? false) {
                 classificationLines.append(number)
                 continue
             }
-            guard let list = label as? [Any] else {
-                problem("label", "required: a list of objects (boxes or polygons)")
-                continue
+            let hasPolygons = (label as? [Any])?.contains { ($0 as? [String: Any])?["polygon"] != nil } ?? false
+            var reader = JSONLLineReader(file: file, line: number,
+                                         task: hasPolygons ? .imageInstanceSegmentation : .imageObjectDetection)
+            if let record = reader.record(from: bytes) {
+                lines.append(Line(number: number, image: ConvertedImage(imageURL: record.imageURL, details: record.imageDetails,
+                                                                        label: .objects(record.label.objects))))
             }
-            if !list.isEmpty, list.allSatisfy({ $0 is String }) {
-                classificationLines.append(number)
-                continue
-            }
-            var objects: [ConvertedObject] = []
-            for (position, item) in list.enumerated() {
-                let field = "label[\(position)]"
-                guard let map = item as? [String: Any] else {
-                    problem(field, "expected an object {\"label\", \"topX\", ...} or {\"label\", \"polygon\"}")
-                    continue
-                }
-                guard let name = map["label"].flatMap(text) else {
-                    problem(field + ".label", "required: the object's class")
-                    continue
-                }
-                guard let crowd = map["isCrowd"].map(flag) ?? false else {
-                    problem(field + ".isCrowd", "expected 0, 1, true or false")
-                    continue
-                }
-                if let polygon = map["polygon"] {
-                    guard let parts = polygon as? [Any], !parts.isEmpty else {
-                        problem(field + ".polygon", "expected a list of polygons [[x1, y1, x2, y2, ...], ...]")
-                        continue
-                    }
-                    var numbers: [[Double]] = []
-                    for (partIndex, part) in parts.enumerated() {
-                        let values = part as? [Any] ?? []
-                        let converted = values.compactMap(Self.number)
-                        guard !values.isEmpty, converted.count == values.count, converted.count >= 6, converted.count % 2 == 0 else {
-                            problem(field + ".polygon[\(partIndex)]", "expected x, y pairs (numbers) for at least 3 points")
-                            continue
-                        }
-                        numbers.append(converted)
-                    }
-                    if numbers.count == parts.count {
-                        objects.append(ConvertedObject(label: name, isCrowd: crowd, shape: .polygon(numbers)))
-                    }
-                    continue
-                }
-                var corners: [Double] = []
-                for key in ["topX", "topY", "bottomX", "bottomY"] {
-                    if let value = map[key].flatMap(Self.number) {
-                        corners.append(value)
-                    } else {
-                        problem(field + "." + key, "required: a number in [0, 1]")
-                    }
-                }
-                guard corners.count == 4 else { continue }
-                guard corners[2] > corners[0], corners[3] > corners[1] else {
-                    problem(field, "bottomX and bottomY must be greater than topX and topY")
-                    continue
-                }
-                objects.append(ConvertedObject(label: name, isCrowd: crowd, shape: .box(NormalizedBox(
-                    topX: corners[0], topY: corners[1], bottomX: corners[2], bottomY: corners[3]))))
-            }
-            lines.append(Line(number: number, image: ConvertedImage(imageURL: url, details: details, label: .objects(objects))))
+            problems += reader.problems.map { ConversionProblem(file: $0.file, line: $0.line, element: $0.field, message: $0.message) }
         }
         if let first = classificationLines.first {
             problems.append(ConversionProblem(

@@ -44,8 +44,8 @@ public enum JSONLWriter {
     /// A detection object `{label, topX, topY, bottomX, bottomY, isCrowd}` or a segmentation object
     /// `{label, isCrowd, polygon}`; `isCrowd` is written as 0 or 1, as Azure's converters do.
     private struct Object: Encodable {
-        let object: ConvertedObject
-        init(_ object: ConvertedObject) { self.object = object }
+        let object: ImageObject
+        init(_ object: ImageObject) { self.object = object }
 
         enum CodingKeys: String, CodingKey {
             case label, isCrowd, topX, topY, bottomX, bottomY, polygon

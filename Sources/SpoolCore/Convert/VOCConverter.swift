@@ -103,7 +103,7 @@ public struct VOCConverter: Sendable {
         }
         let onImage = "the image (\(ShapeCheck.size(width, height)))"
 
-        var objects: [ConvertedObject] = []
+        var objects: [ImageObject] = []
         var fileHasProblems = false
         for (index, object) in root.children("object").enumerated() {
             let label = object.value("name")
@@ -134,7 +134,7 @@ public struct VOCConverter: Sendable {
             switch ShapeCheck.box(x0: x0, y0: y0, x1: x1, y1: y1, width: width, height: height) {
             case let .box(normalised, clipped):
                 if clipped { warn(.clipped, "box clipped to \(onImage)") }
-                objects.append(ConvertedObject(label: label, isCrowd: false, shape: .box(normalised)))
+                objects.append(ImageObject(label: label, isCrowd: false, shape: .box(normalised)))
             case let .zeroArea(w, h):
                 warn(.annotationSkipped, "box has zero or negative area (width \(ShapeCheck.pixels(w)), height \(ShapeCheck.pixels(h))); skipped")
             case .outside:

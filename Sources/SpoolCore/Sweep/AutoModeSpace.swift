@@ -8,10 +8,11 @@ import Foundation
 /// default 0.01, AdamW an order of magnitude lower. Parameters fixed in `training_parameters` stay fixed:
 /// they are left out of the space. Documented in docs/sweeps.md.
 public enum AutoModeSpace {
-    public static let models = ["mobilenetv2", "resnet18", "resnet50", "seresnext"]
+    /// The classification models (ModelCatalog's AutoMode choices).
+    public static var models: [String] { ModelCatalog.autoModeModels(for: .imageClassification).map(\.rawValue) }
 
     public static func space(for task: ImageTask, fixing fixed: Set<String> = []) -> SearchSpace {
-        let models = Distribution.choice(Self.models.map(SettingValue.string))
+        let models = Distribution.choice(ModelCatalog.autoModeModels(for: task).map { SettingValue.string($0.rawValue) })
         let sgd: [String: Distribution] = [
             "model_name": models, "optimizer": .choice(["sgd"]),
             "learning_rate": .loguniform(min: Foundation.log(0.003), max: Foundation.log(0.1)),
@@ -20,7 +21,7 @@ public enum AutoModeSpace {
             "model_name": models, "optimizer": .choice(["adamw"]),
             "learning_rate": .loguniform(min: Foundation.log(0.0001), max: Foundation.log(0.003)),
         ]
-        let canonicalFixed = Set(fixed.map(HyperparameterCatalog.canonicalName))
+        let canonicalFixed = Set(fixed.map(ParameterTable.canonicalName))
         let branches = [sgd, adamw].enumerated().map { index, parameters in
             SearchBranch(index: index, parameters: parameters.filter { !canonicalFixed.contains($0.key) },
                          keyPath: "AutoMode branch \(index)")

@@ -11,8 +11,8 @@ enum SearchSpaceValidator {
         var seen = Set<String>()
         for branch in space.branches {
             let names = branch.names
-            let varied = Set(names.map(HyperparameterCatalog.canonicalName))
-            let kept = fixed.filter { !varied.contains(HyperparameterCatalog.canonicalName($0.name)) }
+            let varied = Set(names.map(ParameterTable.canonicalName))
+            let kept = fixed.filter { !varied.contains(ParameterTable.canonicalName($0.name)) }
             let first = names.map { (name: $0, value: branch.parameters[$0]!.probeValues[0]) }
             // Each parameter's every probe value, the others at their first; one resolve per probe.
             var probes: [[(name: String, value: SettingValue)]] = [first]

@@ -8,6 +8,9 @@ extension JobReport {
             return "<section class=\"card\"><h2>Best trial</h2><p class=\"note\">No trial produced a model.</p></section>\n"
         }
         var out = "<section class=\"card\"><h2>Best trial #\(bestTrial)</h2>"
+        if let document, let detection = document.bestReport.detection {
+            return out + detectionSection(detection, document: document) + "</section>\n"
+        }
         guard let metrics else {
             return out + "<p class=\"note\">Its metrics.json was not available.</p></section>\n"
         }

@@ -32,7 +32,11 @@ struct JobReport {
     let parameters: [String]
     let bestTrial: Int?
     /// The best trial's `metrics.json`, when it was there and readable.
+    let document: MetricsDocument?
+    /// The classification section's view of it.
     let metrics: ReportMetrics?
+    /// The best trial's folder (its `examples.json` and thumbnails, for detection's drawn images).
+    let bestDirectory: URL?
     /// The task's primary metric (`accuracy`, `iou`).
     let metricName: String
     let generatedAt: Date
@@ -40,12 +44,14 @@ struct JobReport {
     let values: [Int: [String: SettingValue]]
 
     init(job: Job, trials: [Trial], epochs: [Int64: [EpochMetric]], varying: [String], bestTrial: Int?,
-         bestMetrics: Data?, generatedAt: Date = Date()) {
+         bestMetrics: MetricsDocument?, bestDirectory: URL? = nil, generatedAt: Date = Date()) {
         self.job = job
         self.trials = trials.sorted { $0.number < $1.number }
         self.epochs = epochs.mapValues { $0.sorted { $0.epoch < $1.epoch } }
         self.bestTrial = bestTrial
-        metrics = bestMetrics.flatMap(ReportMetrics.init(data:))
+        document = bestMetrics
+        metrics = bestMetrics.flatMap { doc in doc.bestReport.classification.map { ReportMetrics($0, bestEpoch: doc.bestEpoch) } }
+        self.bestDirectory = bestDirectory
         metricName = job.task.primaryMetric
         self.generatedAt = generatedAt
         var values: [Int: [String: SettingValue]] = [:]
@@ -89,7 +95,7 @@ struct JobReport {
         out += fact("State", Self.badge(job.state))
         if let bestTrial, let trial = trials.first(where: { $0.number == bestTrial }) {
             let value: String
-            if let reported = metrics?.primaryMetricValue {
+            if let reported = document?.bestReport.primaryValue {
                 value = "<span data-metric=\"primary_metric_value\">\(ReportFormat.fixed(reported))</span>"
             } else {
                 value = ReportFormat.fixed(trial.bestMetricValue)

@@ -61,6 +61,9 @@ enum ReportStyle {
         .tile{border:1px solid var(--line);border-radius:8px;padding:8px 14px;min-width:130px}
         .tile-name{font-size:11px;text-transform:uppercase;letter-spacing:.05em;color:var(--muted)}
         .tile-value{font-size:20px;font-weight:600;font-variant-numeric:tabular-nums}
+        .examples{display:flex;flex-wrap:wrap;gap:10px}
+        svg.example{border-radius:6px;background:#111;max-width:100%;height:auto}
+        .box-label{font-size:11px;font-weight:600;paint-order:stroke;stroke:#000;stroke-width:2px}
         footer{color:var(--muted);font-size:12px;text-align:center;margin-top:8px}
         @media print{html{background:#fff}.card{box-shadow:none;break-inside:avoid}}
         """

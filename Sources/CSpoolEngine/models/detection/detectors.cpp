@@ -1,0 +1,21 @@
+#include "models/detection/detectors.h"
+
+#include "models/detection/faster_rcnn.h"
+
+namespace spool {
+
+std::vector<ModelEntry> detection_model_entries() {
+    using T = TaskFamily;
+    std::vector<ModelEntry> rows;
+    // name, tasks, family, reference library, reference architecture, factory
+    for (int depth : {18, 34, 50, 101, 152}) {
+        const std::string name = "fasterrcnn_resnet" + std::to_string(depth) + "_fpn";
+        rows.push_back({name, T::detection, "fasterrcnn", "torchvision", name,
+                        [depth](const ModelConfig& c) { return std::make_shared<detection::FasterRCNN>(depth, c); }});
+    }
+    rows.push_back({"retinanet_resnet50_fpn", T::detection, "retinanet", "torchvision", "retinanet_resnet50_fpn",
+                    [](const ModelConfig& c) { return detection::make_retinanet(50, c); }});
+    return rows;
+}
+
+}  // namespace spool

@@ -1,0 +1,48 @@
+#include "models/detection/faster_rcnn.h"
+
+namespace spool::detection {
+
+FasterRCNN::FasterRCNN(int depth, const ModelConfig& config) : task_(config.task) {
+    const int64_t trainable = config.trainable_backbone_layers < 0 ? 5 : config.trainable_backbone_layers;
+    backbone = register_module("backbone", BackboneWithFPN(depth, config.frozen_batch_norm, trainable, 1, ExtraBlock::max_pool));
+    rpn = register_module("rpn", RegionProposalNetwork(256, RPNConfig{}));
+    RoIConfig roi;
+    roi.score_thresh = config.box_score_thresh;
+    roi.nms_thresh = config.box_nms_thresh;
+    roi.detections_per_img = config.box_detections_per_img;
+    roi_heads = register_module("roi_heads", RoIHeads(256, config.num_classes + 1, roi));
+    transform_.min_size = config.min_size;
+    transform_.max_size = config.max_size;
+    record_frozen_by_design();
+}
+
+ModelOutput FasterRCNN::run(const ModelInput& input) {
+    const bool training = is_training();
+    auto batch = transform_(input, training);
+    if (training) {
+        for (const auto& t : batch.targets) {
+            if (t.boxes.numel() > 0 && ((t.boxes.slice(1, 2, 4) <= t.boxes.slice(1, 0, 2)).any().item<bool>()))
+                throw std::invalid_argument("a target box has no width or height (check the boxes of the batch)");
+        }
+    }
+    auto features = backbone->forward(batch.images);
+    ModelOutput out;
+    std::vector<std::pair<std::string, torch::Tensor>> rpn_losses, roi_losses;
+    const std::array<int64_t, 2> batch_size{batch.images.size(2), batch.images.size(3)};
+    auto proposals = rpn->forward(batch_size, batch.sizes, features, training ? &batch.targets : nullptr, &rpn_losses);
+    auto detections = roi_heads->forward(features, proposals, batch.sizes, training ? &batch.targets : nullptr, &roi_losses);
+    if (training) {
+        // torchvision's order: the detector's losses, then the proposals'.
+        out.losses = roi_losses;
+        out.losses.insert(out.losses.end(), rpn_losses.begin(), rpn_losses.end());
+        return out;
+    }
+    for (size_t i = 0; i < detections.size(); ++i) {
+        auto& d = detections[i];
+        d.boxes = RCNNTransform::resize_boxes(d.boxes, batch.sizes[i], batch.original_sizes[i]);
+    }
+    out.detections = std::move(detections);
+    return out;
+}
+
+}  // namespace spool::detection

@@ -1,0 +1,93 @@
+import Foundation
+import SpoolCore
+import SpoolEngine
+
+/// Object detection and instance segmentation with torchvision's detectors (Faster R-CNN, RetinaNet,
+/// Mask R-CNN): boxes (and polygons) into the engine, detections out, VOC and COCO mean average precision.
+public struct DetectionHead: TaskHead {
+    public let task: ImageTask
+    public init(task: ImageTask) { self.task = task }
+
+    var segmentation: Bool { task == .imageInstanceSegmentation }
+
+    public func dataset(_ images: [LabeledImage], classes: [String]) throws -> Dataset {
+        let dataset = try Dataset(task: segmentation ? .instanceSegmentation : .objectDetection, numClasses: classes.count)
+        for image in images {
+            let index = try dataset.addImage(image.path)
+            for object in image.objects {
+                let b = object.box
+                let id = try dataset.addObject(image: index, classID: object.classIndex,
+                                               box: [Float(b.topX), Float(b.topY), Float(b.bottomX), Float(b.bottomY)],
+                                               crowd: object.isCrowd)
+                for part in object.polygons { try dataset.addPolygon(image: index, object: id, xy: part.map(Float.init)) }
+            }
+        }
+        return dataset
+    }
+
+    public func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions {
+        var o = ModelOptions(name: p.modelName.rawValue, task: segmentation ? .instanceSegmentation : .objectDetection,
+                             numClasses: classes.count)
+        o.device = device
+        o.minSize = p.minSize
+        o.maxSize = p.maxSize
+        o.boxScoreThreshold = Float(p.boxScoreThresh)
+        o.boxNMSThreshold = Float(p.boxNMSThresh)
+        o.detectionsPerImage = p.boxDetectionsPerImg
+        // torchvision: a backbone from ImageNet weights keeps frozen batch norm and trains its top 3 stages;
+        // from scratch, everything trains (small detection batches make batch statistics noisy, so the
+        // choice follows the reference).
+        o.frozenBatchNorm = pretrained
+        o.trainableBackboneLayers = pretrained ? 3 : nil
+        return o
+    }
+
+    public func loaderOptions(_ p: TrainingParameters, train: Bool, seed: UInt64, workers: Int) -> LoaderOptions {
+        var o = LoaderOptions()
+        o.train = train
+        o.batchSize = train ? p.trainingBatchSize : p.validationBatchSize
+        o.seed = seed
+        o.workers = workers
+        o.horizontalFlipProbability = Float(p.augmentationHorizontalFlip)
+        o.brightness = Float(p.augmentationBrightness)
+        o.contrast = Float(p.augmentationContrast)
+        o.saturation = Float(p.augmentationSaturation)
+        o.hue = Float(p.augmentationHue)
+        o.expandProbability = Float(p.augmentationExpand)
+        o.cropProbability = Float(p.augmentationCrop)
+        o.photometricProbability = Float(p.augmentationPhotometric)
+        return o
+    }
+
+    public func evaluate(_ prediction: Prediction, images: [LabeledImage], classes: [String],
+                         parameters p: TrainingParameters) throws -> TaskReport {
+        var evaluation: [EvaluationImage] = []
+        for (i, image) in images.enumerated() {
+            let (detections, width, height) = try prediction.detections(image: i)
+            let w = Double(width), h = Double(height)
+            func pixels(_ b: [Double]) -> [Double] { [b[0] * w, b[1] * h, b[2] * w, b[3] * h] }
+            let truths = image.objects.map { o in
+                EvaluationImage.Box(box: pixels([o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY]), label: o.classIndex,
+                                    isCrowd: o.isCrowd)
+            }
+            // Azure drops detections under box_score_thresh before the metrics.
+            let kept = detections.filter { Double($0.score) >= p.boxScoreThresh }.map { d in
+                EvaluationImage.Box(box: pixels(d.box.map(Double.init)), label: d.label, score: Double(d.score))
+            }
+            evaluation.append(EvaluationImage(width: w, height: h, truths: truths, detections: kept))
+        }
+        return .detection(DetectionMetrics.evaluate(task: task, images: evaluation, classes: classes,
+                                                    metricType: p.validationMetricType.rawValue,
+                                                    iouThreshold: p.validationIoUThreshold))
+    }
+
+    public func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?,
+                         source: String) -> ModelManifest {
+        var manifest = ModelManifest(task: task, modelName: p.modelName, classes: classes,
+                                     preprocessing: .init(validResizeSize: p.minSize, validCropSize: p.maxSize,
+                                                          mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]),
+                                     imageSize: p.minSize, primaryMetric: primaryMetric, source: source)
+        manifest.detection = .init(p, segmentation: segmentation)
+        return manifest
+    }
+}

@@ -1,0 +1,117 @@
+# score.py: scores images with this Spool model folder, in Azure ML's AutoML for images scoring contract.
+#
+#   init()     loads the model (model.json + weights.safetensors, beside this file by default)
+#   run(data)  scores images and returns JSON, one object per image:
+#              classification: {"probs": [...], "labels": [...]}, every class in class order (softmax for
+#              multiclass models, sigmoid for multilabel ones);
+#              object detection: {"boxes": [{"box": {"topX", "topY", "bottomX", "bottomY"}, "label", "score"}]},
+#              boxes normalised to the image.
+#
+# `data` is the raw bytes of one image (PNG, JPEG, BMP, TIFF, WebP), a list of them, a base64 string, a path
+# (str or pathlib.Path; its result then carries "filename"), a JSON text, or Azure's v2 request
+# {"input_data": {"columns": ["image"], "data": [BASE64, ...]}}.
+#
+# Needs only torch and torchvision (and Pillow, which torchvision depends on, to decode images); uses timm and
+# safetensors when importable. The model is the reference architecture model.json names, so the weights load
+# as they are. Preprocessing reproduces `spoolctl predict` bit for bit.
+#
+# From a shell:  python3 score.py IMAGE...      (prints the JSON)
+# Written by Spool into every model folder with the spool_scoring package beside it; edit `model_settings`
+# below, not the code.
+import json
+import os
+import pathlib
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from spool_scoring import architectures, classification, detection  # noqa: E402
+from spool_scoring.model_dir import find_model_dir, read_manifest  # noqa: E402
+from spool_scoring.requests import decode_image, items  # noqa: E402
+from spool_scoring.weights import load_weights  # noqa: E402
+
+model_settings = {
+    # The model folder (model.json, weights.safetensors): $AZUREML_MODEL_DIR when set, else this file's folder.
+    # A folder without model.json is searched one and two levels down (Azure mounts models in subfolders).
+    "model_dir": os.environ.get("AZUREML_MODEL_DIR") or os.path.dirname(os.path.abspath(__file__)),
+    "device": "cpu",            # "cuda", "cuda:1", ...
+    "batch_size": 16,
+    "threads": None,            # torch intra-op threads; None: torch's default
+    # Classification
+    "top_k": None,              # None: every class, in class order (Azure); K: the K most probable, best first
+    "multilabel_threshold": None,  # None: model.json's (0.5); used by "predicted_labels"
+    "predicted_labels": False,  # True: each result also lists "predicted" (argmax, or probs >= threshold)
+    "valid_resize_size": None,  # None: model.json's; shorter side resized to this
+    "valid_crop_size": None,    # None: model.json's; centre crop (ViTs need the size they were trained at)
+    # Object detection (None: model.json's "detection" values, as training left them)
+    "min_size": None,
+    "max_size": None,
+    "box_score_thresh": None,
+    "box_nms_thresh": None,
+    "box_detections_per_img": None,
+    "tile_grid_size": None,     # e.g. [3, 2] or "3x2": also score tiles and merge (small objects)
+    "tile_overlap_ratio": None,
+    "tile_predictions_nms_thresh": None,
+}
+
+model = None        # the torch module, after init()
+manifest = None     # model.json, after init()
+_device = None
+
+CLASSIFICATION = ("image_classification", "image_classification_multilabel")
+
+
+def init():
+    """Loads the model named by model_settings; called once before run()."""
+    global model, manifest, _device
+    if model_settings.get("threads"):
+        torch.set_num_threads(int(model_settings["threads"]))
+    folder = find_model_dir(model_settings["model_dir"])
+    manifest = read_manifest(folder)
+    task = manifest.get("task", "image_classification")
+    arch = manifest["architecture"]
+    state = load_weights(os.path.join(folder, manifest.get("weights_file", "weights.safetensors")))
+    if task in CLASSIFICATION:
+        image_size = int(manifest.get("image_size") or manifest["preprocessing"]["valid_crop_size"])
+        net = architectures.classifier(arch["library"], arch["name"], len(manifest["classes"]), image_size)
+    elif task == "image_object_detection":
+        frozen = not any(k.endswith("num_batches_tracked") for k in state if k.startswith("backbone.body."))
+        settings = detection.inference_settings(manifest, model_settings)
+        net = architectures.detector(arch["name"], len(manifest["classes"]), settings, frozen)
+    else:
+        raise ValueError("%s: task %s is not scored by this script" % (folder, task))
+    expected = net.state_dict()
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        raise ValueError("%s: the weights do not fit %s (missing %s; unexpected %s)"
+                         % (folder, arch["name"], missing[:5], unexpected[:5]))
+    net.load_state_dict({k: v.to(expected[k].dtype) for k, v in state.items()})
+    _device = torch.device(model_settings.get("device") or "cpu")
+    model = net.to(_device).eval()
+
+
+def run(data):
+    """Scores images; returns JSON text: a list with one object per image."""
+    if model is None:
+        init()
+    pairs = items(data)
+    images = []
+    for n, (raw, filename) in enumerate(pairs):
+        try:
+            images.append(decode_image(raw))
+        except ValueError as e:
+            raise ValueError("image %d%s: %s" % (n, " (%s)" % filename if filename else "", e)) from None
+    filenames = [filename for _, filename in pairs]
+    task = manifest.get("task", "image_classification")
+    scorer = classification if task in CLASSIFICATION else detection
+    return json.dumps(scorer.results(model, manifest, model_settings, images, filenames, _device))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print("usage: python3 score.py IMAGE...   (scores images with the model beside this file; prints JSON)")
+        sys.exit(0 if len(sys.argv) >= 2 else 2)
+    init()
+    print(json.dumps(json.loads(run([pathlib.Path(p) for p in sys.argv[1:]])), indent=2))

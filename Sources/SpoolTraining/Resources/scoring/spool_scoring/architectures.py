@@ -1,0 +1,63 @@
+"""The reference module a model.json names (its "architecture": library and name), with random weights, so that
+the folder's weights (the reference's state-dict names) load into it as they are."""
+import torch.nn as nn
+
+from . import timm_fallback
+
+
+def classifier(library, name, num_classes, image_size=224):
+    """A torchvision or timm classifier."""
+    vit = name.startswith("vit")
+    if library == "torchvision":
+        import torchvision
+
+        kwargs = {"num_classes": num_classes}
+        if vit:
+            kwargs["image_size"] = image_size
+        build = getattr(torchvision.models, name, None)
+        if build is None:
+            raise ValueError("torchvision %s has no model %r" % (torchvision.__version__, name))
+        try:
+            return build(weights=None, **kwargs)
+        except TypeError:  # torchvision < 0.13
+            return build(pretrained=False, **kwargs)
+    if library == "timm":
+        try:
+            import timm
+        except ImportError:
+            timm = None
+        if timm is not None:
+            kwargs = {"img_size": image_size} if vit else {}
+            return timm.create_model(name, pretrained=False, num_classes=num_classes, **kwargs)
+        if name not in timm_fallback.FALLBACKS:
+            raise ValueError("%s needs timm (pip install timm)" % name)
+        return timm_fallback.FALLBACKS[name](num_classes, image_size)
+    raise ValueError("architecture library %r is not one score.py builds (torchvision, timm)" % library)
+
+
+def detector(name, num_classes, settings, frozen_batch_norm):
+    """torchvision's Faster R-CNN (ResNet-18 to 152 FPN) or RetinaNet (ResNet-50 FPN) as Spool trains them:
+    `num_classes` without the background; BatchNorm layers frozen when the weights come from a pretrained
+    backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise."""
+    from torchvision.models import resnet
+    from torchvision.models.detection import FasterRCNN, RetinaNet
+    from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+    from torchvision.ops import misc
+    from torchvision.ops.feature_pyramid_network import LastLevelP6P7
+
+    norm = misc.FrozenBatchNorm2d if frozen_batch_norm else nn.BatchNorm2d
+    common = dict(min_size=settings["min_size"], max_size=settings["max_size"])
+    if name.startswith("fasterrcnn_resnet") and name.endswith("_fpn"):
+        depth = name[len("fasterrcnn_resnet"):-len("_fpn")]
+        body = getattr(resnet, "resnet" + depth)(weights=None, norm_layer=norm)
+        backbone = _resnet_fpn_extractor(body, 5)
+        return FasterRCNN(backbone, num_classes=num_classes + 1, box_score_thresh=settings["box_score_thresh"],
+                          box_nms_thresh=settings["box_nms_thresh"],
+                          box_detections_per_img=settings["box_detections_per_img"], **common)
+    if name == "retinanet_resnet50_fpn":
+        body = resnet.resnet50(weights=None, norm_layer=norm)
+        backbone = _resnet_fpn_extractor(body, 5, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))
+        return RetinaNet(backbone, num_classes=num_classes, score_thresh=settings["box_score_thresh"],
+                         nms_thresh=settings["box_nms_thresh"], detections_per_img=settings["box_detections_per_img"],
+                         **common)
+    raise ValueError("detector %r is not one score.py builds" % name)

@@ -1,0 +1,93 @@
+import Foundation
+import SpoolCore
+import SpoolEngine
+
+/// What differs between the tasks in one training run: how the images become the engine's dataset, how the
+/// model is built and fed, and how a prediction becomes the task's metrics. Everything else (epochs,
+/// schedules, early stopping, checkpoints, outputs) is one loop, in `TrainingRun`.
+public protocol TaskHead: Sendable {
+    var task: ImageTask { get }
+
+    /// The engine's dataset of `images` (class ids, or objects with boxes and polygons).
+    func dataset(_ images: [LabeledImage], classes: [String]) throws -> Dataset
+
+    /// The model, built for the run's classes and settings.
+    func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions
+
+    /// Loader options for training or validation.
+    func loaderOptions(_ p: TrainingParameters, train: Bool, seed: UInt64, workers: Int) -> LoaderOptions
+
+    /// The task's metrics of a prediction of `images`.
+    func evaluate(_ prediction: Prediction, images: [LabeledImage], classes: [String], parameters: TrainingParameters) throws -> TaskReport
+
+    /// The manifest's task part: preprocessing and inference settings.
+    func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?, source: String) -> ModelManifest
+}
+
+public enum TaskHeads {
+    /// The head of a task.
+    public static func head(for task: ImageTask) -> any TaskHead {
+        task.isClassification ? ClassificationHead(task: task) : DetectionHead(task: task)
+    }
+}
+
+/// Multiclass and multilabel classification.
+public struct ClassificationHead: TaskHead {
+    public let task: ImageTask
+    public init(task: ImageTask) { self.task = task }
+
+    var multilabel: Bool { task == .imageClassificationMultilabel }
+
+    public func dataset(_ images: [LabeledImage], classes: [String]) throws -> Dataset {
+        let dataset = try Dataset(task: multilabel ? .multilabel : .multiclass, numClasses: classes.count)
+        for image in images {
+            let index = try dataset.addImage(image.path)
+            for label in image.labels { try dataset.addClass(image: index, classID: label) }
+        }
+        return dataset
+    }
+
+    public func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions {
+        var o = ModelOptions(name: p.modelName.rawValue, task: multilabel ? .multilabel : .multiclass, numClasses: classes.count)
+        o.imageSize = p.trainCropSize
+        o.device = device
+        return o
+    }
+
+    public func loaderOptions(_ p: TrainingParameters, train: Bool, seed: UInt64, workers: Int) -> LoaderOptions {
+        var o = LoaderOptions()
+        o.train = train
+        o.batchSize = train ? p.trainingBatchSize : p.validationBatchSize
+        o.cropSize = train ? p.trainCropSize : p.validCropSize
+        o.resizeSize = p.validResizeSize
+        o.seed = seed
+        o.workers = workers
+        if train {
+            o.scale = Float(p.augmentationCropScaleMin)...Float(p.augmentationCropScaleMax)
+            o.horizontalFlipProbability = Float(p.augmentationHorizontalFlip)
+            o.brightness = Float(p.augmentationBrightness)
+            o.contrast = Float(p.augmentationContrast)
+            o.saturation = Float(p.augmentationSaturation)
+            o.hue = Float(p.augmentationHue)
+        }
+        return o
+    }
+
+    public func evaluate(_ prediction: Prediction, images: [LabeledImage], classes: [String],
+                         parameters: TrainingParameters) throws -> TaskReport {
+        var probabilities: [Float] = []
+        probabilities.reserveCapacity(prediction.count * classes.count)
+        for i in 0..<prediction.count { probabilities += try prediction.scores(image: i) }
+        return .classification(ClassificationMetrics(task: task, probabilities: probabilities, labels: images.map(\.labels),
+                                                     classes: classes))
+    }
+
+    public func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?,
+                         source: String) -> ModelManifest {
+        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
+        return ModelManifest(task: task, modelName: p.modelName, classes: classes,
+                             preprocessing: .init(validResizeSize: p.validResizeSize, validCropSize: p.validCropSize,
+                                                  mean: mean, std: std),
+                             imageSize: p.trainCropSize, primaryMetric: primaryMetric, source: source)
+    }
+}

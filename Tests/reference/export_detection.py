@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""Builds a torchvision detector with random weights and writes what the engine's detection parity tests
+compare against:
+
+    OUT_DIR/weights.safetensors    the state dict (reference names)
+    OUT_DIR/image0.png, image1.png two images of different sizes (8-bit RGB: both sides read the same pixels)
+    OUT_DIR/targets.json           per image: boxes (pixels) and labels (from 1), for the training losses
+    OUT_DIR/detections.json        per image, in evaluation mode: boxes (pixels), scores, labels
+    OUT_DIR/losses.json            in training mode, after torch.manual_seed(SEED + 1): every loss by name
+
+Usage: python export_detection.py MODEL OUT_DIR [--classes N] [--min-size N] [--max-size N] [--seed N]
+MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn or retinanet_resnet50_fpn.
+
+Batch norm is trainable (as when training from scratch) with perturbed statistics; the heads get wider
+random weights than their initialisation, so scores spread and the detections are well ordered.
+Used only by the tests, never by Spool.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+import torchvision
+from PIL import Image
+from torchvision.models.detection import FasterRCNN, RetinaNet
+from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import safetensors_io  # noqa: E402
+
+
+def build(name, classes, min_size, max_size, score):
+    common = dict(min_size=min_size, max_size=max_size)
+    if name.startswith("fasterrcnn_resnet"):
+        depth = name[len("fasterrcnn_resnet"):-len("_fpn")]
+        backbone = resnet_fpn_backbone(backbone_name=f"resnet{depth}", weights=None, trainable_layers=5,
+                                       norm_layer=torch.nn.BatchNorm2d)
+        return FasterRCNN(backbone, num_classes=classes + 1, box_score_thresh=score, **common)
+    if name == "retinanet_resnet50_fpn":
+        return torchvision.models.detection.retinanet_resnet50_fpn(
+            weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, detections_per_img=100, **common)
+    raise SystemExit(f"unknown model {name}")
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("model")
+    p.add_argument("out")
+    p.add_argument("--classes", type=int, default=3)
+    p.add_argument("--min-size", type=int, default=160)
+    p.add_argument("--max-size", type=int, default=320)
+    p.add_argument("--score", type=float, default=0.05)
+    p.add_argument("--seed", type=int, default=3)
+    a = p.parse_args()
+    torch.manual_seed(a.seed)
+    torch.set_num_threads(1)
+    model = build(a.model, a.classes, a.min_size, a.max_size, a.score)
+    with torch.no_grad():
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.uniform_(-0.2, 0.2)
+                m.running_var.uniform_(0.5, 1.5)
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.2, 0.2)
+        # A bottleneck ResNet with random weights and unit-scale residual branches grows its features to ~1e3,
+        # where torchvision's own output moves by 0.03 px between one and two threads: small residual scales
+        # (as zero_init_residual does) keep the network well conditioned, so parity is measurable.
+        for name, m in model.named_modules():
+            if name.endswith(".bn3"):
+                m.weight.uniform_(0.05, 0.2)
+        for name, param in model.named_parameters():
+            if "roi_heads.box_predictor.cls_score" in name:
+                param.normal_(0, 0.02 if param.dim() > 1 else 0.3)
+            if "classification_head.cls_logits.weight" in name:
+                param.normal_(0, 0.002)
+            if "classification_head.cls_logits.bias" in name:
+                param.uniform_(-3.0, -1.0)
+            if "roi_heads.box_predictor.bbox_pred" in name or "bbox_reg" in name:
+                param.normal_(0, 0.02)
+    os.makedirs(a.out, exist_ok=True)
+    safetensors_io.save({k: v for k, v in model.state_dict().items()}, os.path.join(a.out, "weights.safetensors"))
+
+    rng = np.random.default_rng(a.seed)
+    sizes = [(200, 260), (240, 180)]
+    images, targets = [], []
+    for i, (h, w) in enumerate(sizes):
+        pixels = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
+        # Two bright rectangles: objects with structure, and boxes the losses can match.
+        pixels[40:120, 30:110] = [220, 40, 40]
+        pixels[100:170, 120:170] = [40, 40, 220]
+        Image.fromarray(pixels).save(os.path.join(a.out, f"image{i}.png"))
+        images.append(torch.from_numpy(pixels).permute(2, 0, 1).float() / 255)
+        targets.append({"boxes": torch.tensor([[30.0, 40.0, 110.0, 120.0], [120.0, 100.0, 170.0, 170.0]]),
+                        "labels": torch.tensor([1, min(2, a.classes)], dtype=torch.int64)})
+    with open(os.path.join(a.out, "targets.json"), "w") as f:
+        json.dump([{"width": w, "height": h, "boxes": t["boxes"].tolist(), "labels": t["labels"].tolist()}
+                   for (h, w), t in zip(sizes, targets)], f)
+
+    model.eval()
+    with torch.no_grad():
+        out = model(images)
+    with open(os.path.join(a.out, "detections.json"), "w") as f:
+        json.dump([{"boxes": o["boxes"].tolist(), "scores": o["scores"].tolist(), "labels": o["labels"].tolist()} for o in out], f)
+
+    model.train()
+    torch.manual_seed(a.seed + 1)
+    losses = model(images, targets)
+    with open(os.path.join(a.out, "losses.json"), "w") as f:
+        json.dump({k: float(v) for k, v in losses.items()}, f)
+
+
+if __name__ == "__main__":
+    main()
