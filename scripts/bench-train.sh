@@ -18,7 +18,9 @@
 #   BENCH_REPEAT=N                         runs per side and configuration, alternating; medians reported (1)
 #   BENCH_PERSISTENT=0|1                   also run torchvision with persistent DataLoader workers (1)
 #   BENCH_SPOOL_ENV="K=V ..."              extra environment for Spool's runs (e.g. to try a malloc setting)
-#   BENCH_TORCHVISION_ENV="K=V ..."        extra environment for torchvision's runs
+#   BENCH_TORCHVISION_ENV="K=V ..."        extra environment for torchvision's runs (default: Spool's malloc
+#                                          setting, GLIBC_TUNABLES as spool-trainer sets it, so that both
+#                                          sides allocate alike; BENCH_TORCHVISION_ENV=" " for glibc's defaults)
 #   BENCH_DIR=DIR                          where data, runs and results go (default: a new /tmp folder)
 #   BENCH_PYTHON=/usr/bin/python3          the Python that has Debian's torch and torchvision
 #   BENCH_NO_BUILD=1                       benchmark the release binaries already built (no swift build)
@@ -41,7 +43,9 @@ threads=${BENCH_THREADS:-$(nproc)}
 repeat=${BENCH_REPEAT:-1}
 persistent=${BENCH_PERSISTENT:-1}
 read -r -a spool_env <<<"${BENCH_SPOOL_ENV:-}"
-read -r -a torchvision_env <<<"${BENCH_TORCHVISION_ENV:-}"
+# spool-trainer's malloc setting (TrainerEnvironment.mallocTunables), for both sides unless told otherwise.
+malloc_tunables="glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
+read -r -a torchvision_env <<<"${BENCH_TORCHVISION_ENV:-GLIBC_TUNABLES=$malloc_tunables}"
 python=${BENCH_PYTHON:-/usr/bin/python3}
 work=${BENCH_DIR:-$(mktemp -d /tmp/spool-bench.XXXXXX)}
 mkdir -p "$work"
@@ -72,6 +76,12 @@ fi
 bin=$(swift build -c release --show-bin-path)
 spoolctl="$bin/spoolctl"
 [[ -x "$spoolctl" && -x "$bin/spool-trainer" ]] || { echo "bench: no spoolctl and spool-trainer in $bin" >&2; exit 1; }
+# The BLAS kernels spool-trainer runs with (it forces AVX2/AVX-512 ones when OpenBLAS does not know the CPU):
+# torchvision gets the same, or the comparison would measure OpenBLAS's CPU detection.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
+  blas_core=$("$bin/spool-trainer" doctor --json | sed -n 's/.*"blas_kernels":"\([A-Za-z0-9_]*\)".*/\1/p')
+  [[ -n "$blas_core" ]] && export OPENBLAS_CORETYPE="$blas_core"
+fi
 
 echo "bench: work folder $work; $threads libtorch threads per side; OPENBLAS_NUM_THREADS=1; load before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 {
@@ -79,7 +89,8 @@ echo "bench: work folder $work; $threads libtorch threads per side; OPENBLAS_NUM
   echo "software: $(ldd --version | head -n1 | sed 's/^ldd //'); $("$python" -c 'import sys, torch, torchvision, PIL; print(f"Python {sys.version.split()[0]}, torch {torch.__version__}, torchvision {torchvision.__version__}, Pillow {PIL.__version__}")')"
   echo "spool: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (the working tree has uncommitted changes)'), spool-trainer built $(date -u -r "$bin/spool-trainer" '+%Y-%m-%d %H:%M UTC')$([[ "${BENCH_NO_BUILD:-0}" == 1 ]] && echo ' (BENCH_NO_BUILD: not rebuilt)')"
   [[ -n "${BENCH_SPOOL_ENV:-}" ]] && echo "spool extra environment: $BENCH_SPOOL_ENV"
-  [[ -n "${BENCH_TORCHVISION_ENV:-}" ]] && echo "torchvision extra environment: $BENCH_TORCHVISION_ENV"
+  echo "torchvision extra environment: ${torchvision_env[*]:-none}"
+  echo "OpenBLAS kernels (both sides): ${OPENBLAS_CORETYPE:-OpenBLAS's own choice}"
 } >"$work/environment.txt"
 
 # One bundle per image side: Spool's generated shapes (JPEG), split into train.jsonl and valid.jsonl.
@@ -188,14 +199,17 @@ def spool_run(m, crop, rep):
     seconds = sum(h["seconds"] for h in measured)
     images = sum(h["images_per_second"] * h["seconds"] for h in measured)
     with open(f"{base}/train.log") as f:
-        threads_used = next((l.split(", ")[1] for l in f if " libtorch " in l), "?")
-    return {"ips": images / seconds, "mem": mem, "threads": threads_used,
+        log = f.read().splitlines()
+    threads_used = next((l.split(", ")[1] for l in log if " libtorch " in l), "?")
+    # The memory format the trainer chose by measuring its first steps (or recalled from an earlier measurement).
+    layout = metrics.get("memory_format") or next((l.split("memory format: ", 1)[1] for l in log if "memory format: " in l), "?")
+    return {"ips": images / seconds, "mem": mem, "threads": threads_used, "layout": layout.split(" ")[0].rstrip(":,"),
             "epochs": [round(h["images_per_second"], 1) for h in history]}
 
 def tv_run(side, m, crop, rep):
     base = f"{work}/runs/{side}-{m}-{crop}-{rep}"
     result, mem = load(f"{base}.json"), load(f"{base}.mem.json")
-    return {"ips": result["images_per_second"], "mem": mem, "threads": f'{result["threads"]} threads',
+    return {"ips": result["images_per_second"], "mem": mem, "threads": f'{result["threads"]} threads', "layout": "contiguous",
             "epochs": [round(h["images_per_second"], 1) for h in result["history"]]}
 
 def median(runs, key):
@@ -225,7 +239,7 @@ for crop in sizes:
         for side, side_runs in runs.items():
             for i, r in enumerate(side_runs, 1):
                 mm = r["mem"]
-                details.append([m, crop, side, i, r["threads"], " ".join(map(str, r["epochs"])),
+                details.append([m, crop, side, i, r["threads"], r["layout"], " ".join(map(str, r["epochs"])),
                                 f'{mm["root_max_rss_mb"]:.0f}', f'{mm["peak_tree_rss_mb"]:.0f}',
                                 f'{mm["peak_tree_pss_mb"]:.0f}', mm["max_processes"], f'{mm["user_seconds"]:.1f}',
                                 f'{mm["system_seconds"]:.1f}', f'{mm["minor_page_faults"] / 1e6:.2f}',
@@ -242,7 +256,7 @@ def header(other):
     return ["model", "px", "spool img/s", f"{other} img/s", "throughput ratio", ">= 1.2x",
             "spool peak MB", f"{other} peak MB", "memory ratio", "<= 1.0x"]
 
-detail_header = ["model", "px", "side", "run", "threads", "img/s per epoch (1st: warm-up)", "max RSS MB (time -v)",
+detail_header = ["model", "px", "side", "run", "threads", "memory format", "img/s per epoch (1st: warm-up)", "max RSS MB (time -v)",
                  "tree RSS MB", "tree PSS MB", "procs", "user s", "sys s", "minor faults (M)", "other CPU s"]
 with open(f"{work}/environment.txt") as f:
     environment = f.read()

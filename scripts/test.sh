@@ -22,6 +22,12 @@ fi
 export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls
 export HF_HUB_OFFLINE=1
 swift build --build-tests
+# The BLAS kernels spool-trainer runs with (it forces AVX2/AVX-512 ones when Debian's OpenBLAS does not know the
+# CPU and falls back to SSE3): the in-process engine tests and the Python references use the same.
+if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
+  core=$(.build/debug/spool-trainer doctor --json | sed -n 's/.*"blas_kernels":"\([A-Za-z0-9_]*\)".*/\1/p')
+  [[ -n "$core" ]] && export OPENBLAS_CORETYPE="$core" && echo "test: OpenBLAS kernels $core"
+fi
 # Serial: the machine has few cores, and libtorch's thread count is process-wide.
 if [[ -n "${SPOOL_TEST_SHIFT_DAYS:-}" ]]; then
   shim="$root/.build/shift_realtime.so"

@@ -1,4 +1,5 @@
 import ArgumentParser
+import SpoolCore
 
 /// `spoolctl train`: the options, shared by spoolctl (which parses and checks them) and spool-trainer
 /// (which runs them).
@@ -76,7 +77,8 @@ public struct PredictArguments: ParsableArguments {
         valid_crop_size, ImageNet normalisation, from the model's model.json) and prints its classes with
         probabilities. With --json, prints Azure's scoring output: a JSON list with, per image,
         {"filename", "probs", "labels"}, every class in class order unless --top limits it (then the most
-        probable first).
+        probable first). A detector prints {"filename", "boxes": [{"box": {"topX", "topY", "bottomX",
+        "bottomY"}, "label", "score"}]}, boxes normalised; --tile-grid scores small objects in tiles too.
 
         Example:
           spoolctl predict --model runs/shapes/model examples/shapes/images/0001.png --top 3
@@ -100,10 +102,18 @@ public struct PredictArguments: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
     public var batchSize: Int = 16
 
+    @Option(name: .customLong("tile-grid"), help: ArgumentHelp(
+        "Detection: also score the tiles of a COLSxROWS grid and merge (small objects); 'none' for whole images only. Default: model.json's tile_grid_size.",
+        valueName: "COLSxROWS"))
+    public var tileGrid: String?
+
     public init() {}
 
     public func validate() throws {
         if images.isEmpty { throw ValidationError("name at least one image to score") }
+        if let tileGrid, tileGrid != "none", TrainingParameters.TileGrid(text: tileGrid) == nil {
+            throw ValidationError("--tile-grid \(tileGrid): expected COLSxROWS such as 3x2, or none")
+        }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }

@@ -17,7 +17,7 @@ public struct Spoolctl: ParsableCommand {
         version: SpoolVersion.current,
         subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
                       Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self,
-                      Schedule.self, Schedules.self, Retrain.self, Weights.self])
+                      Schedule.self, Schedules.self, Retrain.self, Weights.self, Evaluate.self])
 
     public init() {}
 
@@ -32,6 +32,13 @@ public struct Spoolctl: ParsableCommand {
     public struct Predict: ParsableCommand {
         public static let configuration = PredictArguments.configuration
         @OptionGroup public var arguments: PredictArguments
+        public init() {}
+        public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
+    }
+
+    public struct Evaluate: ParsableCommand {
+        public static let configuration = EvaluateArguments.configuration
+        @OptionGroup public var arguments: EvaluateArguments
         public init() {}
         public func run() throws { try TrainerProcess.exec(Array(CommandLine.arguments.dropFirst())) }
     }

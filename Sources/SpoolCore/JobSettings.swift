@@ -28,6 +28,12 @@ public struct JobSettings: Sendable, Hashable {
     var parameterEntries: [ParameterEntry]
     var lines: [String: Int]
 
+    /// Whether the settings give training parameter `name` (in `training_parameters` or v1 `arguments`), rather
+    /// than leave it to its default.
+    public func setsParameter(_ name: String) -> Bool {
+        parameterEntries.contains { $0.name == name }
+    }
+
     /// Where the value at `keyPath` (`limits.max_trials`, `search_space[0].learning_rate`) was written.
     public func location(of keyPath: String) -> SettingsLocation {
         SettingsLocation(file: file, line: lines[keyPath])

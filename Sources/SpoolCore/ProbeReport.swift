@@ -16,6 +16,26 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     public var secondsPerImage: Double?
     /// Where the estimate was measured ("cpu, 2 threads", "cuda:0").
     public var device: String?
+    /// When the settings leave the model to a default meant for a GPU and weights that this machine lacks: the
+    /// model this machine can train, with its measured time.
+    public var alternative: Alternative?
+
+    public struct Alternative: Codable, Sendable, Equatable {
+        public var model: String
+        public var secondsPerImage: Double
+        /// Why the default does not suit this machine.
+        public var reason: String
+
+        public init(model: String, secondsPerImage: Double, reason: String) {
+            self.model = model
+            self.secondsPerImage = secondsPerImage
+            self.reason = reason
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case model, reason, secondsPerImage = "seconds_per_image"
+        }
+    }
 
     public init(checked: Int = 0, problems: [String] = [], warnings: [String] = [], weights: String? = nil,
                 secondsPerImage: Double? = nil, device: String? = nil) {
@@ -28,7 +48,7 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case checked, problems, warnings, weights, device
+        case checked, problems, warnings, weights, device, alternative
         case secondsPerImage = "seconds_per_image"
     }
 }

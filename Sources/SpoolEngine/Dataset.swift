@@ -7,6 +7,12 @@ public final class Dataset {
     public let task: EngineTask
     public let numClasses: Int
 
+    private init(handle: OpaquePointer, task: EngineTask, numClasses: Int) {
+        self.handle = handle
+        self.task = task
+        self.numClasses = numClasses
+    }
+
     public init(task: EngineTask, numClasses: Int) throws(EngineError) {
         try EngineRuntime.checkABI()
         var out: OpaquePointer?
@@ -50,6 +56,17 @@ public final class Dataset {
             spool_dataset_add_polygon(handle, Int64(image), Int64(object), $0.baseAddress, Int32(clamping: xy.count / 2))
         }
         try check(status, "spool_dataset_add_polygon")
+    }
+
+    /// Tiled detection: a dataset of views, each image whole and then its `columns` x `rows` tiles overlapping by
+    /// `overlap`. Trained on, every view is a sample; predicted over, each image's views are merged by per-class
+    /// NMS at `nmsThreshold` (keeping `maxDetections`), one prediction per image.
+    public func tiled(columns: Int, rows: Int, overlap: Double, nmsThreshold: Double, maxDetections: Int) throws(EngineError) -> Dataset {
+        var out: OpaquePointer?
+        try check(spool_dataset_tile(handle, Int32(clamping: columns), Int32(clamping: rows), overlap, nmsThreshold,
+                                     Int32(clamping: maxDetections), &out), "spool_dataset_tile")
+        guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_dataset_tile") }
+        return Dataset(handle: out, task: task, numClasses: numClasses)
     }
 
     public var count: Int {

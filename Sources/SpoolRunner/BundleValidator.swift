@@ -136,11 +136,13 @@ public struct BundleSummary: Codable, Sendable {
     public var maxTrials: Int
     public var secondsPerEpoch: Double?
     public var estimatedOn: String?
+    /// Said when the model was left to a default this machine cannot train well.
+    public var advice: String?
 
     enum CodingKeys: String, CodingKey {
         case task, model, classes, split, weights, epochs
         case trainImages = "train_images", validationImages = "validation_images", batchSize = "batch_size"
-        case maxTrials = "max_trials", secondsPerEpoch = "seconds_per_epoch", estimatedOn = "estimated_on"
+        case maxTrials = "max_trials", secondsPerEpoch = "seconds_per_epoch", estimatedOn = "estimated_on", advice
     }
 
     init(bundle: JobBundle, parameters: TrainingParameters, probe: ProbeReport?) {
@@ -178,6 +180,13 @@ public struct BundleSummary: Codable, Sendable {
         maxTrials = settings.limits.maxTrials
         secondsPerEpoch = probe?.secondsPerImage.map { $0 * Double(trainCount) }
         estimatedOn = probe?.device
+        if let alternative = probe?.alternative, let secondsPerEpoch {
+            let theirs = alternative.secondsPerImage * Double(trainCount)
+            advice = "model_name is not set, so Azure's default \(model) is used: a GPU model meant to start from ImageNet "
+                + "weights; \(alternative.reason) it takes about \(Self.duration(secondsPerEpoch)) per epoch here. "
+                + "\(alternative.model) takes about \(Self.duration(theirs)): set training_parameters.model_name: \(alternative.model), "
+                + "or train on a GPU with `spoolctl weights pull \(model)`."
+        }
     }
 
     /// The lines `spoolctl validate` prints.
@@ -197,6 +206,7 @@ public struct BundleSummary: Codable, Sendable {
             out.append("time        about \(Self.duration(secondsPerEpoch)) per epoch on this machine (\(estimatedOn ?? "measured")), "
                 + "about \(Self.duration(secondsPerEpoch * Double(epochs))) per trial")
         }
+        if let advice { out.append("advice      \(advice)") }
         return out
     }
 

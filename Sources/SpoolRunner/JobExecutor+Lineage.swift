@@ -17,8 +17,8 @@ extension JobExecutor {
                                                                "--threads", "\(threads)"])
         var value: Double?
         var why: String?
-        if status == 0, let object = try? JSONSerialization.jsonObject(with: Data(out.utf8)) as? [String: Any] {
-            value = object["value"] as? Double
+        if status == 0, let document = try? ContractCoding.decoder().decode(EvaluationDocument.self, from: Data(out.utf8)) {
+            value = document.primaryMetric.value
         } else {
             why = err.split(separator: "\n").last.map(String.init) ?? "evaluate exited with \(status)"
         }
@@ -38,10 +38,9 @@ extension JobExecutor {
         guard rename(next.path, layout.latest(lineage).path) == 0 else {
             throw RunnerError("cannot move \(layout.latest(lineage).path): \(String(cString: strerror(errno)))")
         }
-        let line: [String: Any] = ["job": job.id, "at": ISO8601DateFormatter().string(from: now()), "metric": comparison.metric,
-                                   "value": comparison.newValue, "previous_value": comparison.previousValue ?? NSNull(),
-                                   "reason": comparison.reason]
-        let data = try JSONSerialization.data(withJSONObject: line, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        let line = LineageEvent(job: job.id, at: now(), metric: comparison.metric, value: comparison.newValue,
+                                previousValue: comparison.previousValue, reason: comparison.reason)
+        let data = try ContractCoding.encoder(pretty: false).encode(line) + Data("\n".utf8)
         let history = folder.appendingPathComponent("history.jsonl")
         if let handle = FileHandle(forWritingAtPath: history.path) {
             defer { try? handle.close() }

@@ -20,6 +20,7 @@ struct DoctorCommand: ParsableCommand {
             "cuda_devices": info.cudaDeviceCount,
             "blas_build": info.blas,
             "blas_library": Self.loadedBLAS(),
+            "blas_kernels": BLASCore.current() ?? "not OpenBLAS",
             "openblas_num_threads": ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"] ?? "unset",
             "detection_kernels": info.detectionKernels,
         ]

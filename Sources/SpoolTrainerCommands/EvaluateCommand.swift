@@ -1,41 +1,56 @@
 import ArgumentParser
 import Foundation
+import SpoolArguments
 import SpoolCore
 import SpoolEngine
 import SpoolTraining
 
-/// Scores a model on a bundle's validation set, split exactly as training splits it (the daemon compares a
-/// retrained model with the one in use this way). Prints one JSON object.
+/// The metrics of a model folder on labelled images: a JSONL file in Azure's schema (every image), or a bundle's
+/// validation set split exactly as training splits it (how the daemon compares a retrained model with the one in
+/// use). Prints an `EvaluationDocument`; `--predictions FILE` also writes what the model predicted, a JSONL line
+/// per image in the scoring format.
 struct EvaluateCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "evaluate",
-        abstract: "The primary metric of a model folder on a bundle's validation set (as training splits it).")
+    static let configuration = EvaluateArguments.configuration
 
-    @Option(help: "A model folder (model.json + weights.safetensors).")
-    var model: String
-
-    @Option(help: "The bundle folder.")
-    var bundle: String
-
-    @Option(help: "The split's seed (default: the bundle's training_parameters.seed, else 0).")
-    var seed: UInt64?
-
-    @Option(help: "cpu, cuda or cuda:N.")
-    var device: String = "cpu"
-
-    @Option(help: "Threads (default: every core).")
-    var threads: Int?
+    @OptionGroup var arguments: EvaluateArguments
 
     func run() throws {
-        try EngineRuntime.setThreads(threads)
-        let loaded = try JobBundle.load(directory: URL(fileURLWithPath: bundle))
-        let parameters = try loaded.settings.trainingParameters()
-        let split = seed ?? parameters.seed.map { UInt64(truncatingIfNeeded: $0) } ?? 0
-        let data = try loaded.trainingData(splitRatio: parameters.splitRatio, seed: split)
-        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: model), device: device)
-        let value = try predictor.primaryMetric(on: data.validation, classes: data.classes)
-        let result: [String: Any] = ["metric": loaded.settings.task.primaryMetric, "value": value,
-                                     "images": data.validation.count, "model": model]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .withoutEscapingSlashes]), as: UTF8.self))
+        try EngineRuntime.setThreads(arguments.threads)
+        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
+        let manifest = predictor.manifest
+        let images: [LabeledImage], source: String
+        var parameters: TrainingParameters?
+        if let bundle = arguments.bundle {
+            let loaded = try JobBundle.load(directory: URL(fileURLWithPath: bundle))
+            let p = try loaded.settings.trainingParameters()
+            let split = arguments.seed ?? p.seed.map { UInt64(truncatingIfNeeded: $0) } ?? 0
+            let data = try loaded.trainingData(splitRatio: p.splitRatio, seed: split)
+            guard data.classes == manifest.classes else {
+                throw CommandError("the model knows the classes \(manifest.classes.joined(separator: ", ")), the bundle has \(data.classes.joined(separator: ", ")): they cannot be compared")
+            }
+            images = data.validation
+            parameters = p
+            source = "\(bundle) (validation split)"
+        } else if let data = arguments.data {
+            images = try LabeledImage.read(jsonl: URL(fileURLWithPath: data), task: manifest.task, classes: manifest.classes)
+            source = data
+        } else {
+            throw ValidationError("give the labelled data: a JSONL file (DATA) or --bundle")
+        }
+        let report = try predictor.evaluate(on: images, classes: manifest.classes, parameters: parameters)
+        var predictionsPath: String?
+        if let out = arguments.predictions {
+            let responses = try predictor.predict(paths: images.map(\.path))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+            var text = Data()
+            for response in responses { text += try encoder.encode(response) + Data("\n".utf8) }
+            try text.write(to: URL(fileURLWithPath: out), options: .atomic)
+            predictionsPath = out
+        }
+        let document = EvaluationDocument(model: arguments.model, data: source, images: images.count,
+                                          primaryMetric: .init(name: report.primaryMetric, value: report.primaryValue),
+                                          report: report, predictions: predictionsPath)
+        print(String(decoding: document.jsonData(), as: UTF8.self))
     }
 }

@@ -87,11 +87,30 @@ struct ProbeCommand: ParsableCommand {
                                                              device: device)
                 report.secondsPerImage = measured.seconds
                 report.device = measured.device
+                report.alternative = try alternative(job: job, parameters: parameters, pretrained: report.weights != nil,
+                                                     head: head, data: data)
             } catch {
                 report.warnings.append("the time per epoch could not be estimated: \(ErrorText.describe(error))")
             }
         }
         emit(report)
+    }
+
+    /// Azure's default model when the settings leave it unset, on a machine it does not suit (no GPU, or no
+    /// pretrained weights): the model this machine can train instead, timed the same way.
+    func alternative(job: JobBundle, parameters: TrainingParameters, pretrained: Bool, head: any TaskHead,
+                     data: TrainingData) throws -> ProbeReport.Alternative? {
+        let entry = parameters.modelName.catalogEntry
+        guard entry.needsGPU, !job.settings.setsParameter("model_name"), job.settings.sweep.searchSpace == nil else { return nil }
+        let onGPU = device.hasPrefix("cuda")
+        guard !onGPU || !pretrained else { return nil }
+        let reason = onGPU ? "without pretrained weights" : (pretrained ? "on a CPU" : "on a CPU and from scratch")
+        var p = parameters
+        p.modelName = ModelCatalog.cpuModel(for: job.settings.task)
+        let model = try Model(head.modelOptions(p, classes: data.classes, device: "cpu", pretrained: false))
+        let measured = try StepTimer.secondsPerImage(model: model, head: head, parameters: p, images: Array(data.train.prefix(16)),
+                                                     classes: data.classes, device: device)
+        return .init(model: p.modelName.rawValue, secondsPerImage: measured.seconds, reason: reason)
     }
 
     func emit(_ report: ProbeReport) {

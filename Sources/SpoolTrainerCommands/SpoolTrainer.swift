@@ -23,13 +23,17 @@ public struct SpoolTrainer: ParsableCommand {
         if getppid() != parent { Foundation.exit(TrialExitCode.failure) }  // the parent died before prctl
     }
 
-    /// OpenBLAS reads its thread count when it loads, before main: when unset, run again with it set.
-    /// glibc reads GLIBC_TUNABLES at start too (see TrainerProcess.environment).
+    /// OpenBLAS reads its thread count and core type when it loads, before main: when unset, run again with
+    /// them set. glibc reads GLIBC_TUNABLES at start too (see TrainerProcess.environment).
     public static func ensureEnvironment() {
         let env = ProcessInfo.processInfo.environment
-        guard env["OPENBLAS_NUM_THREADS"] == nil || env["GLIBC_TUNABLES"] == nil else { return }
-        if env["OPENBLAS_NUM_THREADS"] == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1) }
-        if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerEnvironment.mallocTunables, 1) }
+        var changed = false
+        if env["OPENBLAS_NUM_THREADS"] == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1); changed = true }
+        if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerEnvironment.mallocTunables, 1); changed = true }
+        if env["OPENBLAS_CORETYPE"] == nil, let core = BLASCore.override(current: BLASCore.current(), cpuFlags: BLASCore.cpuFlags()) {
+            setenv("OPENBLAS_CORETYPE", core, 1); changed = true
+        }
+        guard changed else { return }
         let argv = CommandLine.arguments.map { strdup($0) } + [nil]
         execv("/proc/self/exe", argv)  // on failure, go on as we are
     }

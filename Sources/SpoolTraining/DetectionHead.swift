@@ -25,6 +25,14 @@ public struct DetectionHead: TaskHead {
         return dataset
     }
 
+    /// With `tile_grid_size`, every image whole and in tiles (training: each a sample; prediction: merged per
+    /// image by NMS at `tile_predictions_nms_thresh`).
+    public func views(of dataset: Dataset, _ p: TrainingParameters) throws -> Dataset {
+        guard let grid = p.tileGridSize else { return dataset }
+        return try dataset.tiled(columns: grid.columns, rows: grid.rows, overlap: p.tileOverlapRatio,
+                                 nmsThreshold: p.tilePredictionsNMSThresh, maxDetections: p.boxDetectionsPerImg)
+    }
+
     public func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions {
         var o = ModelOptions(name: p.modelName.rawValue, task: segmentation ? .instanceSegmentation : .objectDetection,
                              numClasses: classes.count)

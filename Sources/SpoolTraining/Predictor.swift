@@ -5,7 +5,7 @@ import SpoolEngine
 /// Scores images with a model folder (`model.json` + `weights.safetensors`), preprocessing as in validation,
 /// for any task: class probabilities, or boxes (with polygons for segmentation), in Azure's scoring format.
 public final class Predictor {
-    public let manifest: ModelManifest
+    public private(set) var manifest: ModelManifest
     let model: Model
     let options: LoaderOptions
     let head: any TaskHead
@@ -65,9 +65,26 @@ public final class Predictor {
         return text.contains("backbone.body.bn1.running_var") && !text.contains("backbone.body.bn1.num_batches_tracked")
     }
 
+    /// Tiled inference for a detector, whatever model.json says (tiling may be switched on for inference only):
+    /// a grid, or nil for whole images only.
+    public func useTiles(_ grid: TrainingParameters.TileGrid?, overlap: Double? = nil, nmsThreshold: Double? = nil) throws {
+        guard manifest.detection != nil else {
+            throw TrainingError.data("tiles apply to object detection; this model is \(manifest.task.rawValue)")
+        }
+        manifest.detection?.tileGridSize = grid
+        if let overlap { manifest.detection?.tileOverlapRatio = overlap }
+        if let nmsThreshold { manifest.detection?.tilePredictionsNMSThresh = nmsThreshold }
+    }
+
     func loader(paths: [String], images: [LabeledImage]? = nil, classes: [String]? = nil) throws -> ImageLoader {
         let labelled = images ?? paths.map { LabeledImage(path: $0, labels: manifest.task == .imageClassification ? [0] : []) }
-        return try ImageLoader(dataset: try head.dataset(labelled, classes: classes ?? manifest.classes), options: options)
+        var dataset = try head.dataset(labelled, classes: classes ?? manifest.classes)
+        // Tiled inference: model.json's tile settings (as trained, or switched on for inference only).
+        if let d = manifest.detection, let grid = d.tileGridSize {
+            dataset = try dataset.tiled(columns: grid.columns, rows: grid.rows, overlap: d.tileOverlapRatio,
+                                        nmsThreshold: d.tilePredictionsNMSThresh, maxDetections: d.boxDetectionsPerImg)
+        }
+        return try ImageLoader(dataset: dataset, options: options)
     }
 
     /// Classification probabilities (images x classes, row-major), in the order of `paths`.

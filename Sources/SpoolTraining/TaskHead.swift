@@ -11,6 +11,10 @@ public protocol TaskHead: Sendable {
     /// The engine's dataset of `images` (class ids, or objects with boxes and polygons).
     func dataset(_ images: [LabeledImage], classes: [String]) throws -> Dataset
 
+    /// The dataset a loader reads with these settings: the same, or its tiled views (detection's
+    /// `tile_grid_size`).
+    func views(of dataset: Dataset, _ p: TrainingParameters) throws -> Dataset
+
     /// The model, built for the run's classes and settings.
     func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions
 
@@ -22,6 +26,10 @@ public protocol TaskHead: Sendable {
 
     /// The manifest's task part: preprocessing and inference settings.
     func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?, source: String) -> ModelManifest
+}
+
+extension TaskHead {
+    public func views(of dataset: Dataset, _ p: TrainingParameters) throws -> Dataset { dataset }
 }
 
 public enum TaskHeads {

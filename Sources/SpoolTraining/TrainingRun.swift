@@ -95,9 +95,9 @@ public final class TrainingRun {
             logger.info("layers_to_freeze \(groups): \(count.trainable) of \(count.total) parameters train")
         }
 
-        let trainLoader = try ImageLoader(dataset: try head.dataset(data.train, classes: data.classes),
+        let trainLoader = try ImageLoader(dataset: try head.views(of: try head.dataset(data.train, classes: data.classes), p),
                                           options: head.loaderOptions(p, train: true, seed: options.seed, workers: options.loaderWorkers))
-        let validLoader = try ImageLoader(dataset: try head.dataset(data.validation, classes: data.classes),
+        let validLoader = try ImageLoader(dataset: try head.views(of: try head.dataset(data.validation, classes: data.classes), p),
                                           options: head.loaderOptions(p, train: false, seed: options.seed, workers: options.loaderWorkers))
         let stepsPerEpoch = try trainLoader.batchCount
         guard stepsPerEpoch > 0 else {

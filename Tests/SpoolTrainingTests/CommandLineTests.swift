@@ -150,5 +150,17 @@ struct CommandLineTests {
         #expect((json["libtorch"] as? String)?.hasPrefix("1.") == true || (json["libtorch"] as? String)?.hasPrefix("2.") == true)
         #expect((json["blas_library"] as? String)?.contains("openblas") == true)
         #expect(json["sqlite"] != nil && json["libarchive"] != nil)
+        // NMS and RoIAlign: torchvision's kernels from Debian's python3-torchvision (the test set-up installs it),
+        // named by the file really loaded.
+        let kernels = json["detection_kernels"] as? String ?? ""
+        #expect(kernels.hasPrefix("torchvision /") && FileManager.default.fileExists(atPath: String(kernels.dropFirst("torchvision ".count))), "\(kernels)")
+        // A CPU with AVX2 never runs OpenBLAS's SSE3 fallback kernels (Debian's 0.3.21 does not know newer CPUs).
+        let cpuinfo = String(decoding: FileManager.default.contents(atPath: "/proc/cpuinfo") ?? Data(), as: UTF8.self)
+        let flags = Set(cpuinfo.split(separator: "\n").first { $0.hasPrefix("flags") }?.split(separator: " ").map(String.init) ?? [])
+        let blas = json["blas_kernels"] as? String ?? ""
+        #expect(!blas.isEmpty, "\(json)")
+        if flags.isSuperset(of: ["avx2", "fma"]) {
+            #expect(!["Prescott", "Core2", "Nehalem", "Sandybridge"].contains(blas), "OpenBLAS kernels \(blas) on an AVX2 CPU")
+        }
     }
 }

@@ -117,6 +117,32 @@ struct ShippedDefectTests {
         #expect((summary["seconds_per_epoch"] as? Double ?? 0) > 0)
     }
 
+    /// Without model_name, Azure's default (ViT-B/16, a GPU model for pretrained starts) is kept, and validation says
+    /// what it costs here and what this machine can train instead, both measured.
+    @Test func validateAdvisesAModelThisMachineCanTrainWhenTheDefaultIsAGPUModel() throws {
+        let dir = try TrainingSupport.temporaryDirectory("advice")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A small crop keeps the ViT's timing short; the point is the advice, not the number.
+        let bundle = try TrainingSupport.shapesBundle(in: dir, perClass: 5, size: 32,
+                                                      parameters: ["train_crop_size: 32", "valid_crop_size: 32", "valid_resize_size: 36"])
+        let text = try Self.spoolctl(["validate", bundle.path])
+        #expect(text.status == 0, "\(text.stdout)\(text.stderr)")
+        #expect(text.stdout.contains("model       vitb16r224"), "\(text.stdout)")
+        let advice = text.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            .first { $0.hasPrefix("advice") } ?? ""
+        #expect(advice.contains("model_name is not set") && advice.contains("on a CPU and from scratch")
+                && advice.contains("resnet18 takes about") && advice.contains("model_name: resnet18"), "\(text.stdout)")
+
+        // Named explicitly, the same model gets no advice: the user chose it.
+        let settings = bundle.appendingPathComponent("settings.yaml")
+        let chosen = try String(contentsOf: settings, encoding: .utf8)
+            .replacingOccurrences(of: "training_parameters:\n", with: "training_parameters:\n  model_name: vitb16r224\n")
+        try chosen.write(to: settings, atomically: true, encoding: .utf8)
+        let again = try Self.spoolctl(["validate", bundle.path])
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(again.stdout.contains("model       vitb16r224") && !again.stdout.contains("model_name is not set"), "\(again.stdout)")
+    }
+
     @Test func startingWeightsAreCheckedBeforeQueueing() throws {
         let dir = try TrainingSupport.temporaryDirectory("weights-check")
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -1,5 +1,6 @@
 // data_api.cpp — the dataset builder, loaders and single-image helpers.
 #include "capi/guard.h"
+#include "data/tiling.h"
 
 #include "data/image_io.h"
 #include "data/pipeline.h"
@@ -125,6 +126,22 @@ spool_status spool_dataset_add_polygon(spool_dataset* dataset, int64_t image, in
 spool_status spool_dataset_size(spool_dataset* dataset, int64_t* out) {
     SPOOL_REQUIRE(dataset && out, "arguments must not be NULL");
     SPOOL_GUARD(*out = static_cast<int64_t>(dataset->data->samples.size()));
+}
+
+spool_status spool_dataset_tile(const spool_dataset* dataset, int32_t cols, int32_t rows, double overlap, double nms_thresh,
+                                int32_t max_detections, spool_dataset** out) {
+    SPOOL_REQUIRE(dataset && out, "arguments must not be NULL");
+    SPOOL_REQUIRE(cols >= 1 && rows >= 1 && cols * rows >= 2, "a tile grid needs at least two tiles");
+    SPOOL_REQUIRE(overlap >= 0 && overlap < 1, "the tile overlap ratio must be in [0, 1)");
+    SPOOL_REQUIRE(nms_thresh > 0 && nms_thresh <= 1, "the tile NMS threshold must be in (0, 1]");
+    SPOOL_REQUIRE(max_detections > 0, "max_detections must be > 0");
+    *out = nullptr;
+    SPOOL_GUARD({
+        auto tiled = std::make_unique<spool_dataset>();
+        tiled->data = spool::tile_dataset(*dataset->data, cols, rows, static_cast<float>(overlap), static_cast<float>(nms_thresh),
+                                          max_detections);
+        *out = tiled.release();
+    });
 }
 
 spool_loader_params spool_loader_default_params(void) {

@@ -17,6 +17,8 @@ struct Example {
     std::vector<int64_t> labels;      // detection: n, from 0
     std::vector<uint8_t> crowd;       // detection: n
     std::vector<std::vector<std::vector<float>>> polygons;  // segmentation: per object, parts in pixels
+    int offset_x = 0, offset_y = 0;     // a tile: its top-left corner in the whole image
+    int full_width = 0, full_height = 0;  // the whole image's size (a tile's image; else this one's)
 };
 
 /// Images of one batch, padded to a common size (the top-left corner holds each image), with their sizes.
@@ -25,6 +27,7 @@ struct Batch {
     int height = 0, width = 0;
     std::vector<float> images;  // size x 3 x height x width
     std::vector<int> heights, widths;
+    std::vector<int> offsets_x, offsets_y, full_widths, full_heights;  // per image (see Example)
     std::vector<float> class_targets;  // size x target_width
     int target_width = 0;
     std::vector<Example> examples;     // detection: each image's targets (their pixels emptied)

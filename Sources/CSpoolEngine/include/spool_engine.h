@@ -57,7 +57,7 @@ typedef struct spool_runtime_info {
     int32_t cuda_available;
     int32_t cuda_device_count;
     char blas[64];          /* e.g. "OpenBLAS" as libtorch reports it */
-    char kernels[64];       /* NMS and RoIAlign: "torchvision (dlopen)" or "ATen fallback" */
+    char kernels[256];      /* NMS and RoIAlign: "torchvision PATH" or "ATen fallback" */
 } spool_runtime_info;
 
 spool_status spool_runtime_get_info(spool_runtime_info *out);
@@ -139,6 +139,13 @@ spool_status spool_dataset_add_object(spool_dataset *dataset, int64_t image, int
 spool_status spool_dataset_add_polygon(spool_dataset *dataset, int64_t image, int64_t object, const float *xy,
                                        int32_t points);
 spool_status spool_dataset_size(spool_dataset *dataset, int64_t *out);
+/*
+ * Tiled detection (small objects): a new dataset of views, each image whole and then the tiles of a cols x rows
+ * grid overlapping by `overlap` (row by row). Training takes every view as a sample; a prediction over it merges
+ * each image's views by per-class NMS at nms_thresh, keeping max_detections, and reports per image.
+ */
+spool_status spool_dataset_tile(const spool_dataset *dataset, int32_t cols, int32_t rows, double overlap, double nms_thresh,
+                                int32_t max_detections, spool_dataset **out);
 
 /* ---------------------------------------------------------------- loading */
 

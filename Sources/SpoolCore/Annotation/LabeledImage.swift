@@ -1,3 +1,5 @@
+import Foundation
+
 /// One image file with its annotation resolved to class indices: one class (multiclass), zero or more
 /// (multilabel), or objects (detection, segmentation).
 public struct LabeledImage: Sendable, Equatable {
@@ -50,5 +52,46 @@ public struct TrainingData: Sendable {
             for label in image.labels { rows[i * classes.count + label] = 1 }
         }
         return (rows, classes.count)
+    }
+}
+
+extension LabeledImage {
+    /// The images of a labelled JSONL file (Azure's schema for `task`), paths resolved as training resolves them
+    /// (beside the file, `images/`, datastore prefixes dropped), labels as indices into `classes` (a model's).
+    /// - Throws: `TrainingError.data` naming the file, the line and the label a model does not know, or the
+    ///   images that are missing.
+    public static func read(jsonl url: URL, task: ImageTask, classes: [String]) throws -> [LabeledImage] {
+        let records: [DatasetRecord]
+        do {
+            records = try JSONLDataset.load(url: url, task: task)
+        } catch {
+            throw TrainingError.data(ErrorText.describe(error))
+        }
+        let locator = ImageLocator(bases: [url.deletingLastPathComponent()])
+        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        var problems: [String] = []
+        var images: [LabeledImage] = []
+        for record in records {
+            func known(_ name: String) -> Int? {
+                guard let c = index[name] else {
+                    problems.append("\(url.lastPathComponent):\(record.line): label '\(name)' is not one of the model's classes (\(classes.joined(separator: ", ")))")
+                    return nil
+                }
+                return c
+            }
+            guard let path = locator.path(for: record.imageURL) else {
+                problems.append("\(url.lastPathComponent):\(record.line): image_url \(record.imageURL): no such image (\(locator.searched(relativeTo: url.deletingLastPathComponent())))")
+                continue
+            }
+            let objects = record.label.objects.compactMap { o in
+                known(o.label).map { LabeledObject(classIndex: $0, box: o.box, isCrowd: o.isCrowd, polygons: o.polygons) }
+            }
+            let labels = record.label.objects.isEmpty ? record.label.classNames.compactMap(known) : []
+            images.append(LabeledImage(path: path, labels: labels, objects: objects))
+        }
+        if !problems.isEmpty {
+            throw TrainingError.data(problems.prefix(20).joined(separator: "\n") + (problems.count > 20 ? "\n... (\(problems.count) problems)" : ""))
+        }
+        return images
     }
 }

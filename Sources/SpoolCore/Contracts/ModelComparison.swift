@@ -40,3 +40,26 @@ public struct ModelComparison: Codable, Sendable, Equatable {
                 + (promoted ? (better ? "; promoted" : "; promoted anyway (promote: always)") : "; the model in use stays"))
     }
 }
+
+/// One line of `outbox/LINEAGE/history.jsonl`: a job's model became the lineage's model in use.
+public struct LineageEvent: Codable, Sendable, Equatable {
+    public var job: String
+    public var at: Date
+    public var metric: String
+    public var value: Double
+    public var previousValue: Double?
+    public var reason: String
+
+    public init(job: String, at: Date, metric: String, value: Double, previousValue: Double?, reason: String) {
+        self.job = job
+        self.at = at
+        self.metric = metric
+        self.value = value
+        self.previousValue = previousValue
+        self.reason = reason
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case job, at, metric, value, previousValue = "previous_value", reason
+    }
+}

@@ -57,6 +57,8 @@ public enum ModelCatalog {
         /// Whether this build's engine has the model (the rows of later work are listed before they land, so
         /// that their names are read and refused plainly).
         public var available = true
+        /// A model meant for a GPU and pretrained weights: from scratch on a CPU an epoch takes far too long.
+        public var needsGPU = false
     }
 
     static func torchvision(_ file: String, dataset: String = "ImageNet-1k", whole: Bool = true) -> Weights {
@@ -103,10 +105,10 @@ public enum ModelCatalog {
                   weights: [timm("timm/vit_small_patch16_224.augreg_in21k_ft_in1k", as: "vit_small_patch16_224.safetensors")]),
             Entry(name: .vitb16r224, family: "vit", tasks: c, library: "torchvision", architecture: "vit_b_16",
                   layerGroupCount: 13, summary: "ViT-B/16 at 224 px: Azure's default, a GPU model",
-                  weights: [torchvision("vit_b_16-c867db91.pth")]),
+                  weights: [torchvision("vit_b_16-c867db91.pth")], needsGPU: true),
             Entry(name: .vitl16r224, family: "vit", tasks: c, library: "torchvision", architecture: "vit_l_16",
                   layerGroupCount: 25, summary: "ViT-L/16 at 224 px",
-                  weights: [torchvision("vit_l_16-852ce7e3.pth")]),
+                  weights: [torchvision("vit_l_16-852ce7e3.pth")], needsGPU: true),
         ]
         let backbones = ["18": "resnet18-f37072fd.pth", "34": "resnet34-b627a593.pth", "50": "resnet50-0676ba61.pth",
                          "101": "resnet101-63fe2227.pth", "152": "resnet152-394f9c45.pth"]

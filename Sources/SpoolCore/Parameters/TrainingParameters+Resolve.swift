@@ -205,7 +205,8 @@ extension TrainingParameters {
             guard cleaned.range(of: #"^\(?\d+(,|x)\d+\)?$"#, options: .regularExpression) != nil else { return nil }
             numbers = digits
         }
-        guard numbers.count == 2, (1...10).contains(numbers[0]), (1...10).contains(numbers[1]) else { return nil }
+        guard numbers.count == 2, (1...10).contains(numbers[0]), (1...10).contains(numbers[1]),
+              numbers[0] * numbers[1] >= 2 else { return nil }
         return TileGrid(columns: numbers[0], rows: numbers[1])
     }
 

@@ -36,6 +36,12 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
             self.columns = columns
             self.rows = rows
         }
+
+        /// `"3x2"` or `"(3, 2)"`: columns and rows, each 1 to 10, two tiles at least.
+        public init?(text: String) {
+            guard let grid = TrainingParameters.tileGrid(.string(text)) else { return nil }
+            self = grid
+        }
     }
 
     /// `weighted_loss`: 0 no class weights, 1 their square root, 2 the inverse-frequency class weights.

@@ -3,6 +3,7 @@
 #include "data/image_io.h"
 #include "data/loader.h"
 #include "data/random.h"
+#include "data/tiling.h"
 #include "data/transforms/image_ops.h"
 
 #include <opencv2/imgproc.hpp>
@@ -120,6 +121,30 @@ void hflip(Annotated& a) {
             for (size_t k = 0; k + 1 < part.size(); k += 2) part[k] = w - part[k];
 }
 
+/// Cuts a tile out of the image; boxes move with it and are clipped to it, and an object that keeps less than a
+/// quarter of its area in the tile is dropped (a sliver teaches nothing); polygons move and are clipped.
+void crop_to_tile(Annotated& a, const std::array<int, 4>& r) {
+    a.image = a.image(cv::Rect(r[0], r[1], r[2] - r[0], r[3] - r[1])).clone();
+    const float x0 = static_cast<float>(r[0]), y0 = static_cast<float>(r[1]);
+    const float tw = static_cast<float>(r[2] - r[0]), th = static_cast<float>(r[3] - r[1]);
+    std::vector<bool> kept(a.boxes.size());
+    for (size_t i = 0; i < a.boxes.size(); ++i) {
+        auto& b = a.boxes[i];
+        const float area = (b[2] - b[0]) * (b[3] - b[1]);
+        b = {std::clamp(b[0] - x0, 0.0f, tw), std::clamp(b[1] - y0, 0.0f, th), std::clamp(b[2] - x0, 0.0f, tw),
+             std::clamp(b[3] - y0, 0.0f, th)};
+        const float visible = (b[2] - b[0]) * (b[3] - b[1]);
+        kept[i] = area > 0 && visible >= 0.25f * area && b[2] - b[0] >= 1.0f && b[3] - b[1] >= 1.0f;
+        if (i < a.polygons.size())
+            for (auto& part : a.polygons[i])
+                for (size_t k = 0; k + 1 < part.size(); k += 2) {
+                    part[k] = std::clamp(part[k] - x0, 0.0f, tw);
+                    part[k + 1] = std::clamp(part[k + 1] - y0, 0.0f, th);
+                }
+    }
+    keep(a, kept);
+}
+
 class DetectionPipeline : public Pipeline {
 public:
     DetectionPipeline(const LoaderConfig& config, bool segmentation) : config_(config), segmentation_(segmentation) {}
@@ -127,6 +152,7 @@ public:
     Example make(const Sample& sample, bool train, std::mt19937_64& rng) const override {
         Annotated a;
         a.image = to_unit_float(read_rgb(sample.path));
+        const int full_w = a.image.cols, full_h = a.image.rows;
         const float w = static_cast<float>(a.image.cols), h = static_cast<float>(a.image.rows);
         for (const auto& o : sample.objects) {
             a.boxes.push_back({o.box[0] * w, o.box[1] * h, o.box[2] * w, o.box[3] * h});
@@ -142,6 +168,8 @@ public:
                 a.polygons.push_back(std::move(parts));
             }
         }
+        const auto rect = tile_rect(full_w, full_h, sample.tile);
+        if (sample.tile.cols > 0) crop_to_tile(a, rect);
         if (train) {
             if (config_.photometric_prob > 0 && uniform(rng, 0, 1) < config_.photometric_prob) color_jitter(a.image, config_, rng);
             if (config_.expand_prob > 0 && uniform(rng, 0, 1) < config_.expand_prob) expand(a, config_.expand_max, rng);
@@ -156,6 +184,10 @@ public:
         Example e;
         e.height = a.image.rows;
         e.width = a.image.cols;
+        e.offset_x = rect[0];
+        e.offset_y = rect[1];
+        e.full_width = full_w;
+        e.full_height = full_h;
         e.chw.resize(static_cast<size_t>(3) * e.height * e.width);
         const size_t plane = static_cast<size_t>(e.height) * e.width;
         for (int y = 0; y < e.height; ++y) {
@@ -187,6 +219,10 @@ public:
                                 out.images.begin() + (k * 3 + c) * plane + static_cast<size_t>(y) * out.width);
             out.heights.push_back(e.height);
             out.widths.push_back(e.width);
+            out.offsets_x.push_back(e.offset_x);
+            out.offsets_y.push_back(e.offset_y);
+            out.full_widths.push_back(e.full_width);
+            out.full_heights.push_back(e.full_height);
             e.chw.clear();
             e.chw.shrink_to_fit();
             out.examples.push_back(std::move(e));

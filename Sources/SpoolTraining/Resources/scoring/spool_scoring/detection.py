@@ -1,6 +1,8 @@
 """Object detection scoring: Azure's {"boxes": [{"box": {"topX", "topY", "bottomX", "bottomY"}, "label",
 "score"}]} per image, boxes normalised to the image; with tiling, the whole image and every tile are scored and
 their boxes merged by per-label NMS (spec section 5)."""
+import math
+
 import torch
 
 from .preprocess import to_unit_float
@@ -28,12 +30,16 @@ def tiles(width, height, grid, overlap):
     cols, rows = int(grid[0]), int(grid[1])
     tw = width / (cols - (cols - 1) * overlap)
     th = height / (rows - (rows - 1) * overlap)
+
+    def half_up(v):  # the engine's rounding (Python's round() rounds half to even)
+        return int(math.floor(v + 0.5))
+
     out = []
     for r in range(rows):
         for c in range(cols):
-            x1 = round(c * tw * (1 - overlap))
-            y1 = round(r * th * (1 - overlap))
-            out.append((x1, y1, min(width, round(x1 + tw)), min(height, round(y1 + th))))
+            x1 = half_up(c * tw * (1 - overlap))
+            y1 = half_up(r * th * (1 - overlap))
+            out.append((x1, y1, min(width, half_up(x1 + tw)), min(height, half_up(y1 + th))))
     return out
 
 

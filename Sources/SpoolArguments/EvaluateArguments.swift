@@ -1,0 +1,44 @@
+import ArgumentParser
+
+/// `evaluate`'s arguments, parsed by both executables.
+public struct EvaluateArguments: ParsableArguments {
+    public static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "The metrics of a model folder on labelled images (a JSONL file, or a bundle's validation split).",
+        discussion: """
+            Prints JSON: the primary metric and the task's whole report (per class or per label; mAP, \
+            precision and recall for detection). --predictions FILE also writes each image's prediction as a \
+            JSONL line, in the scoring format.
+
+            Example: spoolctl evaluate --model spool/outbox/JOB/model labelled.jsonl --predictions preds.jsonl
+            """)
+
+    @Option(help: "A model folder (model.json + weights.safetensors).")
+    public var model: String
+
+    @Argument(help: "A labelled JSONL file in Azure's schema (its images beside it, or under images/).")
+    public var data: String?
+
+    @Option(help: "A bundle folder: its validation set, split as training splits it.")
+    public var bundle: String?
+
+    @Option(help: "Also write every image's prediction to this JSONL file.")
+    public var predictions: String?
+
+    @Option(help: "The bundle split's seed (default: the bundle's training_parameters.seed, else 0).")
+    public var seed: UInt64?
+
+    @Option(help: "cpu, cuda or cuda:N.")
+    public var device: String = "cpu"
+
+    @Option(help: "Threads (default: every core).")
+    public var threads: Int?
+
+    public init() {}
+
+    public func validate() throws {
+        if (data == nil) == (bundle == nil) {
+            throw ValidationError("give exactly one of DATA (a labelled JSONL file) and --bundle")
+        }
+    }
+}
