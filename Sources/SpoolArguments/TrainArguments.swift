@@ -125,26 +125,28 @@ public struct ImportModelArguments: ParsableArguments {
         commandName: "import-model",
         abstract: "Turn a reference weights file (torchvision/timm names, with its own head) into a Spool model folder.",
         discussion: """
-        For models trained elsewhere, e.g. an ImageNet classifier: --weights is a safetensors file (or a
-        torch.save'd plain dict) whose tensor names are the reference's state-dict keys (torchvision for
-        resnet*, mobilenetv2, vitb16r224, vitl16r224; timm for resnest*, seresnext, vits16r224), head
-        included. --labels is a text file with one label a line, in class-index order; its line count must
-        equal the head's outputs. The folder gets weights.safetensors and model.json, with the default
-        validation preprocessing (resize 256, centre crop 224, ImageNet mean and std) unless options say
-        otherwise.
+        For models trained elsewhere, e.g. an ImageNet classifier or a COCO detector: --weights is a
+        safetensors file or a PyTorch file (.pth, .pt) whose tensor names are the reference's state-dict keys
+        (torchvision for resnet*, mobilenetv2, vitb16r224, vitl16r224 and the detectors; timm for resnest*,
+        seresnext, vits16r224), head included. --labels is a text file with one label a line, in class-index
+        order; its line count must equal the head's outputs (a two-stage detector's head has one more, its
+        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names.
+        Classifiers get the default validation preprocessing (resize 256, centre crop 224, ImageNet mean and
+        std) unless options say otherwise; detectors --min-size and --max-size (default 600 and 1333).
 
-        Example:
+        Examples:
           spoolctl import-model --model resnet50 --weights resnet50.safetensors --labels imagenet.txt --out models/r50
+          spoolctl import-model --model fasterrcnn_resnet50_fpn --weights fasterrcnn_resnet50_fpn_coco-258fb6c6.pth --out models/coco
         """)
 
-    @Option(help: "Spool model name: mobilenetv2, resnet18, resnet34, resnet50, resnet101, resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224.")
+    @Option(help: "Spool model name: mobilenetv2, resnet18 ... resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224, fasterrcnn_resnet18_fpn ... fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn.")
     public var model: String
 
     @Option(help: "The weights file.")
     public var weights: String
 
-    @Option(help: "Labels, one a line, in class-index order.")
-    public var labels: String
+    @Option(help: "Labels, one a line, in class-index order (detectors: default COCO's 91 categories).")
+    public var labels: String?
 
     @Option(help: "The model folder to create.")
     public var out: String
@@ -164,6 +166,12 @@ public struct ImportModelArguments: ParsableArguments {
     @Option(help: "Normalisation std, three comma-separated numbers.")
     public var std: String = "0.229,0.224,0.225"
 
+    @Option(name: .customLong("min-size"), help: "Detectors: the shorter side images are resized to (torchvision's COCO models: 800).")
+    public var minSize: Int = 600
+
+    @Option(name: .customLong("max-size"), help: "Detectors: the longest the longer side may become.")
+    public var maxSize: Int = 1333
+
     public init() {}
 
     public static func triple(_ text: String, name: String) throws -> [Float] {
@@ -178,6 +186,10 @@ public struct ImportModelArguments: ParsableArguments {
         if s.contains(where: { $0 <= 0 }) { throw ValidationError("--std values must be positive") }
         if resizeSize < 1 || cropSize < 1 { throw ValidationError("--resize and --crop must be positive") }
         if cropSize > resizeSize { throw ValidationError("--crop \(cropSize) is larger than --resize \(resizeSize)") }
+        if minSize < 1 || maxSize < minSize { throw ValidationError("--min-size must be positive and at most --max-size") }
+        if labels == nil, let name = ModelName(settingsValue: model), ModelCatalog.entry(name).tasks == .classification {
+            throw ValidationError("--labels is required for a classifier: one label a line, in class-index order")
+        }
     }
 }
 

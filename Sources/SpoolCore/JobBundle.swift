@@ -158,7 +158,7 @@ public struct JobBundle: Sendable {
         let all = trainRecords + (validationRecords ?? [])
         let classes = JSONLDataset.classNames(in: all)
         if let problem = labelProblems().first { throw TrainingError.data(problem) }
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let index = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let missing = missingImageProblems(files: [(settings.trainingDataPath, trainRecords)]
             + (validationRecords.map { [(settings.validationDataPath ?? "validation", $0)] } ?? []))
         if !missing.isEmpty {

@@ -168,3 +168,13 @@ extension ImageLoader {
         try check(status, "spool_image_write")
     }
 }
+
+extension ImageLoader {
+    /// Writes a copy of the image scaled so that its longer side is at most `maxSide` (never enlarged) to
+    /// `output` (format from the extension); returns its size.
+    public static func thumbnail(path: String, to output: String, maxSide: Int) throws(EngineError) -> (width: Int, height: Int) {
+        var w: Int32 = 0, h: Int32 = 0
+        try check(spool_image_thumbnail(path, output, Int32(maxSide), &w, &h), "spool_image_thumbnail")
+        return (Int(w), Int(h))
+    }
+}

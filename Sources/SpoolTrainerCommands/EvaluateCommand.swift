@@ -17,6 +17,9 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         try EngineRuntime.setThreads(arguments.threads)
         let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
+        if let grid = arguments.tileGrid {
+            try predictor.useTiles(grid == "none" ? nil : TrainingParameters.TileGrid(text: grid))
+        }
         let manifest = predictor.manifest
         let images: [LabeledImage], source: String
         var parameters: TrainingParameters?

@@ -13,26 +13,58 @@ struct ImportModelCommand: ParsableCommand {
         guard let name = ModelName(settingsValue: arguments.model) else {
             throw CommandError("--model \(arguments.model): unknown model; allowed: \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard let text = try? String(contentsOfFile: arguments.labels, encoding: .utf8) else {
-            throw CommandError("--labels \(arguments.labels): cannot read the file")
+        let family = ModelCatalog.entry(name).tasks
+        guard ModelCatalog.entry(name).available else {
+            throw CommandError("--model \(name.rawValue): not built yet in this version of Spool")
+        }
+        let labels: [String]
+        if let path = arguments.labels {
+            labels = try Self.readLabels(path)
+        } else if family != .classification {
+            labels = COCOCategories.classes(for: name)
+        } else {
+            throw CommandError("--labels is required for a classifier: one label a line, in class-index order")
+        }
+        try EngineRuntime.setThreads(nil)
+        let out = URL(fileURLWithPath: arguments.out)
+        if family == .classification {
+            try importClassifier(name, labels: labels, to: out)
+        } else {
+            try importDetector(name, labels: labels, segmentation: family == .instanceSegmentation, to: out)
+        }
+        try ScoringScript.write(into: out)
+        print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
+    }
+
+    static func readLabels(_ path: String) throws -> [String] {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CommandError("--labels \(path): cannot read the file")
         }
         let labels = text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
             .reversed().drop(while: \.isEmpty).reversed().map { $0 }
         if let blank = labels.firstIndex(of: "") {
-            throw CommandError("\(arguments.labels):\(blank + 1): empty label; one label a line, in class-index order")
+            throw CommandError("\(path):\(blank + 1): empty label; one label a line, in class-index order")
         }
-        guard !labels.isEmpty else { throw CommandError("\(arguments.labels): no labels") }
-        try EngineRuntime.setThreads(nil)
-        let model = try Model(name: name.rawValue, numClasses: labels.count, imageSize: arguments.cropSize)
+        guard !labels.isEmpty else { throw CommandError("\(path): no labels") }
+        return labels
+    }
+
+    /// Loads the weights strictly (head included); a head of another size says how many labels it needs.
+    func load(_ model: Model, labels: [String], headOutputs: Int) throws {
         do {
             try model.load(weights: arguments.weights, replaceHead: false)
         } catch {
             // (A `catch let ... where` on a typed throw crashes Swift 6.3's ownership checker: test inside.)
             guard error.code == .weights else { throw error }
-            throw CommandError("\(error.message)\nThe head must have \(labels.count) outputs (one per line of \(arguments.labels)).")
+            let source = arguments.labels.map { "one per line of \($0)" } ?? "COCO's categories; give --labels for a model trained on other classes"
+            throw CommandError("\(error.message)\nThe head must have \(headOutputs) outputs (\(source)).")
         }
-        let out = URL(fileURLWithPath: arguments.out)
+    }
+
+    func importClassifier(_ name: ModelName, labels: [String], to out: URL) throws {
+        let model = try Model(name: name.rawValue, numClasses: labels.count, imageSize: arguments.cropSize)
+        try load(model, labels: labels, headOutputs: labels.count)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try model.save(to: out.appendingPathComponent("weights.safetensors").path)
         let manifest = ModelManifest(
@@ -43,7 +75,21 @@ struct ImportModelCommand: ParsableCommand {
                                  std: try ImportModelArguments.triple(arguments.std, name: "std")),
             imageSize: arguments.cropSize, source: "spoolctl import-model \(arguments.weights)")
         try manifest.write(to: out)
-        try ScoringScript.write(into: out)
-        print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
+    }
+
+    /// A torchvision detector: the manifest holds the inference settings of section 5 (defaults, with the
+    /// sizes given), so predict, score.py and serve-model use the model as it is.
+    func importDetector(_ name: ModelName, labels: [String], segmentation: Bool, to out: URL) throws {
+        let task: ImageTask = segmentation ? .imageInstanceSegmentation : .imageObjectDetection
+        var p = TrainingParameters.defaults(task: task, model: name)
+        p.minSize = arguments.minSize
+        p.maxSize = arguments.maxSize
+        let head = TaskHeads.head(for: task)
+        let model = try Model(head.modelOptions(p, classes: labels, device: "cpu", pretrained: true))  // frozen BatchNorm, as the file has it
+        let twoStage = !name.rawValue.hasPrefix("retinanet")
+        try load(model, labels: labels, headOutputs: labels.count + (twoStage ? 1 : 0))
+        try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+        try model.save(to: out.appendingPathComponent("weights.safetensors").path)
+        try head.manifest(p, classes: labels, primaryMetric: nil, source: "spoolctl import-model \(arguments.weights)").write(to: out)
     }
 }

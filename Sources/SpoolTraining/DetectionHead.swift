@@ -98,4 +98,29 @@ public struct DetectionHead: TaskHead {
         manifest.detection = .init(p, segmentation: segmentation)
         return manifest
     }
+
+    /// How many validation images the report draws, and their thumbnails' longer side.
+    static let exampleCount = 6, thumbnailSide = 256
+
+    /// `examples.json` and `example_N.png` thumbnails: the first validation images with their true boxes and
+    /// the predictions the metrics counted (score at least box_score_thresh), boxes normalised.
+    public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters p: TrainingParameters, to folder: URL) throws {
+        var out: [DetectionExamples.Image] = []
+        for (i, image) in images.prefix(Self.exampleCount).enumerated() {
+            let (detections, width, height) = try prediction.detections(image: i)
+            let name = "example_\(i).png"
+            let size = try ImageLoader.thumbnail(path: image.path, to: folder.appendingPathComponent(name).path, maxSide: Self.thumbnailSide)
+            let truths = image.objects.map { o in
+                DetectionExamples.Box(box: [o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY], label: o.classIndex, score: 1)
+            }
+            let w = Double(max(width, 1)), h = Double(max(height, 1))
+            let kept = detections.filter { Double($0.score) >= p.boxScoreThresh }.map { d in
+                DetectionExamples.Box(box: [Double(d.box[0]) / w, Double(d.box[1]) / h, Double(d.box[2]) / w, Double(d.box[3]) / h],
+                                      label: d.label, score: Double(d.score))
+            }
+            out.append(.init(name: URL(fileURLWithPath: image.path).lastPathComponent, thumbnail: name, thumbnailWidth: size.width, thumbnailHeight: size.height,
+                             truths: truths, predictions: kept))
+        }
+        try DetectionExamples(images: out).write(to: folder.appendingPathComponent(DetectionExamples.fileName))
+    }
 }

@@ -26,10 +26,15 @@ public protocol TaskHead: Sendable {
 
     /// The manifest's task part: preprocessing and inference settings.
     func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?, source: String) -> ModelManifest
+
+    /// Writes what the report shows of the best epoch's validation predictions into the run's folder
+    /// (detection: `examples.json` with thumbnails). Nothing by default.
+    func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters: TrainingParameters, to folder: URL) throws
 }
 
 extension TaskHead {
     public func views(of dataset: Dataset, _ p: TrainingParameters) throws -> Dataset { dataset }
+    public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters: TrainingParameters, to folder: URL) throws {}
 }
 
 public enum TaskHeads {

@@ -210,6 +210,7 @@ public final class TrainingRun {
                 if best == nil || value > best!.value {
                     best = (epoch, value, report)
                     try model.save(to: modelDirectory.appendingPathComponent("weights.safetensors").path)
+                    try head.writeExamples(prediction, images: data.validation, parameters: p, to: options.outputDirectory)
                     // The best so far is a usable model at once: a run stopped later still leaves it.
                     _ = try writeOutputs(best: best!, history: history, stoppedEarly: false, complete: false,
                                          weightsUsed: weightsUsed, started: started, memoryFormat: memoryNote)

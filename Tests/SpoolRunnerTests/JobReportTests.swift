@@ -187,8 +187,10 @@ struct JobReportTests {
         return (mismatches, paths)
     }
 
-    /// Nothing that a browser would fetch: no external URL, no src/href, no script, no CSS url().
-    static func expectSelfContained(_ html: String) {
+    /// Nothing that a browser would fetch: no external URL, no src/href (but inline `data:` pictures), no script,
+    /// no CSS url().
+    static func expectSelfContained(_ page: String) {
+        let html = page.replacingOccurrences(of: "href=\"data:image/", with: "")
         for needle in ["http://", "https://", "src=", "href=", "<script", "url(", "@import", "<link"] {
             #expect(!html.contains(needle), "the page contains \(needle)")
         }
@@ -262,6 +264,52 @@ struct JobReportTests {
         let (mismatches, paths) = try Self.compare(html, with: metrics)
         #expect(mismatches.isEmpty, "\(mismatches)")
         #expect(paths.contains("per_class.bird.roc_auc") && paths.contains("macro.iou"))
+    }
+
+    /// A detector's report: COCO's numbers, the per-label table, PR curves, mAP and each loss per epoch, and the
+    /// trainer's `examples.json` drawn as inline SVG over inlined thumbnails (true boxes dashed).
+    @Test func aDetectionReportDrawsItsValidationImages() throws {
+        let classes = ["circle", "square", "triangle"]
+        let images = (0..<4).map { i -> EvaluationImage in
+            let truth = EvaluationImage.Box(box: [10, 10, 40, 40], label: i % 3)
+            let hit = EvaluationImage.Box(box: [11, 10, 41, 39], label: i % 3, score: 0.9)
+            let miss = EvaluationImage.Box(box: [60, 60, 90, 90], label: (i + 1) % 3, score: 0.4)
+            return EvaluationImage(width: 96, height: 96, truths: [truth], detections: [hit, miss])
+        }
+        let metrics = DetectionMetrics.evaluate(task: .imageObjectDetection, images: images, classes: classes, metricType: "coco_voc")
+        let history = (1...3).map { e in
+            EpochRecord(epoch: e, trainLoss: 1.0 / Double(e), learningRate: 0.01, imagesPerSecond: 1, seconds: 10,
+                        metrics: ["mean_average_precision": 0.3 * Double(e)],
+                        losses: ["loss_classifier": 0.5 / Double(e), "loss_box_reg": 0.2 / Double(e)])
+        }
+        let document = MetricsDocument(
+            primaryMetric: .init(name: "mean_average_precision", value: metrics.primaryMetricValue), bestEpoch: 3, epochsRun: 3,
+            stoppedEarly: false, complete: true, history: history, bestReport: .detection(metrics), task: .imageObjectDetection,
+            modelName: .fasterrcnnResnet18FPN, classes: classes, trainImages: 12, validationImages: 4, seconds: 30,
+            pretrainedWeights: nil, parameters: TrainingParameters.defaults(task: .imageObjectDetection, model: .fasterrcnnResnet18FPN))
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-detect-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]).write(to: dir.appendingPathComponent("example_0.png"))
+        try DetectionExamples(images: [.init(name: "0007.png", thumbnail: "example_0.png", thumbnailWidth: 96, thumbnailHeight: 96,
+                                             truths: [.init(box: [0.1, 0.1, 0.4, 0.4], label: 0, score: 1)],
+                                             predictions: [.init(box: [0.11, 0.1, 0.42, 0.4], label: 1, score: 0.875)])])
+            .write(to: dir.appendingPathComponent(DetectionExamples.fileName))
+        let only = Self.trial(0, .completed, reason: "completed", hyper: "{}", epochs: 3, best: metrics.primaryMetricValue)
+        let report = JobReport(job: try Self.job(name: "boxes", task: .imageObjectDetection), trials: [only],
+                               epochs: [only.id: Self.epochs(only, count: 3, top: 0.9)], varying: [], bestTrial: 0,
+                               bestMetrics: document, bestDirectory: dir)
+        let html = report.html()
+        Self.expectSelfContained(html)
+        #expect(html.contains("COCO metrics") && html.contains("Per label"))
+        #expect(html.contains("Precision-recall curve per label") && html.contains("mean_average_precision per epoch"))
+        #expect(html.contains("Training losses per epoch") && html.contains("loss_classifier") && html.contains("loss_box_reg"))
+        #expect(html.contains(String(format: "data-metric=\"primary_metric_value\">%.4f<", metrics.primaryMetricValue)), "\(metrics.primaryMetricValue)")
+        // The example: the thumbnail inlined, the true box dashed, the prediction labelled with its class and score.
+        #expect(html.contains("Validation images") && html.contains("<svg class=\"example\""))
+        #expect(html.contains("data:image/png;base64,\(Data([0x89, 0x50, 0x4E, 0x47, 1, 2, 3]).base64EncodedString())"))
+        #expect(html.contains("stroke-dasharray") && html.contains(">square 0.88</text>"))
+        #expect(!html.contains("Confusion matrix"))
     }
 
     @Test func aJobWithoutAModelStillHasAReport() throws {

@@ -1,10 +1,14 @@
 // data_api.cpp — the dataset builder, loaders and single-image helpers.
 #include "capi/guard.h"
-#include "data/tiling.h"
-
 #include "data/image_io.h"
 #include "data/pipeline.h"
+#include "data/tiling.h"
 #include "data/transforms/classification.h"
+
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 using namespace spool::capi;
 
@@ -243,6 +247,26 @@ spool_status spool_image_probe(const char* path, int32_t* width, int32_t* height
 spool_status spool_image_write(const char* path, const uint8_t* pixels, int32_t width, int32_t height, int32_t channels) {
     SPOOL_REQUIRE(path && pixels, "arguments must not be NULL");
     SPOOL_GUARD(spool::write_image(path, pixels, width, height, channels));
+}
+
+spool_status spool_image_thumbnail(const char* path, const char* out, int32_t max_side, int32_t* width, int32_t* height) {
+    SPOOL_REQUIRE(path && out && width && height, "arguments must not be NULL");
+    SPOOL_REQUIRE(max_side > 0, "max_side must be positive");
+    SPOOL_GUARD({
+        cv::Mat image = spool::read_rgb(path);
+        const double scale = std::min(1.0, static_cast<double>(max_side) / std::max(image.cols, image.rows));
+        if (scale < 1.0) {
+            cv::Mat small;
+            cv::resize(image, small, cv::Size(std::max(1, static_cast<int>(std::lround(image.cols * scale))),
+                                              std::max(1, static_cast<int>(std::lround(image.rows * scale)))),
+                       0, 0, cv::INTER_AREA);
+            image = small;
+        }
+        if (!image.isContinuous()) image = image.clone();
+        spool::write_image(out, image.data, image.cols, image.rows, 3);
+        *width = image.cols;
+        *height = image.rows;
+    });
 }
 
 }  // extern "C"

@@ -203,6 +203,11 @@ spool_status spool_image_probe(const char *path, int32_t *width, int32_t *height
  * whose format follows the extension (.png, .jpg, .bmp, .tif, .webp). For examples and tests.
  */
 spool_status spool_image_write(const char *path, const uint8_t *pixels, int32_t width, int32_t height, int32_t channels);
+/*
+ * Writes a copy of the image at `path` scaled down (area interpolation) so that its longer side is at most
+ * max_side, EXIF orientation applied, to `out` (format from its extension); its size in *width, *height.
+ */
+spool_status spool_image_thumbnail(const char *path, const char *out, int32_t max_side, int32_t *width, int32_t *height);
 
 /* ---------------------------------------------------------------- training */
 

@@ -68,7 +68,7 @@ extension LabeledImage {
             throw TrainingError.data(ErrorText.describe(error))
         }
         let locator = ImageLocator(bases: [url.deletingLastPathComponent()])
-        let index = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, $0) })
+        let index = Dictionary(classes.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         var problems: [String] = []
         var images: [LabeledImage] = []
         for record in records {
