@@ -1,5 +1,4 @@
 import ArgumentParser
-import SpoolCore
 
 /// `evaluate`'s arguments, parsed by both executables.
 public struct EvaluateArguments: ParsableArguments {
@@ -35,19 +34,13 @@ public struct EvaluateArguments: ParsableArguments {
     @Option(help: "Threads (default: every core).")
     public var threads: Int?
 
-    @Option(name: .customLong("tile-grid"), help: ArgumentHelp(
-        "Detection: also score the tiles of a COLSxROWS grid and merge (small objects); 'none' for whole images only. Default: model.json's tile_grid_size.",
-        valueName: "COLSxROWS"))
-    public var tileGrid: String?
+    @OptionGroup public var tileGrid: TileGridOption
 
     public init() {}
 
     public func validate() throws {
         if (data == nil) == (bundle == nil) {
             throw ValidationError("give exactly one of DATA (a labelled JSONL file) and --bundle")
-        }
-        if let tileGrid, tileGrid != "none", TrainingParameters.TileGrid(text: tileGrid) == nil {
-            throw ValidationError("--tile-grid \(tileGrid): expected COLSxROWS such as 3x2, or none")
         }
     }
 }

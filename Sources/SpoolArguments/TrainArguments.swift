@@ -102,18 +102,12 @@ public struct PredictArguments: ParsableArguments {
     @Option(name: .customLong("batch-size"), help: "Images per forward pass.")
     public var batchSize: Int = 16
 
-    @Option(name: .customLong("tile-grid"), help: ArgumentHelp(
-        "Detection: also score the tiles of a COLSxROWS grid and merge (small objects); 'none' for whole images only. Default: model.json's tile_grid_size.",
-        valueName: "COLSxROWS"))
-    public var tileGrid: String?
+    @OptionGroup public var tileGrid: TileGridOption
 
     public init() {}
 
     public func validate() throws {
         if images.isEmpty { throw ValidationError("name at least one image to score") }
-        if let tileGrid, tileGrid != "none", TrainingParameters.TileGrid(text: tileGrid) == nil {
-            throw ValidationError("--tile-grid \(tileGrid): expected COLSxROWS such as 3x2, or none")
-        }
         if let top, top < 1 { throw ValidationError("--top must be at least 1") }
         if batchSize < 1 { throw ValidationError("--batch-size must be at least 1") }
     }

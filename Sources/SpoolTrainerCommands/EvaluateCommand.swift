@@ -17,9 +17,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         try EngineRuntime.setThreads(arguments.threads)
         let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
-        if let grid = arguments.tileGrid {
-            try predictor.useTiles(grid == "none" ? nil : TrainingParameters.TileGrid(text: grid))
-        }
+        if let grid = arguments.tileGrid.override { try predictor.useTiles(grid) }
         let manifest = predictor.manifest
         let images: [LabeledImage], source: String
         var parameters: TrainingParameters?

@@ -13,9 +13,7 @@ struct PredictCommand: ParsableCommand {
         try EngineRuntime.setThreads(nil)
         let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device,
                                       batchSize: arguments.batchSize)
-        if let grid = arguments.tileGrid {
-            try predictor.useTiles(grid == "none" ? nil : TrainingParameters.TileGrid(text: grid))
-        }
+        if let grid = arguments.tileGrid.override { try predictor.useTiles(grid) }
         let predictions = try predictor.predict(paths: arguments.images, top: arguments.top)
         if arguments.json {
             let encoder = JSONEncoder()

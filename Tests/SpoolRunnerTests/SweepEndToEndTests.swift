@@ -98,6 +98,54 @@ struct SweepEndToEndTests {
         #expect(log.contains("2 at once"))
     }
 
+    /// Object detection from bundle to outbox through the daemon: a grid over the two detector families (one
+    /// epoch each at 64 px), the best published with its score.py, metrics, trials and a report that draws the
+    /// best trial's validation images.
+    @Test func aDetectionSweepGoesFromBundleToOutbox() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sweep-detect")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = dir.appendingPathComponent("boxes")
+        let example = try RunnerSupport.spoolctl(["example", "--task", "detection", "--out", bundle.path, "--images", "20", "--size", "64"])
+        try #require(example.status == 0, "\(example.stderr)")
+        try """
+            task: image_object_detection
+            training_data: {path: train.jsonl}
+            limits: {timeout_minutes: 30, max_trials: 2}
+            sweep: {sampling_algorithm: grid}
+            training_parameters:
+              number_of_epochs: 1
+              training_batch_size: 4
+              validation_batch_size: 4
+              min_size: 64
+              max_size: 64
+              box_score_thresh: 0.05
+            search_space:
+              - model_name: "choice('fasterrcnn_resnet18_fpn', 'retinanet_resnet50_fpn')"
+            """.write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        #expect((job["trials"] as? [String: Any])?["total"] as? Int == 2)
+        let outbox = try #require(job["outbox"] as? String)
+        for file in ["model/weights.safetensors", "model/model.json", "model/score.py", "metrics.json", "trials.csv", "report.html"] {
+            #expect(FileManager.default.fileExists(atPath: outbox + "/" + file), "\(file)")
+        }
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/model/model.json"))) as? [String: Any]
+        #expect(manifest?["task"] as? String == "image_object_detection")
+        #expect((manifest?["detection"] as? [String: Any])?["min_size"] as? Int == 64)
+        let trials = try #require(try Self.trialsJSON(outbox)["trials"] as? [[String: Any]])
+        let models = Set(trials.compactMap { ($0["hyperparameters"] as? [String: Any])?["model_name"] as? String })
+        #expect(models == ["fasterrcnn_resnet18_fpn", "retinanet_resnet50_fpn"], "\(trials)")
+        let csv = try String(contentsOfFile: outbox + "/trials.csv", encoding: .utf8)
+        #expect(csv.hasPrefix("trial,state,best,mean_average_precision,"), "\(csv)")
+        let report = try String(contentsOfFile: outbox + "/report.html", encoding: .utf8)
+        #expect(report.contains("Per label") && report.contains("Training losses per epoch"))
+        #expect(report.contains("Validation images") && report.contains("data:image/png;base64,"))
+    }
+
     @Test func aBudgetTooSmallEndsTimeoutWithTheBestSoFar() throws {
         let dir = try RunnerSupport.temporaryDirectory("sweep-timeout")
         defer { try? FileManager.default.removeItem(at: dir) }

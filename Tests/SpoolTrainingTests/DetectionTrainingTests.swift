@@ -79,8 +79,14 @@ struct DetectionTrainingTests {
         document.report.detection?.vocMeanAveragePrecision
     }
 
-    static func metrics(_ run: URL) throws -> MetricsDocument {
-        try MetricsDocument.read(from: run.appendingPathComponent(MetricsDocument.fileName))
+    /// `spoolctl train BUNDLE --seed 3` into DIR/run; its metrics.json, each epoch printed.
+    static func train(_ bundle: URL, in dir: URL) throws -> (URL, MetricsDocument) {
+        let run = dir.appendingPathComponent("run")
+        let train = try spoolctl(["train", bundle.path, "--out", run.path, "--seed", "3", "--quiet"])
+        try #require(train.status == 0, "\(train.stderr)")
+        let metrics = try MetricsDocument.read(from: run.appendingPathComponent(MetricsDocument.fileName))
+        print("\(run.path): per epoch \(metrics.history.map { "\($0.epoch): loss \($0.trainLoss) \($0.losses ?? [:]) mAP \($0.metrics?["mean_average_precision"] ?? -1) \($0.imagesPerSecond) img/s" })")
+        return (run, metrics)
     }
 
     @Test func fasterRCNNLearnsTheShapesAndItsOutputsAgree() throws {
@@ -88,12 +94,8 @@ struct DetectionTrainingTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bundle = try Self.bundle(in: dir, model: "fasterrcnn_resnet18_fpn", train: 48, valid: 12, epochs: 10, learningRate: 0.01,
                                      extra: ["optimizer: sgd", "evaluation_frequency: 2"])
-        let run = dir.appendingPathComponent("run")
-        let train = try Self.spoolctl(["train", bundle.path, "--out", run.path, "--seed", "3", "--quiet"])
-        try #require(train.status == 0, "\(train.stderr)")
-        let metrics = try Self.metrics(run)
+        let (run, metrics) = try Self.train(bundle, in: dir)
         let losses = metrics.history.map(\.trainLoss)
-        print("\(run.path): per epoch \(metrics.history.map { "\($0.epoch): loss \($0.trainLoss) \($0.losses ?? [:]) mAP \($0.metrics?["mean_average_precision"] ?? -1) \($0.imagesPerSecond) img/s" })")
         #expect(losses.last! < losses.first! * 0.5, "the training loss falls: \(losses)")
         for name in ["loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg"] {
             #expect(metrics.history.allSatisfy { $0.losses?[name]?.isFinite == true }, "every epoch logs \(name)")
@@ -194,12 +196,8 @@ struct DetectionTrainingTests {
         let bundle = try Self.bundle(in: dir, model: "retinanet_resnet50_fpn", train: 40, valid: 8, epochs: 20, learningRate: 0.0003,
                                      extra: ["optimizer: adamw", "box_score_thresh: 0.05", "augmentation_crop: 0",
                                              "augmentation_expand: 0", "augmentation_photometric: 0"])
-        let run = dir.appendingPathComponent("run")
-        let train = try Self.spoolctl(["train", bundle.path, "--out", run.path, "--seed", "3", "--quiet"])
-        try #require(train.status == 0, "\(train.stderr)")
-        let metrics = try Self.metrics(run)
+        let (run, metrics) = try Self.train(bundle, in: dir)
         let losses = metrics.history.map(\.trainLoss)
-        print("\(run.path): per epoch \(metrics.history.map { "\($0.epoch): loss \($0.trainLoss) \($0.losses ?? [:]) mAP \($0.metrics?["mean_average_precision"] ?? -1) \($0.imagesPerSecond) img/s" })")
         #expect(losses.last! < losses.first!, "the training loss falls: \(losses)")
         #expect(metrics.history.allSatisfy { $0.losses?["classification"]?.isFinite == true && $0.losses?["bbox_regression"]?.isFinite == true })
         let heldOut = try Self.heldOut(in: dir.appendingPathComponent("held-out"), images: 12)

@@ -113,4 +113,40 @@ struct ScoringServerTests {
         #expect(try await server.request("/health").0 == 200)
         #expect(server.process.isRunning)
     }
+
+    /// A detector answers in Azure's detection format ({"boxes": [{"box": {topX...}, "label", "score"}]}), as
+    /// `spoolctl predict` does.
+    @Test func servesADetectorInAzuresBoxFormat() async throws {
+        let dir = try TrainingSupport.temporaryDirectory("serve-detector")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bundle = dir.appendingPathComponent("boxes")
+        #expect(try CommandLineTests.spoolctl(["example", "--task", "detection", "--out", bundle.path, "--images", "12", "--size", "64"]).status == 0)
+        let out = dir.appendingPathComponent("run")
+        let train = try CommandLineTests.spoolctl(["train", bundle.path, "--out", out.path, "--set", "model_name=retinanet_resnet50_fpn",
+                                                   "--set", "number_of_epochs=1", "--set", "min_size=64", "--set", "max_size=64",
+                                                   "--set", "box_score_thresh=0.0"])
+        #expect(train.status == 0, "\(train.stderr)")
+        let model = out.appendingPathComponent("model")
+        let imagePath = bundle.appendingPathComponent("images/0000.png").path
+        let predict = try CommandLineTests.spoolctl(["predict", "--model", model.path, imagePath, "--json"])
+        let expected = try #require((Self.json(Data(predict.stdout.utf8)) as? [[String: Any]])?.first?["boxes"] as? [[String: Any]])
+        #expect(!expected.isEmpty, "score threshold 0: the untrained detector still returns boxes")
+
+        let server = try Server(model: model)
+        #expect(server.port > 0, "\(server.stderr)")
+        defer { _ = server.stop() }
+        let (status, body) = try await server.request("/score", body: try Data(contentsOf: URL(fileURLWithPath: imagePath)),
+                                                      contentType: "application/octet-stream")
+        #expect(status == 200)
+        let results = try #require(Self.json(body) as? [[String: Any]])
+        let boxes = try #require(results.first?["boxes"] as? [[String: Any]])
+        #expect(boxes.count == expected.count)
+        for (got, want) in zip(boxes, expected) {
+            #expect(got["label"] as? String == want["label"] as? String)
+            let g = got["box"] as? [String: Double] ?? [:], w = want["box"] as? [String: Double] ?? [:]
+            #expect(Set(g.keys) == ["topX", "topY", "bottomX", "bottomY"])
+            #expect(g.keys.allSatisfy { abs((g[$0] ?? -1) - (w[$0] ?? 1)) < 1e-5 } && (0...1).contains(g["topX"] ?? -1), "\(g) \(w)")
+            #expect(abs((got["score"] as? Double ?? -1) - (want["score"] as? Double ?? 1)) < 1e-5)
+        }
+    }
 }

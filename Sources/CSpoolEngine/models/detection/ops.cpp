@@ -1,6 +1,8 @@
 #include "models/detection/ops.h"
 
+#include <ATen/Parallel.h>
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <torch/csrc/autograd/custom_function.h>
 #include <torch/version.h>
 
 #include <dlfcn.h>
@@ -9,7 +11,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 namespace spool {
@@ -157,13 +162,112 @@ torch::Tensor batched_nms(const torch::Tensor& boxes, const torch::Tensor& score
     return nms(boxes + offsets.unsqueeze(1), scores, iou);
 }
 
+namespace {
+
+using RoIAlignOp = at::Tensor(const at::Tensor&, const at::Tensor&, double, int64_t, int64_t, int64_t, bool);
+using RoIAlignBackwardOp = at::Tensor(const at::Tensor&, const at::Tensor&, double, int64_t, int64_t, int64_t, int64_t,
+                                      int64_t, int64_t, int64_t, bool);
+
+c10::TypedOperatorHandle<RoIAlignOp> roi_align_op() {
+    static auto op = c10::Dispatcher::singleton().findSchemaOrThrow("torchvision::roi_align", "").typed<RoIAlignOp>();
+    return op;
+}
+
+/// Runs f(0) ... f(n - 1) at once, f(0) on the calling thread. (at::parallel_for is an inline template whose
+/// OpenMP pragma needs -fopenmp in the including unit, which Swift's clang build does not pass: it would run
+/// serially here.) Worker threads start with default thread-locals, so each f sets what it needs.
+void run_parallel(int64_t n, const std::function<void(int64_t)>& f) {
+    std::vector<std::thread> workers;
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(n));
+    for (int64_t i = 1; i < n; ++i)
+        workers.emplace_back([&, i] {
+            try {
+                f(i);
+            } catch (...) {
+                errors[static_cast<size_t>(i)] = std::current_exception();
+            }
+        });
+    try {
+        f(0);
+    } catch (...) {
+        errors[0] = std::current_exception();
+    }
+    for (auto& w : workers) w.join();
+    for (auto& e : errors)
+        if (e) std::rethrow_exception(e);
+}
+
+/// The row ranges of `n` RoIs cut into `parts` nearly equal chunks.
+std::vector<std::pair<int64_t, int64_t>> chunks(int64_t n, int64_t parts) {
+    std::vector<std::pair<int64_t, int64_t>> out;
+    for (int64_t i = 0; i < parts; ++i) out.emplace_back(n * i / parts, n * (i + 1) / parts);
+    return out;
+}
+
+/// How many threads share a RoIAlign on the CPU: torchvision's CPU kernels loop over the RoIs on one thread
+/// (forward and backward), which made them ~40% of a Faster R-CNN step on 2 cores. Each RoI is independent, so
+/// chunks of RoIs run on libtorch's intra-op threads: the forward is the same to the bit; the backward sums one
+/// partial gradient per chunk (float sums in another order).
+int64_t roi_align_parts(const torch::Tensor& input, int64_t rois) {
+    if (!input.device().is_cpu()) return 1;
+    return std::max<int64_t>(1, std::min<int64_t>({static_cast<int64_t>(at::get_num_threads()), rois / 32, 16}));
+}
+
+/// torchvision::roi_align over chunks of RoIs in parallel, with a backward that runs
+/// torchvision::_roi_align_backward over the same chunks in parallel.
+struct ParallelRoIAlign : public torch::autograd::Function<ParallelRoIAlign> {
+    static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& input, const torch::Tensor& rois,
+                                 double scale, int64_t ph, int64_t pw, int64_t sr, bool aligned) {
+        ctx->save_for_backward({rois});
+        ctx->saved_data["scale"] = scale;
+        ctx->saved_data["ph"] = ph;
+        ctx->saved_data["pw"] = pw;
+        ctx->saved_data["sr"] = sr;
+        ctx->saved_data["aligned"] = aligned;
+        ctx->saved_data["shape"] = input.sizes().vec();
+        const auto parts = chunks(rois.size(0), roi_align_parts(input, rois.size(0)));
+        std::vector<torch::Tensor> out(parts.size());
+        const auto features = input.contiguous();
+        run_parallel(static_cast<int64_t>(parts.size()), [&](int64_t i) {
+            at::NoGradGuard no_grad;  // worker threads do not inherit the caller's thread-local grad mode
+            out[i] = roi_align_op().call(features, rois.slice(0, parts[i].first, parts[i].second), scale, ph, pw, sr, aligned);
+        });
+        return torch::cat(out, 0);
+    }
+
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx, torch::autograd::variable_list grads) {
+        static auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow("torchvision::_roi_align_backward", "")
+                             .typed<RoIAlignBackwardOp>();
+        const auto rois = ctx->get_saved_variables()[0];
+        const auto shape = ctx->saved_data["shape"].toIntVector();
+        const double scale = ctx->saved_data["scale"].toDouble();
+        const int64_t ph = ctx->saved_data["ph"].toInt(), pw = ctx->saved_data["pw"].toInt(), sr = ctx->saved_data["sr"].toInt();
+        const bool aligned = ctx->saved_data["aligned"].toBool();
+        const auto grad = grads[0].contiguous();
+        const auto parts = chunks(rois.size(0), roi_align_parts(grad, rois.size(0)));
+        std::vector<torch::Tensor> partial(parts.size());
+        run_parallel(static_cast<int64_t>(parts.size()), [&](int64_t i) {
+            at::NoGradGuard no_grad;
+            const auto [a, b] = parts[i];
+            partial[i] = op.call(grad.slice(0, a, b), rois.slice(0, a, b), scale, ph, pw, shape[0], shape[1], shape[2], shape[3],
+                                 sr, aligned);
+        });
+        auto grad_input = partial[0];
+        for (size_t i = 1; i < partial.size(); ++i) grad_input = grad_input + partial[i];
+        return {grad_input, torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor(), torch::Tensor()};
+    }
+};
+
+}  // namespace
+
 torch::Tensor roi_align(const torch::Tensor& input, const torch::Tensor& rois, double spatial_scale, int64_t pooled_height,
                         int64_t pooled_width, int64_t sampling_ratio, bool aligned) {
     if (use_torchvision()) {
-        static auto op = c10::Dispatcher::singleton()
-                             .findSchemaOrThrow("torchvision::roi_align", "")
-                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&, double, int64_t, int64_t, int64_t, bool)>();
-        return op.call(input, rois.to(input.dtype()), spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned);
+        const auto boxes = rois.to(input.dtype());
+        if (roi_align_parts(input, boxes.size(0)) > 1)
+            return ParallelRoIAlign::apply(input, boxes, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned);
+        return roi_align_op().call(input, boxes, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned);
     }
     return roi_align_fallback(input, rois, spatial_scale, pooled_height, pooled_width, sampling_ratio, aligned);
 }
