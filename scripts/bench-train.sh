@@ -90,7 +90,7 @@ echo "bench: work folder $work; $threads libtorch threads per side; OPENBLAS_NUM
   echo "spool: commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- Sources Package.swift 2>/dev/null || echo ' (the working tree has uncommitted changes)'), spool-trainer built $(date -u -r "$bin/spool-trainer" '+%Y-%m-%d %H:%M UTC')$([[ "${BENCH_NO_BUILD:-0}" == 1 ]] && echo ' (BENCH_NO_BUILD: not rebuilt)')"
   [[ -n "${BENCH_SPOOL_ENV:-}" ]] && echo "spool extra environment: $BENCH_SPOOL_ENV"
   echo "torchvision extra environment: ${torchvision_env[*]:-none}"
-  echo "OpenBLAS kernels (both sides): ${OPENBLAS_CORETYPE:-OpenBLAS's own choice}"
+  echo "OpenBLAS kernels (both sides): ${OPENBLAS_CORETYPE:-chosen by OpenBLAS}"
 } >"$work/environment.txt"
 
 # One bundle per image side: Spool's generated shapes (JPEG), split into train.jsonl and valid.jsonl.
