@@ -24,7 +24,7 @@ struct EndToEndTrainingTests {
     }
 
     @Test(arguments: [Case(model: "resnet18", lr: 0.01, optimizer: "sgd", epochs: 16),
-                      Case(model: "mobilenetv2", lr: 0.004, optimizer: "adam", epochs: 20)])
+                      Case(model: "mobilenetv2", lr: 0.002, optimizer: "adam", epochs: 30)])
     func multiclassReachesNinetyPercent(_ c: Case) throws {
         let dir = try TrainingSupport.temporaryDirectory("e2e-\(c.model)")
         defer { try? FileManager.default.removeItem(at: dir) }
