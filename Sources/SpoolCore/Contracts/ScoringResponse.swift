@@ -13,19 +13,8 @@ public struct ScoringResponse: Codable, Sendable, Equatable {
     public var error: String?
 
     public struct ScoredBox: Codable, Sendable, Equatable {
-        public struct Corners: Codable, Sendable, Equatable {
-            public var topX: Double
-            public var topY: Double
-            public var bottomX: Double
-            public var bottomY: Double
-
-            public init(topX: Double, topY: Double, bottomX: Double, bottomY: Double) {
-                self.topX = topX
-                self.topY = topY
-                self.bottomX = bottomX
-                self.bottomY = bottomY
-            }
-        }
+        /// Azure's {"topX", "topY", "bottomX", "bottomY"}, normalised: the annotation's own box type.
+        public typealias Corners = NormalizedBox
 
         public var box: Corners
         public var label: String
