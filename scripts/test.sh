@@ -19,6 +19,17 @@ if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/ruff" ]] || ! "$venv/bin/python
   "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm pycocotools ruff
 fi
 
+# The YOLOv5 reference: Ultralytics' yolov5 7.0 package on Debian's torch, without its torch pins (--no-deps);
+# numpy pinned to Debian's, OpenCV and pandas below the releases that need a newer numpy.
+yolo_venv="$root/.venv-yolo"
+if [[ ! -x "$yolo_venv/bin/python" ]] || ! YOLO_CONFIG_DIR=/tmp "$yolo_venv/bin/python" -c 'import yolov5.utils.loss' 2>/dev/null; then
+  /usr/bin/python3 -m venv --system-site-packages "$yolo_venv"
+  echo "numpy==1.24.2" > "$yolo_venv/constraints.txt"
+  "$yolo_venv/bin/pip" install -q --disable-pip-version-check -c "$yolo_venv/constraints.txt" numpy==1.24.2 \
+    "opencv-python-headless<4.11" "pandas<2.1" "matplotlib<3.8" "seaborn<0.13" tqdm
+  "$yolo_venv/bin/pip" install -q --disable-pip-version-check --no-deps yolov5==7.0.14 ultralytics thop
+fi
+
 export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls
 export HF_HUB_OFFLINE=1
 swift build --build-tests

@@ -22,6 +22,17 @@ public struct LoaderOptions: Sendable, Equatable {
     public var expandMax: Float = 2.0
     public var cropProbability: Float = 0.5
     public var photometricProbability: Float = 0.5
+    /// YOLOv5 (training): > 0 selects its transforms at this side (a multiple of 32): mosaic, random affine,
+    /// HSV jitter, horizontal flip.
+    public var letterboxSize = 0
+    public var mosaicProbability: Float = 1.0
+    public var degrees: Float = 0
+    public var translate: Float = 0.1
+    public var affineScale: Float = 0.5
+    public var shear: Float = 0
+    public var hsvHue: Float = 0.015
+    public var hsvSaturation: Float = 0.7
+    public var hsvValue: Float = 0.4
     public var dropLast = false
     public var seed: UInt64 = 0
     public var workers = 2
@@ -50,6 +61,15 @@ public struct LoaderOptions: Sendable, Equatable {
         p.expand_max = expandMax
         p.crop_prob = cropProbability
         p.photometric_prob = photometricProbability
+        p.letterbox_size = Int32(clamping: letterboxSize)
+        p.mosaic_prob = mosaicProbability
+        p.degrees = degrees
+        p.translate = translate
+        p.scale = affineScale
+        p.shear = shear
+        p.hsv_h = hsvHue
+        p.hsv_s = hsvSaturation
+        p.hsv_v = hsvValue
         p.drop_last = dropLast ? 1 : 0
         p.seed = seed
         p.workers = Int32(clamping: workers)

@@ -29,6 +29,10 @@ public struct ModelOptions: Sendable, Equatable {
     public var frozenBatchNorm = false
     /// Backbone stages that train, from the top; nil: all.
     public var trainableBackboneLayers: Int?
+    /// YOLOv5: `imageSize` is its img_size and `boxNMSThreshold` its box_iou_thresh; training batches resized
+    /// to a random multiple of 32 within 50-150% of img_size; anchors (9 w, h pairs in pixels), nil: the defaults.
+    public var multiScale = false
+    public var anchors: [Float]?
 
     public init(name: String, task: EngineTask, numClasses: Int) {
         self.name = name
@@ -64,7 +68,12 @@ public final class Model {
                 params.box_detections_per_img = Int32(clamping: options.detectionsPerImage)
                 params.frozen_batch_norm = options.frozenBatchNorm ? 1 : 0
                 params.trainable_backbone_layers = Int32(clamping: options.trainableBackboneLayers ?? -1)
-                return spool_model_create(&params, &out)
+                params.multi_scale = options.multiScale ? 1 : 0
+                let anchors = options.anchors ?? []
+                return anchors.withUnsafeBufferPointer { buffer in
+                    params.anchors = anchors.count == 18 ? buffer.baseAddress : nil
+                    return spool_model_create(&params, &out)
+                }
             }
         }
         try check(status, "spool_model_create(\(options.name))")
@@ -145,6 +154,29 @@ public final class Model {
         }
         try check(status, "spool_model_forward")
         return logits
+    }
+
+    /// The raw evaluation output of a prepared batch: classifiers' logits, YOLOv5's decoded head (N x anchors x
+    /// (5 + classes)) for sides that are multiples of 32.
+    public func forwardRaw(_ input: [Float], batch: Int, height: Int, width: Int) throws(EngineError) -> [Float] {
+        guard input.count == batch * 3 * height * width else {
+            throw EngineError(status: SPOOL_ERR_INVALID_ARGUMENT, operation: "forwardRaw: input size \(input.count) is not \(batch)x3x\(height)x\(width)")
+        }
+        // YOLOv5's three levels hold 3 anchors per cell at strides 8, 16, 32: at most this many rows.
+        let cells = (height / 8) * (width / 8) + (height / 16) * (width / 16) + (height / 32) * (width / 32)
+        var out = [Float](repeating: 0, count: batch * max(numClasses, 3 * cells * (5 + numClasses)))
+        let shape: [Int64] = [Int64(batch), 3, Int64(height), Int64(width)]
+        let capacity = Int64(out.count)
+        var written: Int64 = 0
+        let status = input.withUnsafeBufferPointer { inBuf in
+            shape.withUnsafeBufferPointer { shapeBuf in
+                out.withUnsafeMutableBufferPointer { outBuf in
+                    spool_model_forward_v2(handle, inBuf.baseAddress, shapeBuf.baseAddress, outBuf.baseAddress, capacity, &written)
+                }
+            }
+        }
+        try check(status, "spool_model_forward_v2")
+        return Array(out.prefix(Int(written)))
     }
 }
 

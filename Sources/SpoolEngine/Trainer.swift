@@ -29,6 +29,14 @@ public struct TrainerOptions: Sendable, Equatable {
     public var memoryFormat: MemoryFormat = .automatic
     /// Seeds the trainer's own generator, from which the model draws during a step (detection's samplers).
     public var seed: UInt64 = 0
+    /// YOLOv5's recipe: parameter groups, warm-up of the biases' learning rate and of momentum over
+    /// `warmupIterations` batches, accumulation to `nominalBatchSize` (see spool_engine.h).
+    public var yoloRecipe = false
+    public var warmupIterations = 0
+    public var nominalBatchSize = 64
+    public var batchSize = 16
+    /// > 0: keep an exponential moving average of the weights (YOLOv5: 0.9999).
+    public var emaDecay = 0.0
 
     public init() {}
 }
@@ -52,6 +60,11 @@ public final class Trainer {
         p.num_class_weights = Int32(options.classWeights.count)
         p.memory_format = options.memoryFormat.rawValue
         p.seed = options.seed
+        p.yolo_recipe = options.yoloRecipe ? 1 : 0
+        p.warmup_iterations = Int64(options.warmupIterations)
+        p.nominal_batch_size = Int64(options.nominalBatchSize)
+        p.batch_size = Int64(options.batchSize)
+        p.ema_decay = options.emaDecay
         var out: OpaquePointer?
         let status = options.classWeights.withUnsafeBufferPointer { weights in
             p.class_weights = weights.isEmpty ? nil : weights.baseAddress
@@ -94,6 +107,15 @@ public final class Trainer {
             }
         }
         return Step(loss: r.loss, images: Int(r.images), updated: r.updated != 0, losses: losses)
+    }
+
+    /// Puts the weight average into the model (`true`) or the training weights back (`false`); returns whether
+    /// the trainer keeps an average (without one, nothing changes).
+    @discardableResult
+    public func useAverage(_ average: Bool) throws(EngineError) -> Bool {
+        var has: Int32 = 0
+        try check(spool_trainer_use_average(handle, average ? 1 : 0, &has), "spool_trainer_use_average")
+        return has != 0
     }
 
     /// Applies a partial gradient accumulation left at the end of an epoch.

@@ -3,7 +3,8 @@ import SpoolCore
 import SpoolEngine
 
 /// Object detection and instance segmentation with torchvision's detectors (Faster R-CNN, RetinaNet,
-/// Mask R-CNN): boxes (and polygons) into the engine, detections out, VOC and COCO mean average precision.
+/// Mask R-CNN) and Ultralytics' YOLOv5: boxes (and polygons) into the engine, detections out, VOC and COCO
+/// mean average precision.
 public struct DetectionHead: TaskHead {
     public let task: ImageTask
     public init(task: ImageTask) { self.task = task }
@@ -34,9 +35,18 @@ public struct DetectionHead: TaskHead {
     }
 
     public func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions {
-        var o = ModelOptions(name: p.modelName.rawValue, task: segmentation ? .instanceSegmentation : .objectDetection,
+        var o = ModelOptions(name: p.engineModelName, task: segmentation ? .instanceSegmentation : .objectDetection,
                              numClasses: classes.count)
         o.device = device
+        if p.modelName == .yolov5 {
+            // img_size: training side, evaluation letterbox and the loss gains; box_iou_thresh is its NMS IoU.
+            o.imageSize = p.imgSize
+            o.boxScoreThreshold = Float(p.boxScoreThresh)
+            o.boxNMSThreshold = Float(p.boxIoUThresh)
+            o.detectionsPerImage = p.boxDetectionsPerImg
+            o.multiScale = p.multiScale
+            return o
+        }
         o.minSize = p.minSize
         o.maxSize = p.maxSize
         o.boxScoreThreshold = Float(p.boxScoreThresh)
@@ -64,6 +74,17 @@ public struct DetectionHead: TaskHead {
         o.expandProbability = Float(p.augmentationExpand)
         o.cropProbability = Float(p.augmentationCrop)
         o.photometricProbability = Float(p.augmentationPhotometric)
+        if p.modelName == .yolov5, train {
+            o.letterboxSize = p.imgSize
+            o.mosaicProbability = Float(p.augmentationMosaic)
+            o.degrees = Float(p.augmentationDegrees)
+            o.translate = Float(p.augmentationTranslate)
+            o.affineScale = Float(p.augmentationScale)
+            o.shear = Float(p.augmentationShear)
+            o.hsvHue = Float(p.augmentationHSVHue)
+            o.hsvSaturation = Float(p.augmentationHSVSaturation)
+            o.hsvValue = Float(p.augmentationHSVValue)
+        }
         return o
     }
 
@@ -96,6 +117,10 @@ public struct DetectionHead: TaskHead {
                                                           mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]),
                                      imageSize: p.minSize, primaryMetric: primaryMetric, source: source)
         manifest.detection = .init(p, segmentation: segmentation)
+        if p.modelName == .yolov5 {
+            manifest.imageSize = p.imgSize
+            manifest.architecture?.name = p.engineModelName
+        }
         return manifest
     }
 

@@ -16,7 +16,7 @@ public final class Predictor {
     public init(modelDirectory: URL, device: String = "cpu", batchSize: Int = 16, workers: Int = 2) throws {
         manifest = try ModelManifest.read(from: modelDirectory)
         head = TaskHeads.head(for: manifest.task)
-        var modelOptions = ModelOptions(name: manifest.modelName.rawValue, task: Self.engineTask(manifest.task),
+        var modelOptions = ModelOptions(name: manifest.engineModelName, task: Self.engineTask(manifest.task),
                                         numClasses: manifest.classes.count)
         modelOptions.device = device
         modelOptions.imageSize = manifest.imageSize
@@ -27,6 +27,7 @@ public final class Predictor {
             modelOptions.boxNMSThreshold = Float(d.boxNMSThresh)
             modelOptions.detectionsPerImage = d.boxDetectionsPerImg
             modelOptions.frozenBatchNorm = Self.hasFrozenBatchNorm(modelDirectory.appendingPathComponent(manifest.weightsFile))
+            if let side = d.imgSize { modelOptions.imageSize = side }  // yolov5's letterbox (its anchors load with the weights)
         }
         model = try Model(modelOptions)
         let weights = modelDirectory.appendingPathComponent(manifest.weightsFile)

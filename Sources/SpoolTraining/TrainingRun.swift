@@ -86,8 +86,15 @@ public final class TrainingRun {
         // The model, its starting weights and frozen layers. Whether weights will load decides a detector's
         // batch norm (frozen with pretrained backbones), so the file is found before the model is built.
         let startingWeights = try Self.startingWeightsFile(parameters: p, options: options)
-        let model = try Model(head.modelOptions(p, classes: data.classes, device: options.device,
-                                                pretrained: startingWeights != nil))
+        var modelOptions = head.modelOptions(p, classes: data.classes, device: options.device, pretrained: startingWeights != nil)
+        if p.modelName == .yolov5 {
+            if startingWeights == nil {
+                modelOptions.anchors = try autoAnchors()
+            } else {
+                logger.info("anchors: those of the starting weights (AutoAnchor runs when training from scratch)")
+            }
+        }
+        let model = try Model(modelOptions)
         let weightsUsed = try loadStartingWeights(into: model)
         if let groups = p.layersToFreeze, groups > 0 {
             try model.freeze(groups: groups)
@@ -120,9 +127,20 @@ public final class TrainingRun {
         trainerOptions.gradAccumulationStep = p.gradAccumulationStep
         trainerOptions.seed = options.seed
         trainerOptions.classWeights = task.isClassification ? classWeights() : []
+        if p.modelName == .yolov5 {
+            // Ultralytics' recipe on Azure's optimiser settings: warm-up of the biases' learning rate and of
+            // momentum over max(warm-up epochs, 100 batches) (at most a third of the run), accumulation to
+            // nominal_batch_size images, and the weights' moving average for evaluation and the saved model.
+            trainerOptions.yoloRecipe = true
+            trainerOptions.batchSize = p.trainingBatchSize
+            trainerOptions.nominalBatchSize = p.nominalBatchSize
+            let total = stepsPerEpoch * p.numberOfEpochs
+            trainerOptions.warmupIterations = min(max(p.warmupCosineLRWarmupEpochs * stepsPerEpoch, 100), total / 3)
+            trainerOptions.emaDecay = 0.9999
+        }
         let cache = MemoryFormatCache()
-        let cacheKey = MemoryFormatCache.key(model: p.modelName.rawValue, batch: p.trainingBatchSize,
-                                             side: task.isClassification ? p.trainCropSize : p.minSize,
+        let cacheKey = MemoryFormatCache.key(model: p.engineModelName, batch: p.trainingBatchSize,
+                                             side: task.isClassification ? p.trainCropSize : p.modelName == .yolov5 ? p.imgSize : p.minSize,
                                              threads: info.intraOpThreads, device: options.device)
         var cachedFormat: MemoryFormat?
         if options.memoryFormat == .automatic, let known = cache.lookup(cacheKey) {
@@ -194,6 +212,8 @@ public final class TrainingRun {
                                      losses: images > 0 ? lossSums.mapValues { $0 / Double(images) } : nil)
 
             let evaluate = epoch % p.evaluationFrequency == 0 || epoch == p.numberOfEpochs
+            // A model with a weight average (yolov5) is evaluated, saved and checkpointed with it.
+            try trainer.useAverage(true)
             if evaluate {
                 let prediction = try Prediction(model: model, loader: validLoader)
                 let report = try head.evaluate(prediction, images: data.validation, classes: data.classes, parameters: p)
@@ -231,6 +251,7 @@ public final class TrainingRun {
                 history.append(record)
             }
             if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
+            try trainer.useAverage(false)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                       steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
                                       imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
@@ -271,6 +292,42 @@ public final class TrainingRun {
             parameters: p, memoryFormat: memoryFormat)
         try result.write(to: options.outputDirectory.appendingPathComponent(MetricsDocument.fileName))
         return result
+    }
+
+    /// YOLOv5's AutoAnchor on the training boxes at img_size: Ultralytics' anchors when they reach at least 98%
+    /// of the boxes, else anchors computed for this data (when they fit better). The image sizes are read from up
+    /// to 1000 training images spread over the set.
+    func autoAnchors() throws -> [Float]? {
+        let p = parameters
+        let step = max(1, data.train.count / 1000)
+        var boxes: [(width: Double, height: Double, imageWidth: Double, imageHeight: Double)] = []
+        for image in stride(from: 0, to: data.train.count, by: step).map({ data.train[$0] }) where !image.objects.isEmpty {
+            let size = try ImageLoader.probe(path: image.path)
+            for o in image.objects where !o.isCrowd {
+                boxes.append((o.box.bottomX - o.box.topX, o.box.bottomY - o.box.topY, Double(size.width), Double(size.height)))
+            }
+        }
+        var rng = SplitMix64(seed: options.seed ^ 0xA11C_0A7C)
+        let check = AutoAnchor(boxes: boxes, imageSize: p.imgSize, using: &rng)
+        let fit = check.fit(AutoAnchor.defaultAnchors)
+        let text = { (f: AutoAnchor.Fit) in "best possible recall \(fmt(f.bestPossibleRecall, 4)), \(fmt(f.anchorsAboveThreshold, 2)) anchors per box" }
+        guard fit.bestPossibleRecall < 0.98 else {
+            logger.info("AutoAnchor: the default anchors fit (\(text(fit)) at img_size \(p.imgSize))")
+            return nil
+        }
+        let computed = check.compute(using: &rng)
+        guard computed.count == 9 else {
+            logger.info("AutoAnchor: \(text(fit)) with the default anchors; too few boxes to compute others")
+            return nil
+        }
+        let newFit = check.fit(computed)
+        guard newFit.bestPossibleRecall > fit.bestPossibleRecall else {
+            logger.info("AutoAnchor: \(text(fit)) with the default anchors; computed ones fit no better, defaults kept")
+            return nil
+        }
+        let listed = computed.map { "\(Int($0.0.rounded()))x\(Int($0.1.rounded()))" }.joined(separator: ", ")
+        logger.notice("AutoAnchor: default anchors reach too few boxes (\(text(fit))); anchors computed for this data: \(listed) (\(text(newFit)))")
+        return computed.flatMap { [Float($0.0), Float($0.1)] }
     }
 
     func saveCheckpoint(_ model: Model, epoch: Int) throws {

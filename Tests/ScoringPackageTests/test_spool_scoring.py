@@ -17,7 +17,16 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "..", "Sources", "SpoolTraining", "Resources", "scoring"))
 
-from spool_scoring import architectures, classification, detection, model_dir, preprocess, requests, weights  # noqa: E402
+from spool_scoring import (  # noqa: E402
+    architectures,
+    classification,
+    detection,
+    model_dir,
+    preprocess,
+    requests,
+    weights,
+    yolov5,
+)
 
 PNG_1x1 = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAIAAACQd1PeAAAADElEQVR4nGP4z8AAAAMBAQDJ/pLvAAAAAElFTkSuQmCC")
@@ -183,6 +192,43 @@ class DetectionTests(unittest.TestCase):
         self.assertEqual(box["label"], "dog")
         self.assertEqual(box["box"], {"topX": 0.1, "topY": 0.5, "bottomX": 0.5, "bottomY": 1.0})
         self.assertAlmostEqual(box["score"], 0.9, places=6)
+
+
+class YOLOv5Tests(unittest.TestCase):
+    def test_ultralytics_state_dict_names_and_shapes(self):
+        keys = architectures.detector("yolov5s", 2, {}, frozen_batch_norm=False).state_dict()
+        self.assertEqual(len(keys), 349)
+        self.assertEqual(tuple(keys["model.0.conv.weight"].shape), (32, 3, 6, 6))
+        self.assertIn("model.0.bn.num_batches_tracked", keys)
+        self.assertEqual(tuple(keys["model.24.m.0.weight"].shape), (3 * 7, 128, 1, 1))
+        self.assertEqual(tuple(keys["model.24.m.2.weight"].shape), (3 * 7, 512, 1, 1))
+        self.assertEqual(keys["model.24.anchors"][2, 2].tolist(), [373 / 32, 326 / 32])
+        self.assertEqual(tuple(yolov5.build("yolov5x", 2).state_dict()["model.8.m.3.cv2.conv.weight"].shape),
+                         (640, 640, 3, 3))
+
+    def test_letterbox_and_detections_in_the_image(self):
+        x, (left, top), (sx, sy) = yolov5.letterbox(torch.zeros(1, 3, 100, 60), 128)
+        self.assertEqual(tuple(x.shape), (1, 3, 128, 96))  # 60 x 1.28 = 76.8 -> 77 wide, padded to 96
+        self.assertEqual((left, top), (9, 0))
+        self.assertAlmostEqual(x[0, 0, 0, 0].item(), 114 / 255, places=6)
+        self.assertEqual((sx, sy), (77 / 60, 128 / 100))
+        torch.manual_seed(0)
+        model = yolov5.build("yolov5s", 2).eval()
+        rgb = torch.randint(0, 256, (100, 60, 3), dtype=torch.uint8)
+        boxes, scores, labels = yolov5.detect(model, rgb.numpy(), 128, 0.1, 0.5, 20, "cpu")
+        self.assertGreater(len(scores), 0)  # random heads score about 0.25
+        self.assertLessEqual(len(scores), 20)
+        self.assertEqual(tuple(boxes.shape), (len(scores), 4))
+        self.assertTrue(bool((boxes[:, 0::2] >= 0).all() and (boxes[:, 0::2] <= 60).all()))
+        self.assertTrue(bool((boxes[:, 1::2] >= 0).all() and (boxes[:, 1::2] <= 100).all()))
+        self.assertTrue(bool((scores[:-1] >= scores[1:]).all() and (scores > 0.1).all()))
+        self.assertTrue(set(labels.tolist()) <= {0, 1})
+        manifest = {"classes": ["cat", "dog"], "architecture": {"name": "yolov5s"},
+                    "detection": {"img_size": 128, "box_score_thresh": 0.1, "box_iou_thresh": 0.5,
+                                  "box_detections_per_img": 20}}
+        out = detection.results(model, manifest, {}, [rgb], [None], "cpu")
+        self.assertEqual([b["score"] for b in out[0]["boxes"]], scores.tolist())
+        self.assertTrue(all(0 <= b["box"]["topX"] <= b["box"]["bottomX"] <= 1 for b in out[0]["boxes"]))
 
 
 if __name__ == "__main__":

@@ -136,7 +136,8 @@ struct DetectionParityTests {
 @Suite(.serialized)
 struct DetectionZooTests {
     static let models = ["fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn",
-                         "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn"]
+                         "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn",
+                         "yolov5s", "yolov5m", "yolov5l", "yolov5x"]
 
     @Test func engineKnowsTheDetectionModels() throws {
         #expect(try EngineRuntime.catalog().filter { $0.tasks == "object_detection" }.map(\.name) == Self.models)

@@ -11,6 +11,8 @@ enum TestSupport {
     static let debianPython = "/usr/bin/python3"
     /// The test venv (scripts/test.sh makes it): Debian's torch plus timm.
     static let venvPython = repository.appendingPathComponent(".venv-test/bin/python").path
+    /// Ultralytics' yolov5 7.0 package on Debian's torch (scripts/test.sh makes it).
+    static let yoloPython = repository.appendingPathComponent(".venv-yolo/bin/python").path
 
     /// A loader over `count` small generated images (random pixels), class i % classes, ready at epoch 0.
     static func classificationLoader(side: Int, classes: Int, count: Int) throws -> ImageLoader {

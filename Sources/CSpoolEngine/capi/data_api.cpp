@@ -38,6 +38,18 @@ spool::LoaderConfig to_config(const spool_loader_params& p) {
     c.expand_max = p.expand_max;
     c.crop_prob = p.crop_prob;
     c.photometric_prob = p.photometric_prob;
+    c.letterbox_size = p.letterbox_size;
+    c.mosaic_prob = p.mosaic_prob;
+    c.degrees = p.degrees;
+    c.translate = p.translate;
+    c.scale = p.scale;
+    c.shear = p.shear;
+    c.hsv_h = p.hsv_h;
+    c.hsv_s = p.hsv_s;
+    c.hsv_v = p.hsv_v;
+    if (c.letterbox_size < 0 || c.letterbox_size % 32 != 0) throw std::invalid_argument("letterbox_size must be a multiple of 32");
+    if (c.translate < 0 || c.translate > 0.5f) throw std::invalid_argument("translate must be in [0, 0.5]");
+    if (c.scale < 0 || c.scale >= 1) throw std::invalid_argument("scale must be in [0, 1)");
     c.drop_last = p.drop_last != 0;
     c.seed = p.seed;
     c.workers = p.workers;
@@ -173,6 +185,15 @@ spool_loader_params spool_loader_default_params(void) {
     p.expand_max = c.expand_max;
     p.crop_prob = c.crop_prob;
     p.photometric_prob = c.photometric_prob;
+    p.letterbox_size = 0;
+    p.mosaic_prob = c.mosaic_prob;
+    p.degrees = c.degrees;
+    p.translate = c.translate;
+    p.scale = c.scale;
+    p.shear = c.shear;
+    p.hsv_h = c.hsv_h;
+    p.hsv_s = c.hsv_s;
+    p.hsv_v = c.hsv_v;
     p.drop_last = 0;
     p.seed = 0;
     p.workers = c.workers;
@@ -188,7 +209,7 @@ spool_status spool_loader_create(const spool_dataset* dataset, const spool_loade
         // The loader keeps its own copy of the dataset: the caller may go on adding to (or free) its builder.
         auto copy = std::make_shared<const spool::Dataset>(*dataset->data);
         auto loader = std::make_unique<spool_loader>();
-        loader->impl = std::make_unique<spool::Loader>(copy, spool::make_pipeline(*copy, config), config);
+        loader->impl = std::make_unique<spool::Loader>(copy, spool::make_pipeline(copy, config), config);
         *out = loader.release();
     });
 }

@@ -29,6 +29,8 @@ spool_model_params spool_model_default_params(void) {
     p.box_detections_per_img = static_cast<int32_t>(c.box_detections_per_img);
     p.frozen_batch_norm = 0;
     p.trainable_backbone_layers = -1;
+    p.multi_scale = 0;
+    p.anchors = nullptr;
     return p;
 }
 
@@ -55,6 +57,8 @@ spool_status spool_model_create(const spool_model_params* params, spool_model** 
         if (params->box_detections_per_img > 0) config.box_detections_per_img = params->box_detections_per_img;
         config.frozen_batch_norm = params->frozen_batch_norm != 0;
         config.trainable_backbone_layers = params->trainable_backbone_layers;
+        config.multi_scale = params->multi_scale != 0;
+        if (params->anchors != nullptr) config.anchors.assign(params->anchors, params->anchors + 18);
         model->device = parse_device(params->device);
         model->net = spool::make_model(params->name, config);
         model->net->to(model->device);
@@ -121,17 +125,24 @@ spool_status spool_model_num_layer_groups(spool_model* model, int32_t* out) {
 
 spool_status spool_model_forward(spool_model* model, const float* input, const int64_t shape[4], float* out_logits,
                                  int64_t capacity) {
-    SPOOL_REQUIRE(model && input && shape && out_logits, "arguments must not be NULL");
+    int64_t written = 0;
+    return spool_model_forward_v2(model, input, shape, out_logits, capacity, &written);
+}
+
+spool_status spool_model_forward_v2(spool_model* model, const float* input, const int64_t shape[4], float* out,
+                                    int64_t capacity, int64_t* written) {
+    SPOOL_REQUIRE(model && input && shape && out && written, "arguments must not be NULL");
     SPOOL_REQUIRE(shape[0] > 0 && shape[1] == 3 && shape[2] > 0 && shape[3] > 0, "input must be N x 3 x H x W");
-    SPOOL_REQUIRE(capacity >= shape[0] * model->num_classes, "output capacity is smaller than N * num_classes");
-    auto* classifier = dynamic_cast<spool::Classifier*>(model->net.get());
-    SPOOL_REQUIRE(classifier, "spool_model_forward takes a classifier; use spool_predict for other tasks");
     SPOOL_GUARD({
         torch::NoGradGuard no_grad;
-        spool::ModeGuard mode(*classifier, /*train=*/false);
+        spool::ModeGuard mode(*model->net, /*train=*/false);
         auto x = torch::from_blob(const_cast<float*>(input), {shape[0], shape[1], shape[2], shape[3]}).to(model->device);
-        auto logits = classifier->forward(x).to(torch::kCPU, torch::kFloat32).contiguous();
-        std::memcpy(out_logits, logits.data_ptr<float>(), logits.numel() * sizeof(float));
+        auto result = model->net->forward_raw(x).to(torch::kCPU, torch::kFloat32).contiguous();
+        if (result.numel() > capacity)
+            throw std::invalid_argument("output capacity " + std::to_string(capacity) + " is smaller than the " +
+                                        std::to_string(result.numel()) + " values of the output");
+        std::memcpy(out, result.data_ptr<float>(), result.numel() * sizeof(float));
+        *written = result.numel();
     });
 }
 

@@ -23,6 +23,11 @@ spool_trainer_params spool_trainer_default_params(void) {
     p.class_weights = nullptr;
     p.num_class_weights = 0;
     p.memory_format = SPOOL_MEMORY_AUTO;
+    p.yolo_recipe = 0;
+    p.warmup_iterations = 0;
+    p.nominal_batch_size = c.nominal_batch_size;
+    p.batch_size = c.batch_size;
+    p.ema_decay = 0;
     return p;
 }
 
@@ -46,6 +51,11 @@ spool_status spool_trainer_create(spool_model* model, const spool_trainer_params
         c.grad_accumulation_step = params->grad_accumulation_step;
         c.memory_format = static_cast<spool::MemoryFormatChoice>(params->memory_format);
         c.seed = params->seed;
+        c.yolo_recipe = params->yolo_recipe != 0;
+        c.warmup_iterations = params->warmup_iterations;
+        c.nominal_batch_size = params->nominal_batch_size;
+        c.batch_size = params->batch_size;
+        c.ema_decay = params->ema_decay;
         if (params->class_weights && params->num_class_weights > 0)
             c.class_weights.assign(params->class_weights, params->class_weights + params->num_class_weights);
         auto trainer = std::make_unique<spool_trainer>();
@@ -60,6 +70,14 @@ spool_status spool_trainer_set_learning_rate(spool_trainer* trainer, double lr) 
     SPOOL_REQUIRE(trainer, "trainer is NULL");
     SPOOL_REQUIRE(lr >= 0, "learning rate must be >= 0");
     SPOOL_GUARD(trainer->impl->set_learning_rate(lr));
+}
+
+spool_status spool_trainer_use_average(spool_trainer* trainer, int32_t average, int32_t* has_average) {
+    SPOOL_REQUIRE(trainer, "trainer is NULL");
+    SPOOL_GUARD({
+        trainer->impl->use_average(average != 0);
+        if (has_average) *has_average = trainer->impl->has_average() ? 1 : 0;
+    });
 }
 
 spool_status spool_trainer_step(spool_trainer* trainer, spool_loader* loader, spool_step_result* out) {

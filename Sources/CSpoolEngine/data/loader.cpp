@@ -4,6 +4,7 @@
 #include "data/random.h"
 #include "data/transforms/classification.h"
 #include "data/transforms/detection.h"
+#include "data/transforms/yolo.h"
 
 #include <opencv2/core.hpp>
 
@@ -12,12 +13,15 @@
 
 namespace spool {
 
-std::unique_ptr<Pipeline> make_pipeline(const Dataset& dataset, const LoaderConfig& config) {
-    switch (dataset.task) {
-        case 0: return make_classification_pipeline(config, false, dataset.num_classes);
-        case 1: return make_classification_pipeline(config, true, dataset.num_classes);
-        case 2: case 3: return make_detection_pipeline(config, dataset.task == 3);
-        default: throw std::invalid_argument("unknown task " + std::to_string(dataset.task));
+std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<const Dataset> dataset, const LoaderConfig& config) {
+    switch (dataset->task) {
+        case 0: return make_classification_pipeline(config, false, dataset->num_classes);
+        case 1: return make_classification_pipeline(config, true, dataset->num_classes);
+        case 2:
+            if (config.letterbox_size > 0) return make_yolo_pipeline(config, dataset);
+            return make_detection_pipeline(config, false);
+        case 3: return make_detection_pipeline(config, true);
+        default: throw std::invalid_argument("unknown task " + std::to_string(dataset->task));
     }
 }
 

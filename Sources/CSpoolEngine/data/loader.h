@@ -40,6 +40,11 @@ struct LoaderConfig {
     float expand_prob = 0.5f, expand_max = 2.0f;
     float crop_prob = 0.5f;
     float photometric_prob = 0.5f;
+    // YOLOv5 (training): letterbox_size > 0 selects its transforms (data/transforms/yolo.h) at that side.
+    int letterbox_size = 0;
+    float mosaic_prob = 1.0f;
+    float degrees = 0.0f, translate = 0.1f, scale = 0.5f, shear = 0.0f;
+    float hsv_h = 0.015f, hsv_s = 0.7f, hsv_v = 0.4f;
     bool drop_last = false;
     uint64_t seed = 0;
     int workers = 2;
@@ -87,6 +92,6 @@ private:
 };
 
 /// The pipeline of a dataset's task.
-std::unique_ptr<Pipeline> make_pipeline(const Dataset& dataset, const LoaderConfig& config);
+std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<const Dataset> dataset, const LoaderConfig& config);
 
 }  // namespace spool

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define SPOOL_ENGINE_ABI_VERSION 2
+#define SPOOL_ENGINE_ABI_VERSION 3
 
 typedef enum spool_status {
     SPOOL_OK = 0,
@@ -84,6 +84,9 @@ typedef struct spool_model_params {
     int32_t box_detections_per_img;
     int32_t frozen_batch_norm;           /* 1: FrozenBatchNorm2d in the backbone (starting from ImageNet weights) */
     int32_t trainable_backbone_layers;   /* backbone stages that train, from the top; -1: all */
+    /* yolov5 (image_size is its img_size; box_nms_thresh its box_iou_thresh) */
+    int32_t multi_scale;                 /* 1: training batches resized to a random multiple of 32 in 50-150% */
+    const float *anchors;                /* 18 numbers: 9 anchors (w, h in pixels, P3 to P5); NULL: the defaults */
 } spool_model_params;
 
 spool_model_params spool_model_default_params(void);
@@ -120,6 +123,13 @@ spool_status spool_model_num_layer_groups(spool_model *model, int32_t *out);
  */
 spool_status spool_model_forward(spool_model *model, const float *input, const int64_t shape[4], float *out_logits,
                                  int64_t capacity);
+/*
+ * The raw evaluation output of a batch the caller prepared: classifiers' logits (N x C), YOLOv5's decoded head
+ * (N x anchors x (5 + C): cx, cy, w, h in input pixels, objectness, class probabilities) for an input whose sides
+ * are multiples of 32. Writes *written values; fails when capacity is smaller. Other models: invalid argument.
+ */
+spool_status spool_model_forward_v2(spool_model *model, const float *input, const int64_t shape[4], float *out,
+                                    int64_t capacity, int64_t *written);
 
 /* ---------------------------------------------------------------- datasets */
 
@@ -167,6 +177,11 @@ typedef struct spool_loader_params {
     float expand_prob, expand_max; /* zoom out onto a canvas up to expand_max times larger */
     float crop_prob;               /* SSD's random crop around the boxes */
     float photometric_prob;        /* the colour jitter above, with this probability */
+    /* yolov5 (training): letterbox_size > 0 (a multiple of 32) selects its transforms at that side: mosaic with
+       mosaic_prob, random affine (degrees, translate share, scale +/-, shear degrees), HSV gains, hflip_prob */
+    int32_t letterbox_size;
+    float mosaic_prob, degrees, translate, scale, shear;
+    float hsv_h, hsv_s, hsv_v;
     int32_t drop_last;
     uint64_t seed;            /* shuffling and augmentation are reproducible under it */
     int32_t workers;          /* background decode threads (>= 1) */
@@ -233,6 +248,14 @@ typedef struct spool_trainer_params {
     int32_t num_class_weights;
     int32_t memory_format;        /* spool_memory_format */
     uint64_t seed;                /* the trainer's own generator (detection's samplers draw from it) */
+    /* YOLOv5's recipe: no decay on biases and BatchNorm weights; over warmup_iterations batches the biases' lr
+       falls from 0.1 and the others' rises from 0, momentum rises from 0.8 and the accumulation grows to
+       round(nominal_batch_size / batch_size) batches per update (kept across epochs) */
+    int32_t yolo_recipe;
+    int64_t warmup_iterations;
+    int64_t nominal_batch_size;
+    int64_t batch_size;
+    double ema_decay;             /* > 0: an exponential moving average of the weights (YOLOv5: 0.9999) */
 } spool_trainer_params;
 
 spool_trainer_params spool_trainer_default_params(void);
@@ -240,6 +263,11 @@ spool_trainer_params spool_trainer_default_params(void);
 spool_status spool_trainer_create(spool_model *model, const spool_trainer_params *params, spool_trainer **out);
 void spool_trainer_free(spool_trainer *trainer);
 spool_status spool_trainer_set_learning_rate(spool_trainer *trainer, double lr);
+/*
+ * With ema_decay > 0: average 1 puts the weight average into the model (evaluate and save it), 0 puts the
+ * training weights back (before the next step). *has_average (optional) says whether there is an average.
+ */
+spool_status spool_trainer_use_average(spool_trainer *trainer, int32_t average, int32_t *has_average);
 
 #define SPOOL_MAX_LOSSES 8
 

@@ -38,6 +38,9 @@ struct ModelConfig {
     bool frozen_batch_norm = false;
     /// Backbone stages that train, counted from the top (torchvision's trainable_backbone_layers); -1: all.
     int64_t trainable_backbone_layers = -1;
+    // YOLOv5: image_size is img_size (training side and evaluation letterbox), box_nms_thresh its box_iou_thresh.
+    bool multi_scale = false;     // training batches resized to a random multiple of 32 in 50-150% of image_size
+    std::vector<float> anchors;   // 9 anchors as 18 numbers (w, h pixels, P3 to P5); empty: Ultralytics' defaults
 };
 
 /// One image's ground truth, in the pixels of the image as the model receives it.
@@ -95,6 +98,10 @@ public:
     /// Where an ImageNet classifier's names sit in this model: "" for classifiers, "backbone.body." for
     /// torchvision's detectors (so an ImageNet ResNet file starts a detector's backbone).
     virtual std::string backbone_prefix() const { return ""; }
+
+    /// The raw output of evaluation for a batch the caller prepared (parity checks): classifiers' logits,
+    /// YOLOv5's decoded head (N x anchors x (5 + C)). Other models throw std::invalid_argument.
+    virtual torch::Tensor forward_raw(const torch::Tensor& images);
 
     /// Whether a parameter was frozen when the model was built (and `layers_to_freeze` must not unfreeze it).
     bool frozen_by_design(const std::string& name) const { return frozen_by_design_.count(name) > 0; }

@@ -46,6 +46,59 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const Trai
     throw std::invalid_argument("unknown optimizer");
 }
 
+namespace {
+
+/// Ultralytics' smart_optimizer groups: biases, weights that decay, BatchNorm weights (no decay).
+std::unique_ptr<torch::optim::Optimizer> make_yolo_optimizer(Model& model, const TrainerConfig& config,
+                                                             std::vector<int>& group_is_bias) {
+    std::vector<torch::Tensor> biases, decayed, norms;
+    for (auto& p : model.named_parameters(true)) {
+        if (!p.value().requires_grad()) continue;
+        const auto& name = p.key();
+        const bool bias = name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0;
+        const bool norm = name.find(".bn.") != std::string::npos;
+        (bias ? biases : norm ? norms : decayed).push_back(p.value());
+    }
+    if (biases.empty() && decayed.empty() && norms.empty())
+        throw std::invalid_argument("every parameter is frozen: nothing to train (lower layers_to_freeze)");
+    const double wd = config.weight_decay;
+    std::vector<torch::optim::OptimizerParamGroup> groups;
+    group_is_bias.clear();
+    auto add = [&](std::vector<torch::Tensor>& params, double decay, bool bias) {
+        if (params.empty()) return;
+        std::unique_ptr<torch::optim::OptimizerOptions> options;
+        if (config.optimizer == OptimizerKind::sgd)
+            options = std::make_unique<torch::optim::SGDOptions>(torch::optim::SGDOptions(config.learning_rate)
+                                                                     .momentum(config.momentum)
+                                                                     .weight_decay(decay)
+                                                                     .nesterov(config.nesterov && config.momentum > 0));
+        else if (config.optimizer == OptimizerKind::adam)
+            options = std::make_unique<torch::optim::AdamOptions>(
+                torch::optim::AdamOptions(config.learning_rate).betas({config.beta1, config.beta2}).weight_decay(decay).amsgrad(config.amsgrad));
+        else
+            options = std::make_unique<torch::optim::AdamWOptions>(
+                torch::optim::AdamWOptions(config.learning_rate).betas({config.beta1, config.beta2}).weight_decay(decay).amsgrad(config.amsgrad));
+        groups.emplace_back(params, std::move(options));
+        group_is_bias.push_back(bias ? 1 : 0);
+    };
+    add(biases, 0.0, true);
+    add(decayed, wd, false);
+    add(norms, 0.0, false);
+    switch (config.optimizer) {
+        case OptimizerKind::sgd:
+            return std::make_unique<torch::optim::SGD>(groups, torch::optim::SGDOptions(config.learning_rate));
+        case OptimizerKind::adam:
+            return std::make_unique<torch::optim::Adam>(groups, torch::optim::AdamOptions(config.learning_rate));
+        case OptimizerKind::adamw:
+            return std::make_unique<torch::optim::AdamW>(groups, torch::optim::AdamWOptions(config.learning_rate));
+    }
+    throw std::invalid_argument("unknown optimizer");
+}
+
+double interpolate(double x, double x1, double y0, double y1) { return x1 <= 0 ? y1 : y0 + (y1 - y0) * std::min(1.0, x / x1); }
+
+}  // namespace
+
 Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConfig config)
     : model_(std::move(model)),
       device_(device),
@@ -55,8 +108,23 @@ Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConf
     if (auto* classifier = dynamic_cast<Classifier*>(model_.get())) {
         if (!config_.class_weights.empty()) classifier->set_class_weights(torch::tensor(config_.class_weights).to(device_));
     }
-    optimizer_ = make_optimizer(*model_, config_);
+    base_lr_ = config_.learning_rate;
+    if (config_.yolo_recipe) {
+        if (config_.batch_size < 1 || config_.nominal_batch_size < 1) throw std::invalid_argument("batch sizes must be >= 1");
+        // Ultralytics scales the weight decay by the share of the nominal batch one update sees.
+        const int64_t accumulate = std::max<int64_t>(
+            1, std::llround(static_cast<double>(config_.nominal_batch_size) / static_cast<double>(config_.batch_size)));
+        config_.weight_decay *= static_cast<double>(config_.batch_size * accumulate) / static_cast<double>(config_.nominal_batch_size);
+        optimizer_ = make_yolo_optimizer(*model_, config_, group_is_bias_);
+    } else {
+        optimizer_ = make_optimizer(*model_, config_);
+    }
     optimizer_->zero_grad();
+    if (config_.ema_decay > 0) {
+        torch::NoGradGuard no_grad;
+        for (auto& [name, tensor] : named_tensors(*model_))
+            if (tensor.is_floating_point()) ema_.emplace_back(tensor, tensor.detach().clone());
+    }
     // Only convolutional classifiers gain from channels-last here; detection's RoI kernels want NCHW.
     const bool can_measure = is_classification(model_->task());
     switch (config_.memory_format) {
@@ -75,7 +143,54 @@ Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConf
 }
 
 void Trainer::set_learning_rate(double lr) {
+    base_lr_ = lr;
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
+}
+
+int64_t Trainer::prepare_yolo_step() {
+    const double ni = static_cast<double>(iterations_), nw = static_cast<double>(config_.warmup_iterations);
+    const double full = std::max(1.0, std::round(static_cast<double>(config_.nominal_batch_size) / static_cast<double>(config_.batch_size)));
+    if (ni > nw) return static_cast<int64_t>(full);
+    auto& groups = optimizer_->param_groups();
+    for (size_t j = 0; j < groups.size(); ++j) {
+        auto& options = groups[j].options();
+        options.set_lr(interpolate(ni, nw, group_is_bias_[j] ? 0.1 : 0.0, base_lr_));
+        if (auto* sgd = dynamic_cast<torch::optim::SGDOptions*>(&options)) {
+            sgd->momentum(interpolate(ni, nw, 0.8, config_.momentum));
+        } else if (auto* adam = dynamic_cast<torch::optim::AdamOptions*>(&options)) {
+            adam->betas({interpolate(ni, nw, 0.8, config_.beta1), config_.beta2});
+        } else if (auto* adamw = dynamic_cast<torch::optim::AdamWOptions*>(&options)) {
+            adamw->betas({interpolate(ni, nw, 0.8, config_.beta1), config_.beta2});
+        }
+    }
+    return std::max<int64_t>(1, std::llround(interpolate(ni, nw, 1.0, full)));
+}
+
+void Trainer::update_average() {
+    if (ema_.empty()) return;
+    ++updates_;
+    const double d = config_.ema_decay * (1 - std::exp(-static_cast<double>(updates_) / 2000.0));
+    torch::NoGradGuard no_grad;
+    for (auto& [live, average] : ema_) {
+        average.mul_(d);
+        average.add_(live.detach(), 1 - d);
+    }
+}
+
+void Trainer::use_average(bool average) {
+    if (ema_.empty() || average == averaged_) return;
+    torch::NoGradGuard no_grad;
+    if (average) {
+        aside_.clear();
+        for (auto& [live, avg] : ema_) {
+            aside_.push_back(live.detach().clone());
+            live.copy_(avg);
+        }
+    } else {
+        for (size_t i = 0; i < ema_.size(); ++i) ema_[i].first.copy_(aside_[i]);
+        aside_.clear();
+    }
+    averaged_ = average;
 }
 
 void Trainer::choose_memory_format(const ModelInput& input, int64_t images) {
@@ -127,7 +242,11 @@ StepResult Trainer::step(Loader& loader) {
     StepResult result;
     const Batch* batch = loader.next();
     if (batch == nullptr || batch->size == 0) return result;
+    if (averaged_) throw std::logic_error("the weight average is in the model: put the training weights back first");
     ModeGuard mode(*model_, /*train=*/true);
+    if (config_.yolo_recipe) accumulate_ = prepare_yolo_step();
+    else accumulate_ = config_.grad_accumulation_step;
+    ++iterations_;
     auto input = to_model_input(*batch, loader.dataset(), device_);
     if (measuring_) choose_memory_format(input, batch->size);
     GeneratorScope scope(generator_);
@@ -138,23 +257,27 @@ StepResult Trainer::step(Loader& loader) {
         total = total.defined() ? total + value : value;
     }
     if (!total.defined()) throw std::logic_error("the model returned no loss in training mode");
-    (total / config_.grad_accumulation_step).backward();
+    // YOLOv5's losses are sums over the batch, accumulated as they are (Ultralytics does not divide them).
+    (config_.yolo_recipe ? total : total / config_.grad_accumulation_step).backward();
     result.loss = total.item<double>();
     result.images = batch->size;
-    if (++pending_ >= config_.grad_accumulation_step) {
+    if (++pending_ >= accumulate_) {
         optimizer_->step();
         optimizer_->zero_grad();
         pending_ = 0;
         result.updated = true;
+        update_average();
     }
     return result;
 }
 
 void Trainer::flush() {
-    if (pending_ == 0) return;
+    // YOLOv5's accumulation runs across epochs, as Ultralytics' does.
+    if (pending_ == 0 || config_.yolo_recipe) return;
     optimizer_->step();
     optimizer_->zero_grad();
     pending_ = 0;
+    update_average();
 }
 
 ModelInput to_model_input(const Batch& batch, const Dataset& dataset, torch::Device device) {

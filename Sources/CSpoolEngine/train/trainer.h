@@ -32,6 +32,16 @@ struct TrainerConfig {
     /// Seeds the trainer's own generator, which the model's random draws use during a step (detection's
     /// samplers): a run is reproducible under it whatever else the process draws.
     uint64_t seed = 0;
+    /// YOLOv5's recipe (Ultralytics' train.py): no weight decay on biases and BatchNorm weights; during the
+    /// first `warmup_iterations` batches the biases' learning rate falls from 0.1 and the others' rises from 0 to
+    /// the scheduled one, momentum rises from 0.8, and the accumulation grows from 1 batch to the nominal batch;
+    /// afterwards an update every round(nominal_batch_size / batch_size) batches, across epochs.
+    bool yolo_recipe = false;
+    int64_t warmup_iterations = 0;
+    int64_t nominal_batch_size = 64;
+    int64_t batch_size = 16;
+    /// > 0: an exponential moving average of the weights, decay ema_decay x (1 - exp(-updates / 2000)).
+    double ema_decay = 0;
 };
 
 struct StepResult {
@@ -45,6 +55,10 @@ class Trainer {
 public:
     Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConfig config);
     void set_learning_rate(double lr);
+    /// With an EMA: puts its weights into the model (true; the training weights are kept aside) or the training
+    /// weights back (false). Evaluation and saving use the average.
+    void use_average(bool average);
+    bool has_average() const { return !ema_.empty(); }
     StepResult step(Loader& loader);
     void flush();
     /// The memory format in use and why ("channels_last: 41 ms/image against 57 contiguous"); "" until chosen.
@@ -58,8 +72,18 @@ private:
     std::shared_ptr<Model> model_;
     torch::Device device_;
     TrainerConfig config_;
+    /// YOLOv5's warm-up and accumulation for batch `iterations_`; returns the batches per update.
+    int64_t prepare_yolo_step();
+    void update_average();
+
     std::unique_ptr<torch::optim::Optimizer> optimizer_;
     int pending_ = 0;
+    double base_lr_ = 0;
+    int64_t iterations_ = 0, updates_ = 0, accumulate_ = 1;
+    std::vector<int> group_is_bias_;
+    std::vector<std::pair<torch::Tensor, torch::Tensor>> ema_;  // (model tensor, its average)
+    std::vector<torch::Tensor> aside_;                          // the training weights while the average is in
+    bool averaged_ = false;
     bool measuring_ = false;
     std::string memory_note_;
     at::Generator generator_;

@@ -121,6 +121,13 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     public static let fileName = "model.json"
 
+    /// The engine's name of the model (yolov5 with its model_size letter: yolov5s ... yolov5x).
+    public var engineModelName: String {
+        guard modelName == .yolov5 else { return modelName.rawValue }
+        let size = detection?.modelSize.flatMap(TrainingParameters.ModelSize.init(rawValue:)) ?? .medium
+        return "yolov5" + size.letter
+    }
+
     public static func read(from folder: URL) throws -> ModelManifest {
         let url = folder.appendingPathComponent(fileName)
         guard let data = FileManager.default.contents(atPath: url.path) else {

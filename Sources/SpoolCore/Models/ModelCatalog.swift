@@ -59,6 +59,11 @@ public enum ModelCatalog {
         public var available = true
         /// A model meant for a GPU and pretrained weights: from scratch on a CPU an epoch takes far too long.
         public var needsGPU = false
+
+        /// The engine's models behind this name: yolov5's four sizes (model_size); else the name itself.
+        public var engineModels: [String] {
+            name == .yolov5 ? TrainingParameters.ModelSize.allCases.map { "yolov5" + $0.letter } : [name.rawValue]
+        }
     }
 
     static func torchvision(_ file: String, dataset: String = "ImageNet-1k", whole: Bool = true) -> Weights {
@@ -124,8 +129,8 @@ public enum ModelCatalog {
                           weights: [torchvision("retinanet_resnet50_fpn_coco-eeacb38b.pth", dataset: "COCO 2017"),
                                     torchvision(backbones["50"]!, whole: false)]))
         rows.append(Entry(name: .yolov5, family: "yolov5", tasks: d, library: "ultralytics", architecture: "yolov5",
-                          layerGroupCount: 10, summary: "YOLOv5 (model_size small, medium, large, xlarge): Azure's default detector",
-                          weights: [], available: false))
+                          layerGroupCount: 10, summary: "YOLOv5 v7.0 (model_size small, medium, large, xlarge): Azure's default detector",
+                          weights: [], needsGPU: true))
         for depth in ["18", "34", "50", "101", "152"] {
             var weights = [torchvision(backbones[depth]!, whole: false)]
             if depth == "50" { weights.insert(torchvision("maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", dataset: "COCO 2017"), at: 0) }

@@ -186,6 +186,15 @@ extension TrainingParameters {
             }
             multiScale = reader.bool("multi_scale") ?? multiScale
             boxIoUThresh = reader.double("box_iou_thresh", in: 0...1) ?? boxIoUThresh
+            augmentationMosaic = reader.double("augmentation_mosaic", in: 0...1) ?? augmentationMosaic
+            nominalBatchSize = reader.int("nominal_batch_size", min: 1) ?? nominalBatchSize
+            augmentationDegrees = reader.double("augmentation_degrees", in: 0...180) ?? augmentationDegrees
+            augmentationTranslate = reader.double("augmentation_translate", in: 0...0.5) ?? augmentationTranslate
+            augmentationScale = reader.double("augmentation_scale", in: 0...0.9) ?? augmentationScale
+            augmentationShear = reader.double("augmentation_shear", in: 0...45) ?? augmentationShear
+            augmentationHSVHue = reader.double("augmentation_hsv_h", in: 0...1) ?? augmentationHSVHue
+            augmentationHSVSaturation = reader.double("augmentation_hsv_s", in: 0...1) ?? augmentationHSVSaturation
+            augmentationHSVValue = reader.double("augmentation_hsv_v", in: 0...1) ?? augmentationHSVValue
         }
         if applies("mask_pixel_score_threshold") {
             maskPixelScoreThreshold = reader.double("mask_pixel_score_threshold", in: 0...1) ?? maskPixelScoreThreshold

@@ -26,6 +26,21 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
     /// yolov5's `model_size`.
     public enum ModelSize: String, Sendable, Codable, CaseIterable {
         case small, medium, large, xlarge
+
+        /// Ultralytics' letter: yolov5s, yolov5m, yolov5l, yolov5x.
+        public var letter: String {
+            switch self {
+            case .small: "s"
+            case .medium: "m"
+            case .large: "l"
+            case .xlarge: "x"
+            }
+        }
+    }
+
+    /// The engine's name of the model: yolov5 with its model_size letter (yolov5s ... yolov5x); else model_name.
+    public var engineModelName: String {
+        modelName == .yolov5 ? "yolov5" + modelSize.letter : modelName.rawValue
     }
 
     /// `tile_grid_size`: columns x rows.
@@ -107,6 +122,19 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
     public var augmentationExpand: Double = 0.5
     public var augmentationCrop: Double = 0.5
     public var augmentationPhotometric: Double = 0.5
+    /// yolov5 training (Ultralytics' hyp.scratch-low): mosaic probability, random affine (rotation degrees,
+    /// translation share, scale +/-, shear degrees) and HSV gains.
+    public var augmentationMosaic: Double = 1.0
+    /// yolov5: images per update; gradients accumulate over round(nominal_batch_size / training_batch_size)
+    /// batches (Ultralytics' nbs 64).
+    public var nominalBatchSize = 64
+    public var augmentationDegrees: Double = 0
+    public var augmentationTranslate: Double = 0.1
+    public var augmentationScale: Double = 0.5
+    public var augmentationShear: Double = 0
+    public var augmentationHSVHue: Double = 0.015
+    public var augmentationHSVSaturation: Double = 0.7
+    public var augmentationHSVValue: Double = 0.4
 
     // Detection and segmentation (section 5); defaults of the task when the task is not one of them.
     public var validationMetricType: ValidationMetricType = .voc
@@ -171,6 +199,15 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
         case augmentationExpand = "augmentation_expand"
         case augmentationCrop = "augmentation_crop"
         case augmentationPhotometric = "augmentation_photometric"
+        case augmentationMosaic = "augmentation_mosaic"
+        case nominalBatchSize = "nominal_batch_size"
+        case augmentationDegrees = "augmentation_degrees"
+        case augmentationTranslate = "augmentation_translate"
+        case augmentationScale = "augmentation_scale"
+        case augmentationShear = "augmentation_shear"
+        case augmentationHSVHue = "augmentation_hsv_h"
+        case augmentationHSVSaturation = "augmentation_hsv_s"
+        case augmentationHSVValue = "augmentation_hsv_v"
         case validationMetricType = "validation_metric_type"
         case validationIoUThreshold = "validation_iou_threshold"
         case minSize = "min_size"

@@ -2,6 +2,8 @@
 
 #include <torch/nn/functional/loss.h>
 
+#include <stdexcept>
+
 namespace spool {
 
 namespace F = torch::nn::functional;
@@ -32,6 +34,10 @@ ModelOutput Classifier::run(const ModelInput& input) {
         out.losses.emplace_back("classification", classification_loss(logits, input.class_targets, task_, torch::Tensor()));
     out.scores = task_ == Task::multiclass ? torch::softmax(logits, 1) : torch::sigmoid(logits);
     return out;
+}
+
+torch::Tensor Model::forward_raw(const torch::Tensor&) {
+    throw std::invalid_argument("this model has no raw forward (classifiers and yolov5 have); use spool_predict");
 }
 
 void Model::set_channels_last(bool channels_last) {

@@ -24,6 +24,7 @@ public:
     /// Training: {"classification": loss}. Evaluation: probabilities (softmax or sigmoid), and the loss
     /// when the batch has targets.
     ModelOutput run(const ModelInput& input) override;
+    torch::Tensor forward_raw(const torch::Tensor& images) override { return forward(images); }
 
 private:
     Task task_ = Task::multiclass;

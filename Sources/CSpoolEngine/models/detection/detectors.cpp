@@ -1,6 +1,7 @@
 #include "models/detection/detectors.h"
 
 #include "models/detection/faster_rcnn.h"
+#include "models/detection/yolov5.h"
 
 namespace spool {
 
@@ -15,6 +16,11 @@ std::vector<ModelEntry> detection_model_entries() {
     }
     rows.push_back({"retinanet_resnet50_fpn", T::detection, "retinanet", "torchvision", "retinanet_resnet50_fpn",
                     [](const ModelConfig& c) { return detection::make_retinanet(50, c); }});
+    for (char size : {'s', 'm', 'l', 'x'}) {
+        const std::string name = std::string("yolov5") + size;
+        rows.push_back({name, T::detection, "yolov5", "ultralytics", name,
+                        [size](const ModelConfig& c) { return detection::make_yolov5(size, c); }});
+    }
     return rows;
 }
 

@@ -50,6 +50,8 @@ model_settings = {
     "box_score_thresh": None,
     "box_nms_thresh": None,
     "box_detections_per_img": None,
+    "img_size": None,           # yolov5: letterbox side (a multiple of 32)
+    "box_iou_thresh": None,     # yolov5: its NMS IoU (model.json keeps it as box_nms_thresh)
     "tile_grid_size": None,     # e.g. [3, 2] or "3x2": also score tiles and merge (small objects)
     "tile_overlap_ratio": None,
     "tile_predictions_nms_thresh": None,

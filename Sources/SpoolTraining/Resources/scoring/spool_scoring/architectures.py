@@ -38,7 +38,12 @@ def classifier(library, name, num_classes, image_size=224):
 def detector(name, num_classes, settings, frozen_batch_norm):
     """torchvision's Faster R-CNN (ResNet-18 to 152 FPN) or RetinaNet (ResNet-50 FPN) as Spool trains them:
     `num_classes` without the background; BatchNorm layers frozen when the weights come from a pretrained
-    backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise."""
+    backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise. Or YOLOv5
+    (yolov5s/m/l/x, Ultralytics' state-dict names; spool_scoring.yolov5)."""
+    if name.startswith("yolov5"):
+        from . import yolov5
+
+        return yolov5.build(name, num_classes)
     from torchvision.models import resnet
     from torchvision.models.detection import FasterRCNN, RetinaNet
     from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor

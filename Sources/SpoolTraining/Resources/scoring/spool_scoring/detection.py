@@ -1,14 +1,16 @@
 """Object detection scoring: Azure's {"boxes": [{"box": {"topX", "topY", "bottomX", "bottomY"}, "label",
 "score"}]} per image, boxes normalised to the image; with tiling, the whole image and every tile are scored and
-their boxes merged by per-label NMS (spec section 5)."""
+their boxes merged by per-label NMS (spec section 5). YOLOv5 models are scored by spool_scoring.yolov5 (settings
+img_size, box_score_thresh, box_iou_thresh, box_detections_per_img)."""
 import math
 
 import torch
 
+from . import yolov5
 from .preprocess import to_unit_float
 
-SETTINGS = ("min_size", "max_size", "box_score_thresh", "box_nms_thresh", "box_detections_per_img",
-            "tile_grid_size", "tile_overlap_ratio", "tile_predictions_nms_thresh")
+SETTINGS = ("min_size", "max_size", "img_size", "box_score_thresh", "box_nms_thresh", "box_iou_thresh",
+            "box_detections_per_img", "tile_grid_size", "tile_overlap_ratio", "tile_predictions_nms_thresh")
 
 
 def inference_settings(manifest, settings):
@@ -54,19 +56,31 @@ def results(model, manifest, settings, images, filenames, device):
 
     classes = manifest["classes"]
     s = inference_settings(manifest, settings)
-    # Faster R-CNN's labels count from 1 (0 is the background); RetinaNet's from 0.
-    label_offset = 0 if manifest["architecture"]["name"].startswith("retinanet") else 1
+    name = manifest["architecture"]["name"]
+    if name.startswith("yolov5"):
+        # model.json keeps yolov5's box_iou_thresh as its box_nms_thresh; model_settings may name either.
+        iou = s.get("box_iou_thresh")
+        iou = float(s["box_nms_thresh"] if iou is None else iou)
+
+        def scored(rgb):
+            return yolov5.detect(model, rgb, int(s["img_size"]), float(s["box_score_thresh"]), iou,
+                                 int(s["box_detections_per_img"]), device)
+    else:
+        # Faster R-CNN's labels count from 1 (0 is the background); RetinaNet's from 0.
+        label_offset = 0 if name.startswith("retinanet") else 1
+
+        def scored(rgb):
+            return detect(model, to_unit_float(rgb), device, label_offset)
     grid = s.get("tile_grid_size")
     out = []
     with torch.no_grad():
         for filename, rgb in zip(filenames, images):
             h, w = rgb.shape[0], rgb.shape[1]
-            x = to_unit_float(rgb)
-            boxes, scores, labels = detect(model, x, device, label_offset)
+            boxes, scores, labels = scored(rgb)
             if grid:
                 parts = [(boxes, scores, labels)]
                 for (x1, y1, x2, y2) in tiles(w, h, grid, float(s.get("tile_overlap_ratio", 0.25))):
-                    b, sc, lb = detect(model, x[:, y1:y2, x1:x2], device, label_offset)
+                    b, sc, lb = scored(rgb[y1:y2, x1:x2])
                     parts.append((b + torch.tensor([x1, y1, x1, y1], dtype=b.dtype), sc, lb))
                 boxes = torch.cat([p[0] for p in parts])
                 scores = torch.cat([p[1] for p in parts])
