@@ -124,16 +124,19 @@ public struct ImportModelArguments: ParsableArguments {
         (torchvision for resnet*, mobilenetv2, vitb16r224, vitl16r224 and the detectors; timm for resnest*,
         seresnext, vits16r224), head included. --labels is a text file with one label a line, in class-index
         order; its line count must equal the head's outputs (a two-stage detector's head has one more, its
-        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names.
+        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names
+        (Ultralytics' 80 for yolov5s ... yolov5x, whose files must be converted to a state dict first: see
+        docs/detection.md).
         Classifiers get the default validation preprocessing (resize 256, centre crop 224, ImageNet mean and
         std) unless options say otherwise; detectors --min-size and --max-size (default 600 and 1333).
 
         Examples:
           spoolctl import-model --model resnet50 --weights resnet50.safetensors --labels imagenet.txt --out models/r50
           spoolctl import-model --model fasterrcnn_resnet50_fpn --weights fasterrcnn_resnet50_fpn_coco-258fb6c6.pth --out models/coco
+          spoolctl import-model --model yolov5s --weights yolov5s.pt --out models/yolov5s
         """)
 
-    @Option(help: "Spool model name: mobilenetv2, resnet18 ... resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224, fasterrcnn_resnet18_fpn ... fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn.")
+    @Option(help: "Spool model name: mobilenetv2, resnet18 ... resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224, fasterrcnn_resnet18_fpn ... fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn, yolov5s ... yolov5x.")
     public var model: String
 
     @Option(help: "The weights file.")
@@ -166,6 +169,9 @@ public struct ImportModelArguments: ParsableArguments {
     @Option(name: .customLong("max-size"), help: "Detectors: the longest the longer side may become.")
     public var maxSize: Int = 1333
 
+    @Option(name: .customLong("img-size"), help: "yolov5: the letterbox side, a multiple of 32 (Ultralytics' COCO models: 640).")
+    public var imgSize: Int = 640
+
     public init() {}
 
     public static func triple(_ text: String, name: String) throws -> [Float] {
@@ -181,6 +187,7 @@ public struct ImportModelArguments: ParsableArguments {
         if resizeSize < 1 || cropSize < 1 { throw ValidationError("--resize and --crop must be positive") }
         if cropSize > resizeSize { throw ValidationError("--crop \(cropSize) is larger than --resize \(resizeSize)") }
         if minSize < 1 || maxSize < minSize { throw ValidationError("--min-size must be positive and at most --max-size") }
+        if imgSize < 32 || imgSize % 32 != 0 { throw ValidationError("--img-size \(imgSize): must be a positive multiple of 32") }
         if labels == nil, let name = ModelName(settingsValue: model), ModelCatalog.entry(name).tasks == .classification {
             throw ValidationError("--labels is required for a classifier: one label a line, in class-index order")
         }

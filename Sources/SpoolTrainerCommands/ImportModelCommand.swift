@@ -10,8 +10,13 @@ struct ImportModelCommand: ParsableCommand {
     @OptionGroup var arguments: ImportModelArguments
 
     func run() throws {
-        guard let name = ModelName(settingsValue: arguments.model) else {
-            throw CommandError("--model \(arguments.model): unknown model; allowed: \(ModelName.allCases.map(\.rawValue).joined(separator: ", "))")
+        // yolov5s ... yolov5x name yolov5 with its model_size.
+        let yoloSize = TrainingParameters.ModelSize.allCases.first { "yolov5" + $0.letter == arguments.model.lowercased() }
+        guard let name = yoloSize != nil ? .yolov5 : ModelName(settingsValue: arguments.model) else {
+            throw CommandError("--model \(arguments.model): unknown model; allowed: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")), yolov5s, yolov5m, yolov5l, yolov5x")
+        }
+        if name == .yolov5, yoloSize == nil {
+            throw CommandError("--model yolov5: say which size, as Ultralytics names its files: yolov5s, yolov5m, yolov5l or yolov5x")
         }
         let family = ModelCatalog.entry(name).tasks
         guard ModelCatalog.entry(name).available else {
@@ -30,7 +35,7 @@ struct ImportModelCommand: ParsableCommand {
         if family == .classification {
             try importClassifier(name, labels: labels, to: out)
         } else {
-            try importDetector(name, labels: labels, segmentation: family == .instanceSegmentation, to: out)
+            try importDetector(name, size: yoloSize, labels: labels, segmentation: family == .instanceSegmentation, to: out)
         }
         try ScoringScript.write(into: out)
         print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
@@ -79,14 +84,19 @@ struct ImportModelCommand: ParsableCommand {
 
     /// A torchvision detector: the manifest holds the inference settings of section 5 (defaults, with the
     /// sizes given), so predict, score.py and serve-model use the model as it is.
-    func importDetector(_ name: ModelName, labels: [String], segmentation: Bool, to out: URL) throws {
+    func importDetector(_ name: ModelName, size: TrainingParameters.ModelSize?, labels: [String], segmentation: Bool,
+                        to out: URL) throws {
         let task: ImageTask = segmentation ? .imageInstanceSegmentation : .imageObjectDetection
         var p = TrainingParameters.defaults(task: task, model: name)
         p.minSize = arguments.minSize
         p.maxSize = arguments.maxSize
+        if let size {
+            p.modelSize = size
+            p.imgSize = arguments.imgSize
+        }
         let head = TaskHeads.head(for: task)
         let model = try Model(head.modelOptions(p, classes: labels, device: "cpu", pretrained: true))  // frozen BatchNorm, as the file has it
-        let twoStage = !name.rawValue.hasPrefix("retinanet")
+        let twoStage = !name.rawValue.hasPrefix("retinanet") && name != .yolov5
         try load(model, labels: labels, headOutputs: labels.count + (twoStage ? 1 : 0))
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try model.save(to: out.appendingPathComponent("weights.safetensors").path)

@@ -91,4 +91,46 @@ struct YOLOv5TrainingTests {
         try DetectionTrainingTests.scorePyAgrees(model: model, images: images.prefix(6).map(\.path),
                                                  predict: Array(fromPredict.prefix(6)), dir: dir)
     }
+
+    /// Ultralytics' release files pickle the whole model in half precision (`{"model": DetectionModel.half(),
+    /// ...}`); import-model reads them without Python, to the same tensors as a converted state dict, names
+    /// Ultralytics' 80 COCO classes, and the folder predicts.
+    @Test func importModelReadsUltralyticsCheckpoints() throws {
+        let dir = try TrainingSupport.temporaryDirectory("import-yolo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = """
+            import contextlib, io, os, sys, torch
+            import yolov5
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                from yolov5.models.yolo import DetectionModel
+                torch.manual_seed(0)
+                m = DetectionModel(os.path.join(os.path.dirname(yolov5.__file__), "models", "yolov5s.yaml"), nc=80)
+            torch.save({"epoch": -1, "best_fitness": None, "model": m.half(), "ema": None, "updates": None,
+                        "optimizer": None, "opt": {"imgsz": 640}, "git": None, "date": None}, sys.argv[1])
+            torch.save({k: v.float() for k, v in m.state_dict().items()}, sys.argv[2])
+            """
+        let release = dir.appendingPathComponent("yolov5s.pt"), state = dir.appendingPathComponent("yolov5s_state.pt")
+        let made = try TrainingSupport.run(TrainingSupport.repository.appendingPathComponent(".venv-yolo/bin/python"),
+                                           ["-c", script, release.path, state.path], environment: ["YOLO_CONFIG_DIR": dir.path])
+        try #require(made.status == 0, "\(made.stderr)")
+        for (file, out) in [(release, "from-release"), (state, "from-state")] {
+            let imported = try DetectionTrainingTests.spoolctl(["import-model", "--model", "yolov5s", "--weights", file.path,
+                                                                "--out", dir.appendingPathComponent(out).path])
+            try #require(imported.status == 0, "\(imported.stderr)")
+        }
+        let a = try Data(contentsOf: dir.appendingPathComponent("from-release/weights.safetensors"))
+        let b = try Data(contentsOf: dir.appendingPathComponent("from-state/weights.safetensors"))
+        #expect(a == b, "the pickled module and its state dict import to the same tensors")
+        let manifest = try ModelManifest.read(from: dir.appendingPathComponent("from-release"))
+        #expect(manifest.classes.count == 80 && manifest.classes.first == "person" && manifest.classes.last == "toothbrush")
+        #expect(manifest.engineModelName == "yolov5s" && manifest.detection?.imgSize == 640)
+        let images = try DetectionTrainingTests.heldOut(in: dir.appendingPathComponent("images"), images: 2, size: 128,
+                                                        radius: 0.08...0.2)
+        let paths = try LabeledImage.read(jsonl: images, task: .imageObjectDetection, classes: ["circle", "square", "triangle"]).map(\.path)
+        let predicted = try DetectionTrainingTests.spoolctl(["predict", "--model", dir.appendingPathComponent("from-release").path, "--json"] + paths)
+        #expect(predicted.status == 0, "\(predicted.stderr)")
+        let bare = try DetectionTrainingTests.spoolctl(["import-model", "--model", "yolov5", "--weights", release.path,
+                                                        "--out", dir.appendingPathComponent("bare").path])
+        #expect(bare.status != 0 && bare.stderr.contains("yolov5s, yolov5m, yolov5l or yolov5x"), "\(bare.stderr)")
+    }
 }

@@ -106,6 +106,10 @@ public:
     /// Whether a parameter was frozen when the model was built (and `layers_to_freeze` must not unfreeze it).
     bool frozen_by_design(const std::string& name) const { return frozen_by_design_.count(name) > 0; }
 
+    /// Whether the model's kernels take channels-last tensors (convolutional networks; not RoI kernels), so the
+    /// trainer may measure which layout is faster.
+    virtual bool supports_channels_last() const { return is_classification(task()); }
+
     /// Converts 4-D parameters and buffers to channels-last memory (or back): chosen per model by measuring.
     void set_channels_last(bool channels_last);
     bool channels_last() const { return channels_last_; }

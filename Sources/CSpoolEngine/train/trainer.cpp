@@ -125,8 +125,8 @@ Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConf
         for (auto& [name, tensor] : named_tensors(*model_))
             if (tensor.is_floating_point()) ema_.emplace_back(tensor, tensor.detach().clone());
     }
-    // Only convolutional classifiers gain from channels-last here; detection's RoI kernels want NCHW.
-    const bool can_measure = is_classification(model_->task());
+    // Convolutional networks may gain from channels-last; detection's RoI kernels want NCHW.
+    const bool can_measure = model_->supports_channels_last();
     switch (config_.memory_format) {
         case MemoryFormatChoice::automatic:
             measuring_ = can_measure;

@@ -45,7 +45,7 @@ public struct AutoAnchor: Sendable {
     }
 
     /// The worse of the two side ratios (each taken <= 1) of a box and an anchor.
-    static func ratio(_ s: (Double, Double), _ a: (Double, Double)) -> Double {
+    public static func ratio(_ s: (Double, Double), _ a: (Double, Double)) -> Double {
         let rw = s.0 / a.0, rh = s.1 / a.1
         return min(min(rw, 1 / rw), min(rh, 1 / rh))
     }

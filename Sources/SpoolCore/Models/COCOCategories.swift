@@ -15,9 +15,10 @@ public enum COCOCategories {
         "refrigerator", "N/A", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
     ]
 
-    /// Spool's classes for a COCO-trained torchvision detector: the head's outputs less the background that
+    /// Spool's classes for a COCO-trained detector: YOLOv5's 80 contiguous categories; for torchvision's, the head's outputs less the background that
     /// the model adds itself (two-stage detectors), or all of them (RetinaNet).
     public static func classes(for model: ModelName) -> [String] {
-        model.rawValue.hasPrefix("retinanet") ? names : Array(names.dropFirst())
+        if model == .yolov5 { return names.filter { $0 != "__background__" && $0 != "N/A" } }  // Ultralytics' 80
+        return model.rawValue.hasPrefix("retinanet") ? names : Array(names.dropFirst())
     }
 }

@@ -117,7 +117,7 @@ struct DetectImpl : nn::Module {
         for (size_t i = 0; i < features.size(); ++i) {
             auto x = m[i]->as<nn::Conv2d>()->forward(features[i]);
             const int64_t bs = x.size(0), ny = x.size(2), nx = x.size(3);
-            out.push_back(x.view({bs, na, no, ny, nx}).permute({0, 1, 3, 4, 2}).contiguous());
+            out.push_back(x.reshape({bs, na, no, ny, nx}).permute({0, 1, 3, 4, 2}).contiguous());
         }
         return out;
     }
@@ -202,6 +202,7 @@ public:
     }
 
     Task task() const override { return task_; }
+    bool supports_channels_last() const override { return true; }
     std::vector<std::string> head_prefixes() const override { return {"model.24.m."}; }
     std::vector<std::vector<std::string>> layer_groups() const override {
         std::vector<std::vector<std::string>> groups;
@@ -218,7 +219,8 @@ public:
     }
 
 private:
-    std::vector<torch::Tensor> features(const torch::Tensor& x0) {
+    std::vector<torch::Tensor> features(const torch::Tensor& input) {
+        const auto x0 = channels_last() ? input.contiguous(torch::MemoryFormat::ChannelsLast) : input;
         auto x = c2(c1(c0(x0)));
         auto p3 = c4(c3(x));
         auto p4 = c6(c5(p3));
