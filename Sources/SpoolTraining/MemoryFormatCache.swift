@@ -42,8 +42,10 @@ public struct MemoryFormatCache {
         }
     }
 
-    /// Records the layout a measurement chose (from the engine's note: "channels_last: ...").
+    /// Records the layout a measurement chose (from the engine's note: "channels_last: 41.0 ms/image against ...");
+    /// a layout that was set or imposed ("contiguous (this model's kernels need NCHW)") is no measurement.
     public func record(_ key: String, note: String) {
+        guard note.contains(" ms/image against ") else { return }
         let chosen = note.hasPrefix("channels_last") ? "channels_last" : note.hasPrefix("contiguous") ? "contiguous" : nil
         guard let chosen else { return }
         var table = (FileManager.default.contents(atPath: url.path)).flatMap { try? JSONDecoder().decode([String: String].self, from: $0) } ?? [:]

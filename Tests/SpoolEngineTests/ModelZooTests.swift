@@ -57,4 +57,18 @@ struct ModelZooTests {
         let error = #expect(throws: EngineError.self) { try model.freeze(groups: 6) }
         #expect(error?.message.contains("allowed 0...5") == true)
     }
+
+    @Test func yoloV5FreezesItsBackboneLayerByLayer() throws {
+        let model = try Model(ModelOptions(name: "yolov5s", task: .objectDetection, numClasses: 3))
+        #expect(try model.layerGroupCount == 10)
+        let all = try model.parameterCount()
+        // Ultralytics' DetectionModel("yolov5s.yaml", nc=3): 7,027,720 parameters, 4,171,456 in model.0-model.9.
+        #expect(all.total == 7_027_720 && all.trainable == all.total)
+        try model.freeze(groups: 10)
+        #expect(try model.parameterCount().trainable == 7_027_720 - 4_171_456)
+        try model.freeze(groups: 1)
+        #expect(try model.parameterCount().trainable == 7_027_720 - (32 * 3 * 6 * 6 + 2 * 32))  // model.0: conv + bn
+        let error = #expect(throws: EngineError.self) { try model.freeze(groups: 11) }
+        #expect(error?.message.contains("allowed 0...10") == true)
+    }
 }
