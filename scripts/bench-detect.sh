@@ -23,17 +23,7 @@ work=${BENCH_DIR:-$(mktemp -d /tmp/spool-bench-detect.XXXXXX)}
 mkdir -p "$work"
 malloc_tunables="glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
 
-if [[ "${BENCH_NO_BUILD:-0}" != 1 ]]; then
-  echo "bench: building Spool (swift build -c release; log in $work/build.log)" >&2
-  swift build -c release >"$work/build.log" 2>&1 || { echo "bench: the release build failed (log: $work/build.log)" >&2; exit 1; }
-fi
-bin=$(swift build -c release --show-bin-path)
-spoolctl="$bin/spoolctl"
-if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
-  core=$("$bin/spool-trainer" doctor --json | sed -n 's/.*"blas_kernels":"\([A-Za-z0-9_]*\)".*/\1/p')
-  [[ -n "$core" ]] && export OPENBLAS_CORETYPE="$core"
-fi
-export OPENBLAS_NUM_THREADS=1
+source scripts/lib/bench_build.sh
 
 data="$work/data"
 if [[ ! -f "$data/settings.yaml" ]]; then

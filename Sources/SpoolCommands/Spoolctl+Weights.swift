@@ -16,7 +16,7 @@ extension Spoolctl {
                 fetches it from its official place, or from a mirror (`--from https://mirror/base` holding the \
                 same file names, or `--from /some/folder`), checks its SHA-256 and keeps it.
 
-                Example: spoolctl weights pull resnet18 fasterrcnn_resnet50_fpn
+                Example: spoolctl weights pull resnet18 fasterrcnn_resnet50_fpn yolov5s
                 """,
             subcommands: [List.self, Pull.self])
         public init() {}
@@ -119,12 +119,17 @@ extension Spoolctl.Weights {
             let entries = try location.entries()
             var chosen: [(String, ModelCatalog.Weights)] = []
             for name in models {
-                guard let model = ModelName(settingsValue: name), let entry = entries.first(where: { $0.name == model }) else {
+                // yolov5s ... yolov5x: one size of yolov5 (yolov5 alone: its default size, medium).
+                let yoloSize = TrainingParameters.ModelSize.allCases.first { "yolov5" + $0.letter == name.lowercased() }
+                guard let model = yoloSize != nil ? .yolov5 : ModelName(settingsValue: name),
+                      let entry = entries.first(where: { $0.name == model }) else {
                     let known = entries.map(\.name.rawValue).joined(separator: ", ")
-                    throw CommandError("\(name): not a model with reference weights; one of \(known)")
+                    throw CommandError("\(name): not a model with reference weights; one of \(known), yolov5s ... yolov5x")
                 }
                 guard !entry.weights.isEmpty else { throw CommandError("\(name): the catalogue lists no reference file for it") }
-                for w in all ? entry.weights : [entry.weights[0]] where !chosen.contains(where: { $0.1.fileName == w.fileName }) {
+                var files = all ? entry.weights : [entry.weights[0]]
+                if let yoloSize { files = entry.weights.filter { $0.fileName == "yolov5\(yoloSize.letter).pt" } }
+                for w in files where !chosen.contains(where: { $0.1.fileName == w.fileName }) {
                     chosen.append((name, w))
                 }
             }

@@ -76,6 +76,17 @@ public struct JobSettings: Sendable, Hashable {
             ? AutoModeSpace.space(for: task, fixing: Set(parameterEntries.map(\.name))) : nil
     }
 
+    /// The parameters of the job's first trial as far as the settings tell before anything is sampled: with a
+    /// search space, its first branch at the first value each of its parameters can give (a sweep over
+    /// models: its first model); else the fixed ones. What a bundle's checks (the memory probe, the starting
+    /// weights) take as representative.
+    public func firstTrialParameters() throws(SettingsError) -> TrainingParameters {
+        guard let branch = sweep.searchSpace?.branches.first else { return try trainingParameters() }
+        var overrides: [String: SettingValue] = [:]
+        for name in branch.names { overrides[name] = branch.parameters[name]!.probeValues[0] }
+        return try trainingParameters(overrides: overrides)
+    }
+
     /// The trial's hyperparameters: the file's `training_parameters` with `overrides` (a sweep's
     /// sampled values, under any spelling) taking precedence, resolved with defaults and validated.
     public func trainingParameters(overrides: [String: SettingValue] = [:]) throws(SettingsError) -> TrainingParameters {

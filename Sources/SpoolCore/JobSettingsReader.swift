@@ -52,13 +52,18 @@ struct JobSettingsReader {
         let sweep = readSweepSettings(root)
 
         if let task {
+            var fixedProblems: [SettingsProblem] = []
             do {
                 _ = try TrainingParameters.resolve(task: task, entries: entries)
-                if let space = sweep.searchSpace {
-                    problems += SearchSpaceValidator.problems(of: space, task: task, fixed: entries, location: document.location)
-                }
             } catch {
-                problems += error.problems
+                // With a search space, whether a fixed parameter applies is decided with each branch's values
+                // (its models among them), below: `min_size` suits a sweep over R-CNN models even though the
+                // task's default model (yolov5) does not take it.
+                fixedProblems = error.problems.filter { sweep.searchSpace == nil || !$0.message.hasPrefix("applies only to") }
+            }
+            problems += fixedProblems
+            if let space = sweep.searchSpace, fixedProblems.isEmpty {
+                problems += SearchSpaceValidator.problems(of: space, task: task, fixed: entries, location: document.location)
             }
         }
         guard problems.isEmpty, let task else {

@@ -142,6 +142,8 @@ public final class ImageLoader {
         public let width: Int
         /// Each image's size inside the padding.
         public let imageSizes: [(height: Int, width: Int)]
+        /// Detection: each image's objects after its transforms, boxes in its pixels.
+        public var objects: [[(box: [Float], label: Int)]] = []
     }
 
     /// The next batch, copied out (for tests and inspection; training reads batches inside the engine).
@@ -153,9 +155,19 @@ public final class ImageLoader {
         let targets = view.targets.map { Array(UnsafeBufferPointer(start: $0, count: n * Int(view.target_width))) } ?? []
         let heights = view.heights.map { Array(UnsafeBufferPointer(start: $0, count: n)).map(Int.init) } ?? []
         let widths = view.widths.map { Array(UnsafeBufferPointer(start: $0, count: n)).map(Int.init) } ?? []
-        return Batch(images: Array(UnsafeBufferPointer(start: images, count: n * 3 * height * width)),
-                     targets: targets, size: n, side: height, height: height, width: width,
-                     imageSizes: zip(heights, widths).map { (height: $0, width: $1) })
+        var batch = Batch(images: Array(UnsafeBufferPointer(start: images, count: n * 3 * height * width)),
+                          targets: targets, size: n, side: height, height: height, width: width,
+                          imageSizes: zip(heights, widths).map { (height: $0, width: $1) })
+        if let counts = view.box_counts, let boxes = view.boxes, let labels = view.labels {
+            var k = 0
+            for i in 0..<n {
+                batch.objects.append((0..<Int(counts[i])).map { _ in
+                    defer { k += 1 }
+                    return (box: (0..<4).map { boxes[4 * k + $0] }, label: Int(labels[k]))
+                })
+            }
+        }
+        return batch
     }
 
     /// Validation preprocessing of one image (resize, centre crop, normalise) into 3 x crop x crop floats.

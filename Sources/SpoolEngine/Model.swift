@@ -33,6 +33,10 @@ public struct ModelOptions: Sendable, Equatable {
     /// to a random multiple of 32 within 50-150% of img_size; anchors (9 w, h pairs in pixels), nil: the defaults.
     public var multiScale = false
     public var anchors: [Float]?
+    /// Segmentation outputs: a pasted mask's pixels above the threshold are the object's; each polygon has at
+    /// most `maxPolygonPoints` points.
+    public var maskPixelScoreThreshold: Float = 0.5
+    public var maxPolygonPoints = 100
 
     public init(name: String, task: EngineTask, numClasses: Int) {
         self.name = name
@@ -69,6 +73,8 @@ public final class Model {
                 params.frozen_batch_norm = options.frozenBatchNorm ? 1 : 0
                 params.trainable_backbone_layers = Int32(clamping: options.trainableBackboneLayers ?? -1)
                 params.multi_scale = options.multiScale ? 1 : 0
+                params.mask_pixel_score_thresh = options.maskPixelScoreThreshold
+                params.max_polygon_points = Int32(clamping: options.maxPolygonPoints)
                 let anchors = options.anchors ?? []
                 return anchors.withUnsafeBufferPointer { buffer in
                     params.anchors = anchors.count == 18 ? buffer.baseAddress : nil

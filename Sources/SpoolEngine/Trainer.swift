@@ -196,6 +196,36 @@ public final class Prediction {
         }
         return (detections, Int(w), Int(h))
     }
+
+    /// Segmentation: a detection's mask pasted into its image (height x width probabilities, row-major).
+    public func mask(image: Int, detection: Int) throws(EngineError) -> [Float] {
+        var n: Int64 = 0
+        var w: Int32 = 0, h: Int32 = 0
+        try check(spool_prediction_num_detections(handle, Int64(image), &n, &w, &h), "spool_prediction_num_detections")
+        var out = [Float](repeating: 0, count: Int(w) * Int(h))
+        let capacity = Int64(out.count)
+        let status = out.withUnsafeMutableBufferPointer {
+            spool_prediction_mask(handle, Int64(image), Int64(detection), $0.baseAddress, capacity)
+        }
+        try check(status, "spool_prediction_mask")
+        return out
+    }
+
+    /// Segmentation: a detection's polygons (its mask above the model's pixel threshold), each x, y, ...
+    /// normalised to the image.
+    public func polygons(image: Int, detection: Int) throws(EngineError) -> [[Float]] {
+        try Polygons.read("spool_prediction_polygons") { points, pointsCapacity, lengths, partsCapacity, numPoints, numParts in
+            spool_prediction_polygons(handle, Int64(image), Int64(detection), points, pointsCapacity, lengths, partsCapacity,
+                                      numPoints, numParts)
+        }
+    }
+
+    /// Segmentation: a detection's binary mask as COCO's uncompressed RLE (column-major runs, from zeros).
+    public func maskRLE(image: Int, detection: Int) throws(EngineError) -> [UInt32] {
+        try RunLengths.read("spool_prediction_mask_rle") { counts, capacity, length in
+            spool_prediction_mask_rle(handle, Int64(image), Int64(detection), counts, capacity, length)
+        }
+    }
 }
 
 /// Probabilities and loss of a classifier over one whole loader epoch, in the loader's order.

@@ -60,7 +60,7 @@ public struct BundleValidator: Sendable {
         }
         var parameters: TrainingParameters?
         do {
-            parameters = try bundle.settings.trainingParameters()
+            parameters = try bundle.settings.firstTrialParameters()
         } catch {
             problems += error.problems.map(\.description)
         }

@@ -98,7 +98,7 @@ public final class JobExecutor: @unchecked Sendable {
         let seed: Int
         do {
             settings = try loadSettings(job)
-            seed = (try settings.trainingParameters()).seed ?? 0
+            seed = (try settings.firstTrialParameters()).seed ?? 0
             plan = try SweepPlan(settings: settings, seed: UInt64(truncatingIfNeeded: seed))
         } catch {
             return finish(job, state: .failed, reason: "the job's settings cannot be run: \(error)", plan: nil)

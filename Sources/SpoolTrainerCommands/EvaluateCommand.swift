@@ -23,7 +23,7 @@ struct EvaluateCommand: ParsableCommand {
         var parameters: TrainingParameters?
         if let bundle = arguments.bundle {
             let loaded = try JobBundle.load(directory: URL(fileURLWithPath: bundle))
-            let p = try loaded.settings.trainingParameters()
+            let p = try loaded.settings.firstTrialParameters()
             let split = arguments.seed ?? p.seed.map { UInt64(truncatingIfNeeded: $0) } ?? 0
             let data = try loaded.trainingData(splitRatio: p.splitRatio, seed: split)
             guard data.classes == manifest.classes else {

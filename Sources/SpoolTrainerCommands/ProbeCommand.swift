@@ -57,7 +57,7 @@ struct ProbeCommand: ParsableCommand {
             }
         }
         // The starting weights, loaded into the model as training will load them.
-        guard inspection.problems.isEmpty, let parameters = try? job.settings.trainingParameters(),
+        guard inspection.problems.isEmpty, let parameters = try? job.settings.firstTrialParameters(),
               let data = try? job.trainingData(splitRatio: parameters.splitRatio, seed: 0) else { return emit(report) }
         let head = TaskHeads.head(for: job.settings.task)
         var options = RunOptions(outputDirectory: root)

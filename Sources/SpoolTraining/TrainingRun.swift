@@ -348,7 +348,7 @@ public final class TrainingRun {
     public static func startingWeightsFile(parameters: TrainingParameters, options: RunOptions) throws -> String? {
         if parameters.checkpointRunID != nil { return "checkpoint" }
         if parameters.pretrainedWeights != nil { return "given" }
-        return options.weightsSearchPaths.lazy.compactMap { WeightsFolder($0).file(for: parameters.modelName)?.path }.first
+        return options.weightsSearchPaths.lazy.compactMap { WeightsFolder($0).file(for: parameters)?.path }.first
     }
 
     /// Loads `pretrained_weights`, a run named by `checkpoint_run_id`, or weights found by model name; else
@@ -396,7 +396,7 @@ public final class TrainingRun {
             return url.path
         }
         for folder in options.weightsSearchPaths {
-            if let url = WeightsFolder(folder).file(for: parameters.modelName) {
+            if let url = WeightsFolder(folder).file(for: parameters) {
                 let r = try model.load(weights: url.path, replaceHead: true)
                 logger.info("pretrained weights found in \(folder.path): \(url.lastPathComponent), \(r.loaded) tensors loaded, \(r.backboneOnly ? "into the backbone only" : "classifier head replaced")")
                 return url.path

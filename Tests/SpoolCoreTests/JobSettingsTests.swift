@@ -159,6 +159,35 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
             """)
     }
 
+    /// A parameter of some detectors is judged against the models the job trains: the default model alone
+    /// (yolov5 takes no min_size), or each model of the search space.
+    @Test func detectorParametersAreJudgedAgainstTheModelsTheJobTrains() throws {
+        let alone = try #require(failure("""
+            task: image_object_detection
+            training_parameters:
+              min_size: 64
+            """))
+        #expect(alone.description == """
+            settings.yaml:3: training_parameters.min_size = 64: applies only to image_object_detection and image_instance_segmentation (not yolov5), not to image_object_detection with yolov5 (image_object_detection's default model; set model_name to train another)
+            """)
+        let swept = try parse("""
+            task: image_object_detection
+            training_parameters:
+              min_size: 64
+            search_space:
+              - model_name: "choice('fasterrcnn_resnet18_fpn', 'retinanet_resnet50_fpn')"
+            """)
+        #expect(try swept.trainingParameters(overrides: ["model_name": .string("retinanet_resnet50_fpn")]).minSize == 64)
+        let mixed = try #require(failure("""
+            task: image_object_detection
+            training_parameters:
+              min_size: 64
+            search_space:
+              - model_name: "choice('fasterrcnn_resnet18_fpn', 'yolov5')"
+            """))
+        #expect(mixed.problems.map(\.key) == ["training_parameters.min_size"], "\(mixed)")
+    }
+
     @Test func everyKindOfProblemAtOnce() throws {
         let error = try #require(failure("""
             task: image_classification

@@ -275,6 +275,27 @@ struct BadValueCase: Sendable, CustomStringConvertible {
         let yoloKey = try #require(problems(.imageObjectDetection, ["model_name": "fasterrcnn_resnet18_fpn", "model_size": "small"]))
         #expect(yoloKey.problems.first?.message.contains("yolov5") == true)
     }
+
+    @Test func yoloV5TakesItsDefaultsAndAugmentationKeys() throws {
+        let yolo = try TrainingParameters.resolve(task: .imageObjectDetection, values: ["model_name": "yolov5"])
+        #expect(yolo.numberOfEpochs == 30 && yolo.trainingBatchSize == 16 && yolo.learningRate == 0.01)
+        #expect(yolo.imgSize == 640 && yolo.modelSize == .medium && yolo.engineModelName == "yolov5m")
+        #expect(yolo.boxScoreThresh == 0.1 && yolo.boxIoUThresh == 0.5 && yolo.nominalBatchSize == 64)
+        #expect(yolo.augmentationMosaic == 1 && yolo.augmentationTranslate == 0.1 && yolo.augmentationScale == 0.5)
+        let set = try TrainingParameters.resolve(task: .imageObjectDetection, values: [
+            "model_name": "yolov5", "model_size": "xlarge", "img_size": 300, "augmentation_mosaic": 0.5,
+            "augmentation_degrees": 10, "augmentation_hsv_v": 0.2, "nominal_batch_size": 8, "nms_iou_threshold": 0.6])
+        #expect(set.engineModelName == "yolov5x" && set.imgSize == 320 && set.augmentationMosaic == 0.5)
+        #expect(set.augmentationDegrees == 10 && set.augmentationHSVValue == 0.2 && set.nominalBatchSize == 8 && set.boxIoUThresh == 0.6)
+        let azure = try TrainingParameters.resolve(task: .imageObjectDetection, values: ["model_name": "yolov5", "model_size": "extra_large"])
+        #expect(azure.engineModelName == "yolov5x")
+        let bad = try #require(problems(.imageObjectDetection, ["model_name": "yolov5", "augmentation_translate": 0.9,
+                                                               "augmentation_mosaic": 2]))
+        #expect(bad.problems.count == 2, "\(bad.problems)")
+        // Faster R-CNN has no mosaic.
+        let other = try #require(problems(.imageObjectDetection, ["model_name": "fasterrcnn_resnet18_fpn", "augmentation_mosaic": 0]))
+        #expect(other.problems.first?.message.contains("yolov5") == true)
+    }
 }
 
 @Suite struct TrainingParametersLeniencyTests {

@@ -13,31 +13,23 @@ struct DetectionParityTests {
         var testDescription: String { name }
         /// RetinaNet's labels count from 0; the R-CNN family's from 1 (0 is the background).
         var labelOffset: Int { name.hasPrefix("retinanet") ? 0 : 1 }
+        var task: EngineTask { name.hasPrefix("maskrcnn") ? .instanceSegmentation : .objectDetection }
     }
 
     static let cases = [Case(name: "fasterrcnn_resnet50_fpn"), Case(name: "fasterrcnn_resnet18_fpn"),
                         Case(name: "retinanet_resnet50_fpn")]
     static let classes = 3
 
-    struct Reference {
-        var dir: URL
-        var targets: [[String: Any]]
-        var detections: [[String: Any]]
-        var losses: [String: Double]
-    }
+    typealias Reference = TestSupport.DetectorExport
 
     static func reference(_ c: Case) throws -> Reference {
-        let dir = try TestSupport.temporaryDirectory("det-parity-\(c.name)")
-        let script = TestSupport.referenceScripts.appendingPathComponent("export_detection.py").path
-        try TestSupport.run(TestSupport.debianPython, [script, c.name, dir.path, "--classes", "\(classes)", "--seed", "3"])
-        func json(_ name: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name))) }
-        return Reference(dir: dir, targets: try json("targets.json") as? [[String: Any]] ?? [],
-                         detections: try json("detections.json") as? [[String: Any]] ?? [],
-                         losses: try json("losses.json") as? [String: Double] ?? [:])
+        try TestSupport.exportDetector(python: TestSupport.debianPython, script: "export_detection.py", name: "det-parity-\(c.name)") {
+            [c.name, $0.path, "--classes", "\(classes)", "--seed", "3"]
+        }
     }
 
     static func model(_ c: Case, weights: URL) throws -> Model {
-        var options = ModelOptions(name: c.name, task: .objectDetection, numClasses: classes)
+        var options = ModelOptions(name: c.name, task: c.task, numClasses: classes)
         options.minSize = 160
         options.maxSize = 320
         options.boxScoreThreshold = 0.05
@@ -51,15 +43,20 @@ struct DetectionParityTests {
 
     /// The reference's two images, with their objects when `objects` (boxes normalised to the image).
     static func loader(_ ref: Reference, _ c: Case, objects: Bool) throws -> ImageLoader {
-        let dataset = try Dataset(task: .objectDetection, numClasses: classes)
+        let dataset = try Dataset(task: c.task, numClasses: classes)
         for (i, target) in ref.targets.enumerated() {
             let image = try dataset.addImage(ref.dir.appendingPathComponent("image\(i).png").path)
             guard objects else { continue }
             let w = Float(target["width"] as! Int), h = Float(target["height"] as! Int)
             let boxes = target["boxes"] as! [[Double]], labels = target["labels"] as! [Int]
-            for (box, label) in zip(boxes, labels) {
-                try dataset.addObject(image: image, classID: label - c.labelOffset,
-                                      box: [Float(box[0]) / w, Float(box[1]) / h, Float(box[2]) / w, Float(box[3]) / h])
+            let polygons = target["polygons"] as? [[[Double]]]
+            for (k, (box, label)) in zip(boxes, labels).enumerated() {
+                let object = try dataset.addObject(image: image, classID: label - c.labelOffset,
+                                                   box: [Float(box[0]) / w, Float(box[1]) / h, Float(box[2]) / w, Float(box[3]) / h])
+                for part in polygons?[k] ?? [] {
+                    try dataset.addPolygon(image: image, object: object,
+                                           xy: part.enumerated().map { Float($0.element) / ($0.offset % 2 == 0 ? w : h) })
+                }
             }
         }
         var options = LoaderOptions()

@@ -67,6 +67,26 @@ enum TestSupport {
         return text
     }
 
+    /// A detector's reference export (Tests/reference/export_*.py): its folder, with the images, the weights and
+    /// the JSON files the parity tests compare against.
+    struct DetectorExport {
+        var dir: URL
+        var targets: [[String: Any]]
+        var detections: [[String: Any]]
+        var losses: [String: Double]
+    }
+
+    /// Runs `script` with `python` on `arguments(dir)` into a fresh folder and reads what it wrote there.
+    static func exportDetector(python: String, script: String, name: String, arguments: (URL) -> [String],
+                               environment: (URL) -> [String: String] = { _ in [:] }) throws -> DetectorExport {
+        let dir = try temporaryDirectory(name)
+        try run(python, [referenceScripts.appendingPathComponent(script).path] + arguments(dir), environment: environment(dir))
+        func json(_ file: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file))) }
+        return DetectorExport(dir: dir, targets: try json("targets.json") as? [[String: Any]] ?? [],
+                              detections: try json("detections.json") as? [[String: Any]] ?? [],
+                              losses: try json("losses.json") as? [String: Double] ?? [:])
+    }
+
     /// Reads one float32 tensor from a safetensors file (the reference's inputs and logits).
     static func readFloatTensor(_ url: URL, key: String) throws -> (values: [Float], shape: [Int]) {
         let data = try Data(contentsOf: url)

@@ -17,22 +17,12 @@ struct YOLOv5ParityTests {
                         Case(model: "yolov5m", size: 128), Case(model: "yolov5l", size: 128), Case(model: "yolov5x", size: 128)]
     static let classes = 3
 
-    struct Reference {
-        var dir: URL
-        var targets: [[String: Any]]
-        var detections: [[String: Any]]
-        var losses: [String: Double]
-    }
+    typealias Reference = TestSupport.DetectorExport
 
     static func reference(_ c: Case) throws -> Reference {
-        let dir = try TestSupport.temporaryDirectory("yolo-parity-\(c.model)-\(c.size)")
-        let script = TestSupport.referenceScripts.appendingPathComponent("export_yolov5.py").path
-        try TestSupport.run(TestSupport.yoloPython, [script, c.model, dir.path, "--classes", "\(classes)", "--size", "\(c.size)",
-                                                     "--seed", "3"], environment: ["YOLO_CONFIG_DIR": dir.path])
-        func json(_ name: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(name))) }
-        return Reference(dir: dir, targets: try json("targets.json") as? [[String: Any]] ?? [],
-                         detections: try json("detections.json") as? [[String: Any]] ?? [],
-                         losses: try json("losses.json") as? [String: Double] ?? [:])
+        try TestSupport.exportDetector(python: TestSupport.yoloPython, script: "export_yolov5.py", name: "yolo-parity-\(c.model)-\(c.size)",
+                                       arguments: { [c.model, $0.path, "--classes", "\(classes)", "--size", "\(c.size)", "--seed", "3"] },
+                                       environment: { ["YOLO_CONFIG_DIR": $0.path] })
     }
 
     static func model(_ c: Case, weights: URL) throws -> Model {

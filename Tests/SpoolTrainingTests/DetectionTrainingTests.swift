@@ -119,12 +119,32 @@ struct DetectionTrainingTests {
         print("Faster R-CNN resnet18-FPN, 48 images x 10 epochs: held-out VOC mAP@0.5 \(map); train loss \(losses.first!) -> \(losses.last!)")
         #expect(map >= 0.8, "held-out mAP@0.5 \(map)")
 
-        // Reloaded from its folder, the model scores the validation set as training did at its best epoch.
+        let images = try Self.reloadedModelAgrees(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
+                                                  evaluation: evaluation, predictions: predictions)
+
+        // score.py (Debian's torch and torchvision) gives predict's boxes.
+        try Self.scorePyAgrees(model: model, images: images.paths, predict: images.predicted, dir: dir)
+
+        // Tiles: 288 px images whose shapes are as large as the training ones. Detected whole at 96 px they
+        // shrink to a third and are missed; each tile of a 3x3 grid is seen at the training scale.
+        let large = try Self.heldOut(in: dir.appendingPathComponent("large"), images: 6, size: 288,
+                                     radius: 0.04...0.08, maxObjects: 6, seed: 5)
+        let whole = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "none"])
+        let tiled = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "3x3"])
+        let wholeMAP = try #require(Self.voc(whole)), tiledMAP = try #require(Self.voc(tiled))
+        print("small objects: whole-image mAP@0.5 \(wholeMAP), with 3x3 tiles \(tiledMAP)")
+        #expect(tiledMAP >= 0.5 && tiledMAP > wholeMAP + 0.3, "tiles \(tiledMAP), whole image \(wholeMAP)")
+    }
+
+    /// The model folder, reloaded, scores the bundle's validation set as training did at its best epoch, and
+    /// `spoolctl predict` (another process, another reload) gives `evaluate`'s held-out predictions exactly.
+    /// Returns the first six held-out images with predict's results, for score.py.
+    static func reloadedModelAgrees(model: URL, bundle: URL, metrics: MetricsDocument, heldOut: URL,
+                                    evaluation: EvaluationDocument,
+                                    predictions: URL) throws -> (paths: [String], predicted: [[String: Any]]) {
         let again = try Self.evaluate(["--model", model.path, "--bundle", bundle.path])
         #expect(abs(again.primaryMetric.value - metrics.primaryMetric.value) < 1e-9,
                 "reloaded \(again.primaryMetric.value), in training \(metrics.primaryMetric.value)")
-
-        // predict (another process, another reload) gives evaluate's predictions exactly.
         let images = try LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection, classes: (evaluation.report.detection?.classNames ?? []))
         let predict = try Self.spoolctl(["predict", "--model", model.path, "--json"] + images.map(\.path))
         try #require(predict.status == 0, "\(predict.stderr)")
@@ -139,19 +159,7 @@ struct DetectionTrainingTests {
             boxes += x.count
         }
         #expect(boxes > images.count, "\(boxes) boxes on \(images.count) images")
-
-        // score.py (Debian's torch and torchvision) gives predict's boxes.
-        try Self.scorePyAgrees(model: model, images: images.prefix(6).map(\.path), predict: Array(fromPredict.prefix(6)), dir: dir)
-
-        // Tiles: 288 px images whose shapes are as large as the training ones. Detected whole at 96 px they
-        // shrink to a third and are missed; each tile of a 3x3 grid is seen at the training scale.
-        let large = try Self.heldOut(in: dir.appendingPathComponent("large"), images: 6, size: 288,
-                                     radius: 0.04...0.08, maxObjects: 6, seed: 5)
-        let whole = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "none"])
-        let tiled = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "3x3"])
-        let wholeMAP = try #require(Self.voc(whole)), tiledMAP = try #require(Self.voc(tiled))
-        print("small objects: whole-image mAP@0.5 \(wholeMAP), with 3x3 tiles \(tiledMAP)")
-        #expect(tiledMAP >= 0.5 && tiledMAP > wholeMAP + 0.3, "tiles \(tiledMAP), whole image \(wholeMAP)")
+        return (images.prefix(6).map(\.path), Array(fromPredict.prefix(6)))
     }
 
     /// score.py's boxes for `images` equal `spoolctl predict`'s: same labels, coordinates and scores within 1e-3.

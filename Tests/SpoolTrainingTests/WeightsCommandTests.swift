@@ -167,4 +167,19 @@ struct WeightsCommandTests {
         #expect(rows.first { $0.file == "resnet18-f37072fd.pth" }?.url == "https://download.pytorch.org/models/resnet18-f37072fd.pth")
         #expect(rows.first { $0.file.hasPrefix("fasterrcnn_resnet50_fpn_coco") }?.dataset == "COCO 2017")
     }
+
+    /// yolov5's reference files are Ultralytics' per size; a run finds the file of its model_size, not another's.
+    @Test func yoloV5WeightsAreFoundBySize() throws {
+        let dir = try TrainingSupport.temporaryDirectory("weights-yolo")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let files = ModelCatalog.entry(.yolov5).weights.map(\.fileName)
+        #expect(files == ["yolov5m.pt", "yolov5s.pt", "yolov5l.pt", "yolov5x.pt"])
+        #expect(ModelCatalog.entry(.yolov5).weights.first?.url == "https://github.com/ultralytics/yolov5/releases/download/v7.0/yolov5m.pt")
+        try Data("x".utf8).write(to: dir.appendingPathComponent("yolov5s.pt"))
+        var p = TrainingParameters.defaults(task: .imageObjectDetection, model: .yolov5)
+        let folder = WeightsFolder(dir)
+        #expect(folder.file(for: p) == nil, "medium (the default) has no file here")
+        p.modelSize = .small
+        #expect(folder.file(for: p)?.lastPathComponent == "yolov5s.pt")
+    }
 }

@@ -68,28 +68,11 @@ struct YOLOv5TrainingTests {
         print("YOLOv5s from scratch, 72 images x 100 epochs at 128 px: held-out VOC mAP@0.5 \(map); train loss \(losses.first!) -> \(losses.last!)")
         #expect(map >= 0.6, "held-out mAP@0.5 \(map)")
 
-        // Reloaded, the model scores the validation set as training did at its best epoch (the weight average).
-        let again = try DetectionTrainingTests.evaluate(["--model", model.path, "--bundle", bundle.path])
-        #expect(abs(again.primaryMetric.value - metrics.primaryMetric.value) < 1e-9,
-                "reloaded \(again.primaryMetric.value), in training \(metrics.primaryMetric.value)")
-
-        // predict gives evaluate's predictions, and score.py gives predict's.
-        let images = try LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection, classes: (evaluation.report.detection?.classNames ?? []))
-        let predict = try DetectionTrainingTests.spoolctl(["predict", "--model", model.path, "--json"] + images.map(\.path))
-        try #require(predict.status == 0, "\(predict.stderr)")
-        let fromPredict = try #require(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [[String: Any]])
-        let fromEvaluate = try String(contentsOf: predictions, encoding: .utf8).split(separator: "\n")
-            .map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
-        try #require(fromPredict.count == images.count && fromEvaluate.count == images.count)
-        var boxes = 0
-        for (a, b) in zip(fromPredict, fromEvaluate) {
-            let x = a["boxes"] as? [[String: Any]] ?? [], y = b["boxes"] as? [[String: Any]] ?? []
-            #expect(NSDictionary(dictionary: ["b": x]).isEqual(to: ["b": y]), "\(a["filename"] ?? "")")
-            boxes += x.count
-        }
-        #expect(boxes > images.count, "\(boxes) boxes on \(images.count) images")
-        try DetectionTrainingTests.scorePyAgrees(model: model, images: images.prefix(6).map(\.path),
-                                                 predict: Array(fromPredict.prefix(6)), dir: dir)
+        // Reloaded, the model scores as in training (the weight average was saved); predict gives evaluate's
+        // boxes, and score.py gives predict's.
+        let images = try DetectionTrainingTests.reloadedModelAgrees(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
+                                                                    evaluation: evaluation, predictions: predictions)
+        try DetectionTrainingTests.scorePyAgrees(model: model, images: images.paths, predict: images.predicted, dir: dir)
     }
 
     /// Ultralytics' release files pickle the whole model in half precision (`{"model": DetectionModel.half(),

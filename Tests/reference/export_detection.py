@@ -7,9 +7,14 @@ compare against:
     OUT_DIR/targets.json           per image: boxes (pixels) and labels (from 1), for the training losses
     OUT_DIR/detections.json        per image, in evaluation mode: boxes (pixels), scores, labels
     OUT_DIR/losses.json            in training mode, after torch.manual_seed(SEED + 1): every loss by name
+    OUT_DIR/masks.safetensors      Mask R-CNN: per image ("image0", ...), the first 20 detections' pasted masks
+                                   (probabilities, n x H x W)
 
 Usage: python export_detection.py MODEL OUT_DIR [--classes N] [--min-size N] [--max-size N] [--seed N]
-MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn or retinanet_resnet50_fpn.
+MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, maskrcnn_resnet{18,...}_fpn or retinanet_resnet50_fpn.
+
+Mask R-CNN's objects are given as polygons too (targets.json), with vertices 0.2 px inside pixel edges so that
+any rasteriser that fills the pixels whose centres are inside gives the masks used here.
 
 Batch norm is trainable (as when training from scratch) with perturbed statistics; the heads get wider
 random weights than their initialisation, so scores spread and the detections are well ordered.
@@ -24,7 +29,7 @@ import numpy as np
 import torch
 import torchvision
 from PIL import Image
-from torchvision.models.detection import FasterRCNN, RetinaNet
+from torchvision.models.detection import FasterRCNN, MaskRCNN, RetinaNet
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,6 +43,11 @@ def build(name, classes, min_size, max_size, score):
         backbone = resnet_fpn_backbone(backbone_name=f"resnet{depth}", weights=None, trainable_layers=5,
                                        norm_layer=torch.nn.BatchNorm2d)
         return FasterRCNN(backbone, num_classes=classes + 1, box_score_thresh=score, **common)
+    if name.startswith("maskrcnn_resnet"):
+        depth = name[len("maskrcnn_resnet"):-len("_fpn")]
+        backbone = resnet_fpn_backbone(backbone_name=f"resnet{depth}", weights=None, trainable_layers=5,
+                                       norm_layer=torch.nn.BatchNorm2d)
+        return MaskRCNN(backbone, num_classes=classes + 1, box_score_thresh=score, **common)
     if name == "retinanet_resnet50_fpn":
         return torchvision.models.detection.retinanet_resnet50_fpn(
             weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, detections_per_img=100, **common)
@@ -77,6 +87,8 @@ def main():
                 param.normal_(0, 0.002)
             if "classification_head.cls_logits.bias" in name:
                 param.uniform_(-3.0, -1.0)
+            if "roi_heads.mask_predictor.mask_fcn_logits.weight" in name:
+                param.normal_(0, 0.01)  # mask probabilities spread over (0, 1), not saturated
             if "roi_heads.box_predictor.bbox_pred" in name or "bbox_reg" in name:
                 param.normal_(0, 0.02)
     os.makedirs(a.out, exist_ok=True)
@@ -84,25 +96,45 @@ def main():
 
     rng = np.random.default_rng(a.seed)
     sizes = [(200, 260), (240, 180)]
-    images, targets = [], []
+    masked = a.model.startswith("maskrcnn")
+    images, targets, polygons = [], [], []
     for i, (h, w) in enumerate(sizes):
         pixels = rng.integers(0, 256, size=(h, w, 3), dtype=np.uint8)
-        # Two bright rectangles: objects with structure, and boxes the losses can match.
-        pixels[40:120, 30:110] = [220, 40, 40]
-        pixels[100:170, 120:170] = [40, 40, 220]
+        target = {"labels": torch.tensor([1, min(2, a.classes)], dtype=torch.int64)}
+        if masked:
+            # An L of two parts, and a rectangle: masks the loss can tell from their boxes.
+            parts = [[[30.2, 40.2, 109.8, 40.2, 109.8, 79.8, 30.2, 79.8], [30.2, 80.2, 69.8, 80.2, 69.8, 119.8, 30.2, 119.8]],
+                     [[120.2, 100.2, 169.8, 100.2, 169.8, 169.8, 120.2, 169.8]]]
+            masks = np.zeros((2, h, w), dtype=np.uint8)
+            masks[0, 40:80, 30:110] = 1
+            masks[0, 80:120, 30:70] = 1
+            masks[1, 100:170, 120:170] = 1
+            pixels[masks[0] == 1] = [220, 40, 40]
+            pixels[masks[1] == 1] = [40, 40, 220]
+            target["boxes"] = torch.tensor([[30.2, 40.2, 109.8, 119.8], [120.2, 100.2, 169.8, 169.8]])
+            target["masks"] = torch.from_numpy(masks)
+            polygons.append(parts)
+        else:
+            # Two bright rectangles: objects with structure, and boxes the losses can match.
+            pixels[40:120, 30:110] = [220, 40, 40]
+            pixels[100:170, 120:170] = [40, 40, 220]
+            target["boxes"] = torch.tensor([[30.0, 40.0, 110.0, 120.0], [120.0, 100.0, 170.0, 170.0]])
         Image.fromarray(pixels).save(os.path.join(a.out, f"image{i}.png"))
         images.append(torch.from_numpy(pixels).permute(2, 0, 1).float() / 255)
-        targets.append({"boxes": torch.tensor([[30.0, 40.0, 110.0, 120.0], [120.0, 100.0, 170.0, 170.0]]),
-                        "labels": torch.tensor([1, min(2, a.classes)], dtype=torch.int64)})
+        targets.append(target)
     with open(os.path.join(a.out, "targets.json"), "w") as f:
-        json.dump([{"width": w, "height": h, "boxes": t["boxes"].tolist(), "labels": t["labels"].tolist()}
-                   for (h, w), t in zip(sizes, targets)], f)
+        json.dump([dict({"width": w, "height": h, "boxes": t["boxes"].tolist(), "labels": t["labels"].tolist()},
+                        **({"polygons": polygons[i]} if masked else {}))
+                   for i, ((h, w), t) in enumerate(zip(sizes, targets))], f)
 
     model.eval()
     with torch.no_grad():
         out = model(images)
     with open(os.path.join(a.out, "detections.json"), "w") as f:
         json.dump([{"boxes": o["boxes"].tolist(), "scores": o["scores"].tolist(), "labels": o["labels"].tolist()} for o in out], f)
+    if masked:
+        safetensors_io.save({f"image{i}": o["masks"][:20, 0].contiguous().float() for i, o in enumerate(out)},
+                            os.path.join(a.out, "masks.safetensors"))
 
     model.train()
     torch.manual_seed(a.seed + 1)

@@ -242,6 +242,17 @@ spool_status spool_loader_next(spool_loader* loader, spool_batch_view* out) {
             out->height = b->height;
             out->width = b->width;
             out->target_width = b->target_width;
+            loader->boxes.clear(), loader->labels.clear(), loader->box_counts.clear();
+            for (const auto& e : b->examples) {
+                loader->boxes.insert(loader->boxes.end(), e.boxes.begin(), e.boxes.end());
+                loader->labels.insert(loader->labels.end(), e.labels.begin(), e.labels.end());
+                loader->box_counts.push_back(static_cast<int32_t>(e.labels.size()));
+            }
+            if (!b->examples.empty()) {
+                out->boxes = loader->boxes.data();
+                out->labels = loader->labels.data();
+                out->box_counts = loader->box_counts.data();
+            }
         }
     });
 }

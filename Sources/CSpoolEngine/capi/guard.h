@@ -31,6 +31,8 @@ struct spool_dataset {
 struct spool_loader {
     std::unique_ptr<spool::Loader> impl;
     std::vector<int32_t> heights, widths;  // the current batch's sizes, for spool_batch_view
+    std::vector<float> boxes;              // detection: the current batch's boxes and labels, image after image
+    std::vector<int32_t> labels, box_counts;
 };
 
 struct spool_trainer {

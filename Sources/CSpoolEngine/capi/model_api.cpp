@@ -31,6 +31,8 @@ spool_model_params spool_model_default_params(void) {
     p.trainable_backbone_layers = -1;
     p.multi_scale = 0;
     p.anchors = nullptr;
+    p.mask_pixel_score_thresh = static_cast<float>(c.mask_pixel_score_thresh);
+    p.max_polygon_points = static_cast<int32_t>(c.max_polygon_points);
     return p;
 }
 
@@ -59,6 +61,8 @@ spool_status spool_model_create(const spool_model_params* params, spool_model** 
         config.trainable_backbone_layers = params->trainable_backbone_layers;
         config.multi_scale = params->multi_scale != 0;
         if (params->anchors != nullptr) config.anchors.assign(params->anchors, params->anchors + 18);
+        config.mask_pixel_score_thresh = params->mask_pixel_score_thresh;
+        if (params->max_polygon_points > 0) config.max_polygon_points = params->max_polygon_points;
         model->device = parse_device(params->device);
         model->net = spool::make_model(params->name, config);
         model->net->to(model->device);

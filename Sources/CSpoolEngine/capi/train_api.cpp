@@ -1,5 +1,6 @@
 // train_api.cpp — the trainer and prediction handles.
 #include "capi/guard.h"
+#include "data/polygons.h"
 
 #include <cmath>
 
@@ -164,6 +165,104 @@ spool_status spool_prediction_detections(const spool_prediction* prediction, int
         std::memcpy(scores, d.scores.data(), sizeof(float) * d.scores.size());
         std::memcpy(labels, d.labels.data(), sizeof(int32_t) * d.labels.size());
     });
+}
+
+namespace {
+
+const spool::Prediction::Detections* segmentation_detection(const spool_prediction* prediction, int64_t image, int64_t detection) {
+    const auto& p = prediction->value;
+    if (p.task != spool::Task::segmentation) return nullptr;
+    if (image < 0 || image >= static_cast<int64_t>(p.detections.size())) return nullptr;
+    const auto& d = p.detections[static_cast<size_t>(image)];
+    if (detection < 0 || detection >= static_cast<int64_t>(d.scores.size())) return nullptr;
+    return &d;
+}
+
+spool_status copy_parts(const std::vector<std::vector<float>>& parts, float* points, int64_t points_capacity,
+                        int64_t* part_lengths, int64_t parts_capacity, int64_t* num_points, int64_t* num_parts) {
+    int64_t total = 0;
+    for (const auto& part : parts) total += static_cast<int64_t>(part.size());
+    *num_points = total;
+    *num_parts = static_cast<int64_t>(parts.size());
+    if (!points && !part_lengths) return SPOOL_OK;
+    SPOOL_REQUIRE(points && part_lengths, "points and part_lengths are both given, or neither");
+    SPOOL_REQUIRE(points_capacity >= total && parts_capacity >= *num_parts, "the buffers are smaller than the polygons");
+    int64_t at = 0;
+    for (size_t i = 0; i < parts.size(); ++i) {
+        std::memcpy(points + at, parts[i].data(), sizeof(float) * parts[i].size());
+        part_lengths[i] = static_cast<int64_t>(parts[i].size());
+        at += static_cast<int64_t>(parts[i].size());
+    }
+    return SPOOL_OK;
+}
+
+spool_status copy_counts(const std::vector<uint32_t>& rle, uint32_t* counts, int64_t capacity, int64_t* length) {
+    *length = static_cast<int64_t>(rle.size());
+    if (!counts) return SPOOL_OK;
+    SPOOL_REQUIRE(capacity >= *length, "capacity is smaller than the run lengths");
+    std::memcpy(counts, rle.data(), sizeof(uint32_t) * rle.size());
+    return SPOOL_OK;
+}
+
+}  // namespace
+
+spool_status spool_prediction_mask(const spool_prediction* prediction, int64_t image, int64_t detection, float* out,
+                                   int64_t capacity) {
+    SPOOL_REQUIRE(prediction && out, "arguments must not be NULL");
+    const auto* d = segmentation_detection(prediction, image, detection);
+    SPOOL_REQUIRE(d, "no segmentation detection at that image and index");
+    SPOOL_REQUIRE(capacity >= static_cast<int64_t>(d->width) * d->height, "capacity is smaller than the image");
+    SPOOL_GUARD({
+        auto mask = spool::pasted_mask(*d, detection);
+        std::memcpy(out, mask.data(), sizeof(float) * mask.size());
+    });
+}
+
+spool_status spool_prediction_polygons(const spool_prediction* prediction, int64_t image, int64_t detection, float* points,
+                                       int64_t points_capacity, int64_t* part_lengths, int64_t parts_capacity,
+                                       int64_t* num_points, int64_t* num_parts) {
+    SPOOL_REQUIRE(prediction && num_points && num_parts, "arguments must not be NULL");
+    const auto* d = segmentation_detection(prediction, image, detection);
+    SPOOL_REQUIRE(d, "no segmentation detection at that image and index");
+    return copy_parts(d->polygons[static_cast<size_t>(detection)], points, points_capacity, part_lengths, parts_capacity,
+                      num_points, num_parts);
+}
+
+spool_status spool_prediction_mask_rle(const spool_prediction* prediction, int64_t image, int64_t detection,
+                                       uint32_t* counts, int64_t capacity, int64_t* length) {
+    SPOOL_REQUIRE(prediction && length, "arguments must not be NULL");
+    const auto* d = segmentation_detection(prediction, image, detection);
+    SPOOL_REQUIRE(d, "no segmentation detection at that image and index");
+    return copy_counts(d->rle[static_cast<size_t>(detection)], counts, capacity, length);
+}
+
+spool_status spool_rasterize_polygons(const float* points, const int64_t* part_lengths, int64_t num_parts, int32_t height,
+                                      int32_t width, uint8_t* mask) {
+    SPOOL_REQUIRE(mask && (num_parts == 0 || (points && part_lengths)), "arguments must not be NULL");
+    SPOOL_REQUIRE(height > 0 && width > 0, "the mask has no pixels");
+    SPOOL_GUARD({
+        std::vector<std::vector<float>> parts;
+        int64_t at = 0;
+        for (int64_t i = 0; i < num_parts; ++i) {
+            parts.emplace_back(points + at, points + at + part_lengths[i]);
+            at += part_lengths[i];
+        }
+        spool::rasterize_polygons(parts, height, width, mask);
+    });
+}
+
+spool_status spool_encode_rle(const uint8_t* mask, int32_t height, int32_t width, uint32_t* counts, int64_t capacity,
+                              int64_t* length) {
+    SPOOL_REQUIRE(mask && length, "arguments must not be NULL");
+    return copy_counts(spool::encode_rle(mask, height, width), counts, capacity, length);
+}
+
+spool_status spool_mask_polygons(const uint8_t* mask, int32_t height, int32_t width, int32_t max_points, float* points,
+                                 int64_t points_capacity, int64_t* part_lengths, int64_t parts_capacity,
+                                 int64_t* num_points, int64_t* num_parts) {
+    SPOOL_REQUIRE(mask && num_points && num_parts, "arguments must not be NULL");
+    return copy_parts(spool::mask_to_polygons(mask, height, width, max_points), points, points_capacity, part_lengths,
+                      parts_capacity, num_points, num_parts);
 }
 
 }  // extern "C"

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define SPOOL_ENGINE_ABI_VERSION 3
+#define SPOOL_ENGINE_ABI_VERSION 4
 
 typedef enum spool_status {
     SPOOL_OK = 0,
@@ -87,6 +87,9 @@ typedef struct spool_model_params {
     /* yolov5 (image_size is its img_size; box_nms_thresh its box_iou_thresh) */
     int32_t multi_scale;                 /* 1: training batches resized to a random multiple of 32 in 50-150% */
     const float *anchors;                /* 18 numbers: 9 anchors (w, h in pixels, P3 to P5); NULL: the defaults */
+    /* segmentation outputs */
+    float mask_pixel_score_thresh;       /* a pasted mask's pixels above it are the object's (0.5) */
+    int32_t max_polygon_points;          /* points of each output polygon at most (100) */
 } spool_model_params;
 
 spool_model_params spool_model_default_params(void);
@@ -204,6 +207,10 @@ typedef struct spool_batch_view {
     const int32_t *widths;
     int64_t size;             /* N; 0 at the end of the epoch */
     int32_t height, width, target_width;
+    /* detection: each image's objects after its transforms, image after image (NULL for classification) */
+    const int32_t *box_counts; /* N */
+    const float *boxes;        /* x1, y1, x2, y2 in the image's pixels, 4 per object */
+    const int32_t *labels;     /* class ids from 0 */
 } spool_batch_view;
 
 /* The next batch of the epoch (size 0 once the epoch is done). An unreadable image fails with SPOOL_ERR_IO. */
@@ -305,6 +312,31 @@ spool_status spool_prediction_num_detections(const spool_prediction *prediction,
 /* Detection: boxes (count x 4, x1 y1 x2 y2 normalised to the image), scores and class ids (from 0). */
 spool_status spool_prediction_detections(const spool_prediction *prediction, int64_t image, float *boxes,
                                          float *scores, int32_t *labels, int64_t capacity);
+/* Segmentation: a detection's mask pasted into its image (height x width probabilities, row-major). */
+spool_status spool_prediction_mask(const spool_prediction *prediction, int64_t image, int64_t detection, float *out,
+                                   int64_t capacity);
+/* Segmentation: a detection's polygons (its mask above the pixel threshold): `num_parts` parts of
+ * `part_lengths[i]` numbers each (x, y, ... normalised to the image), `num_points` numbers in all, concatenated
+ * into `points`. With NULL buffers, only the counts. */
+spool_status spool_prediction_polygons(const spool_prediction *prediction, int64_t image, int64_t detection,
+                                       float *points, int64_t points_capacity, int64_t *part_lengths,
+                                       int64_t parts_capacity, int64_t *num_points, int64_t *num_parts);
+/* Segmentation: a detection's binary mask as COCO's uncompressed RLE (run lengths, column-major, from a run of
+ * zeros): `length` counts. With NULL `counts`, only the length. */
+spool_status spool_prediction_mask_rle(const spool_prediction *prediction, int64_t image, int64_t detection,
+                                       uint32_t *counts, int64_t capacity, int64_t *length);
+/* Rasterises polygons (`num_parts` parts of `part_lengths[i]` numbers, x, y, ... in pixels from the image's
+ * top-left edge) into `mask` (height x width, row-major): 1 where a pixel's centre is inside a part. */
+spool_status spool_rasterize_polygons(const float *points, const int64_t *part_lengths, int64_t num_parts,
+                                      int32_t height, int32_t width, uint8_t *mask);
+/* COCO's uncompressed RLE of a binary mask (height x width, row-major): see spool_prediction_mask_rle. */
+spool_status spool_encode_rle(const uint8_t *mask, int32_t height, int32_t width, uint32_t *counts, int64_t capacity,
+                              int64_t *length);
+/* The outer boundaries of a binary mask's regions as polygons, each at most `max_points` points, in pixels
+ * (x, y, ...); counts as spool_prediction_polygons. */
+spool_status spool_mask_polygons(const uint8_t *mask, int32_t height, int32_t width, int32_t max_points, float *points,
+                                 int64_t points_capacity, int64_t *part_lengths, int64_t parts_capacity,
+                                 int64_t *num_points, int64_t *num_parts);
 
 /* ---------------------------------------------------------------- self-checks */
 

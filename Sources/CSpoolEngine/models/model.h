@@ -41,6 +41,16 @@ struct ModelConfig {
     // YOLOv5: image_size is img_size (training side and evaluation letterbox), box_nms_thresh its box_iou_thresh.
     bool multi_scale = false;     // training batches resized to a random multiple of 32 in 50-150% of image_size
     std::vector<float> anchors;   // 9 anchors as 18 numbers (w, h pixels, P3 to P5); empty: Ultralytics' defaults
+    // Segmentation outputs: a pasted mask's pixels above the threshold are the object's; polygons bounded.
+    double mask_pixel_score_thresh = 0.5;
+    int64_t max_polygon_points = 100;
+};
+
+/// How a segmentation model's masks become outputs (Azure's mask_pixel_score_threshold and
+/// max_number_of_polygon_points).
+struct MaskSettings {
+    double pixel_score_thresh = 0.5;
+    int64_t max_polygon_points = 100;
 };
 
 /// One image's ground truth, in the pixels of the image as the model receives it.
@@ -69,7 +79,9 @@ struct ImageDetections {
     torch::Tensor boxes;   // n x 4 float
     torch::Tensor scores;  // n float
     torch::Tensor labels;  // n int64, 1-based
-    torch::Tensor masks;   // n x 1 x H x W float probabilities (segmentation)
+    /// Segmentation: n x 1 x 28 x 28 probabilities within each box (torchvision pastes them into the image at
+    /// once; Spool pastes one at a time, with paste_masks_in_image, so that a batch holds no n full-size maps).
+    torch::Tensor masks;
 };
 
 struct ModelOutput {
@@ -109,6 +121,9 @@ public:
     /// Whether the model's kernels take channels-last tensors (convolutional networks; not RoI kernels), so the
     /// trainer may measure which layout is faster.
     virtual bool supports_channels_last() const { return is_classification(task()); }
+
+    /// Segmentation models: how their masks become outputs.
+    MaskSettings mask_settings;
 
     /// Converts 4-D parameters and buffers to channels-last memory (or back): chosen per model by measuring.
     void set_channels_last(bool channels_last);

@@ -1,5 +1,8 @@
 #include "train/trainer.h"
 
+#include "data/polygons.h"
+#include "models/detection/mask_head.h"
+
 #include "models/classification/classifier.h"
 #include "models/detection/ops.h"
 
@@ -299,6 +302,17 @@ ModelInput to_model_input(const Batch& batch, const Dataset& dataset, torch::Dev
         // Detectors count classes from 1: 0 is the background.
         t.labels = (torch::from_blob(const_cast<int64_t*>(e.labels.data()), {count}, torch::kLong).clone() + 1).to(device);
         t.crowd = torch::from_blob(const_cast<uint8_t*>(e.crowd.data()), {count}, torch::kUInt8).clone().to(torch::kBool).to(device);
+        if (task == Task::segmentation) {
+            // Each object's polygons rasterised at the image's size (the batch's padding is not the image's).
+            auto masks = torch::zeros({count, e.height, e.width}, torch::kUInt8);
+            for (int64_t k = 0; k < count; ++k) {
+                if (static_cast<size_t>(k) >= e.polygons.size() || e.polygons[k].empty())
+                    throw std::invalid_argument("an object of a segmentation batch has no polygon (image " +
+                                                std::to_string(batch.indices[static_cast<size_t>(&e - batch.examples.data())]) + ")");
+                rasterize_polygons(e.polygons[k], e.height, e.width, masks[k].data_ptr<uint8_t>());
+            }
+            t.masks = masks.to(device);
+        }
         in.targets.push_back(std::move(t));
     }
     return in;
@@ -316,6 +330,7 @@ Prediction predict(Model& model, torch::Device device, Loader& loader) {
         int64_t source = -1;
         int width = 0, height = 0;
         torch::Tensor boxes, scores, labels;  // whole-image pixels; labels from 0
+        torch::Tensor masks;                  // segmentation: n x 1 x M x M within the boxes
     };
     std::vector<View> views;
     while (const Batch* batch = loader.next()) {
@@ -342,6 +357,10 @@ Prediction predict(Model& model, torch::Device device, Loader& loader) {
             view.boxes = d.boxes.to(torch::kCPU, torch::kFloat32) + offset;
             view.scores = d.scores.to(torch::kCPU, torch::kFloat32);
             view.labels = d.labels.to(torch::kCPU, torch::kLong) - 1;
+            if (d.masks.defined()) {
+                if (tiled) throw std::invalid_argument("segmentation does not predict over tiles");
+                view.masks = d.masks.to(torch::kCPU, torch::kFloat32);
+            }
             views.push_back(std::move(view));
         }
         p.count += batch->size;
@@ -382,10 +401,55 @@ Prediction predict(Model& model, torch::Device device, Loader& loader) {
         out.scores.assign(scores.data_ptr<float>(), scores.data_ptr<float>() + scores.numel());
         auto labels = v.labels.to(torch::kInt).contiguous();
         out.labels.assign(labels.data_ptr<int32_t>(), labels.data_ptr<int32_t>() + labels.numel());
+        if (v.masks.defined()) {
+            const int64_t n = v.masks.size(0);
+            out.mask_size = v.masks.size(-1);
+            auto masks = v.masks.contiguous();
+            out.masks.assign(masks.data_ptr<float>(), masks.data_ptr<float>() + masks.numel());
+            auto pixel_boxes = v.boxes.contiguous();
+            out.pixel_boxes.assign(pixel_boxes.data_ptr<float>(), pixel_boxes.data_ptr<float>() + pixel_boxes.numel());
+            const auto& settings = model.mask_settings;
+            for (int64_t k = 0; k < n; ++k) {
+                auto pasted = detection::paste_masks_in_image(v.masks.slice(0, k, k + 1), v.boxes.slice(0, k, k + 1), {v.height, v.width});
+                auto binary = (pasted[0][0] > settings.pixel_score_thresh).to(torch::kUInt8).contiguous();
+                auto parts = mask_to_polygons(binary.data_ptr<uint8_t>(), v.height, v.width, static_cast<int>(settings.max_polygon_points));
+                for (auto& part : parts)
+                    for (size_t i = 0; i < part.size(); ++i) part[i] /= static_cast<float>(i % 2 == 0 ? v.width : v.height);
+                out.polygons.push_back(std::move(parts));
+                out.rle.push_back(encode_rle(binary.data_ptr<uint8_t>(), v.height, v.width));
+            }
+        }
         p.detections.push_back(std::move(out));
     }
     p.mean_loss = has_loss && p.count > 0 ? loss_sum / static_cast<double>(p.count) : std::numeric_limits<double>::quiet_NaN();
     return p;
+}
+
+std::vector<uint32_t> encode_rle(const uint8_t* mask, int height, int width) {
+    std::vector<uint32_t> counts;
+    uint8_t current = 0;
+    uint32_t run = 0;
+    for (int x = 0; x < width; ++x) {
+        for (int y = 0; y < height; ++y) {
+            const uint8_t value = mask[static_cast<size_t>(y) * static_cast<size_t>(width) + static_cast<size_t>(x)] != 0;
+            if (value != current) {
+                counts.push_back(run);
+                run = 0;
+                current = value;
+            }
+            ++run;
+        }
+    }
+    counts.push_back(run);
+    return counts;
+}
+
+std::vector<float> pasted_mask(const Prediction::Detections& d, int64_t detection) {
+    const int64_t m = d.mask_size;
+    auto mask = torch::from_blob(const_cast<float*>(d.masks.data()) + detection * m * m, {1, 1, m, m}).clone();
+    auto box = torch::from_blob(const_cast<float*>(d.pixel_boxes.data()) + detection * 4, {1, 4}).clone();
+    auto pasted = detection::paste_masks_in_image(mask, box, {d.height, d.width}).contiguous();
+    return std::vector<float>(pasted.data_ptr<float>(), pasted.data_ptr<float>() + pasted.numel());
 }
 
 }  // namespace spool

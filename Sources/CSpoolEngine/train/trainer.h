@@ -103,12 +103,28 @@ struct Prediction {
         std::vector<float> scores;    // n
         std::vector<int32_t> labels;  // n, from 0
         int width = 0, height = 0;    // the image's size in pixels
+        // Segmentation, per detection: its mask as the model gave it (mask_size x mask_size probabilities within
+        // the box, pasted into the image on request: paste_masks_in_image with `pixel_boxes`), the pasted mask
+        // above the model's pixel threshold as polygons (parts of x, y, ... normalised to the image) and as
+        // COCO's uncompressed RLE (run lengths, column-major, starting with a run of zeros).
+        int64_t mask_size = 0;
+        std::vector<float> masks;       // n x mask_size x mask_size
+        std::vector<float> pixel_boxes;  // n x 4, in pixels
+        std::vector<std::vector<std::vector<float>>> polygons;
+        std::vector<std::vector<uint32_t>> rle;
     };
     std::vector<Detections> detections;
     double mean_loss = 0;  // NaN when the task computes no evaluation loss
 };
 
 Prediction predict(Model& model, torch::Device device, Loader& loader);
+
+/// COCO's uncompressed RLE of a binary mask (height x width, row-major): run lengths in column-major order,
+/// the first a run of zeros (possibly empty).
+std::vector<uint32_t> encode_rle(const uint8_t* mask, int height, int width);
+
+/// A segmentation detection's mask pasted into its image: height x width probabilities, row-major.
+std::vector<float> pasted_mask(const Prediction::Detections& d, int64_t detection);
 
 /// The optimiser over the model's trainable parameters.
 std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const TrainerConfig& config);

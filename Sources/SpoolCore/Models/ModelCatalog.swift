@@ -73,6 +73,12 @@ public enum ModelCatalog {
                        dataset: dataset, wholeModel: whole)
     }
 
+    /// Ultralytics' COCO release file of a YOLOv5 size (the whole model pickled in half precision).
+    static func ultralytics(_ letter: String) -> Weights {
+        Weights(fileName: "yolov5\(letter).pt", url: "https://github.com/ultralytics/yolov5/releases/download/v7.0/yolov5\(letter).pt",
+                sha256: nil, dataset: "COCO 2017", wholeModel: true)
+    }
+
     static func timm(_ repo: String, file: String = "model.safetensors", as local: String) -> Weights {
         Weights(fileName: local, url: "https://huggingface.co/\(repo)/resolve/main/\(file)", sha256: nil,
                 dataset: "ImageNet-1k", wholeModel: true)
@@ -130,7 +136,7 @@ public enum ModelCatalog {
                                     torchvision(backbones["50"]!, whole: false)]))
         rows.append(Entry(name: .yolov5, family: "yolov5", tasks: d, library: "ultralytics", architecture: "yolov5",
                           layerGroupCount: 10, summary: "YOLOv5 v7.0 (model_size small, medium, large, xlarge): Azure's default detector",
-                          weights: [], needsGPU: true))
+                          weights: ["m", "s", "l", "x"].map(ultralytics), needsGPU: true))
         for depth in ["18", "34", "50", "101", "152"] {
             var weights = [torchvision(backbones[depth]!, whole: false)]
             if depth == "50" { weights.insert(torchvision("maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", dataset: "COCO 2017"), at: 0) }

@@ -47,6 +47,15 @@ public struct WeightsFolder: Sendable, Equatable {
         return other.map { url.appendingPathComponent($0) }
     }
 
+    /// The first file here for a run's model: for yolov5 its model_size's (`yolov5s.pt`, `yolov5s.safetensors`);
+    /// else as `file(for:)`.
+    public func file(for parameters: TrainingParameters) -> URL? {
+        guard parameters.modelName == .yolov5 else { return file(for: parameters.modelName) }
+        let stem = parameters.engineModelName
+        return ["pt", "safetensors", "pth"].lazy.map { self.url.appendingPathComponent("\(stem).\($0)") }
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+    }
+
     /// Where a catalogue file is (or will be) kept.
     public func location(of weights: ModelCatalog.Weights) -> URL {
         url.appendingPathComponent(weights.fileName)

@@ -37,7 +37,8 @@ extension TrainingParameters {
         }
 
         var reader = ParameterReader(entries: byName)
-        let model = readModel(&reader, task: task) ?? ModelCatalog.defaultModel(for: task)
+        let chosen = readModel(&reader, task: task)
+        let model = chosen ?? ModelCatalog.defaultModel(for: task)
         // yolov5 calls its NMS threshold box_iou_thresh; nms_iou_threshold is the alias of both.
         if model == .yolov5, let entry = reader.entries["box_nms_thresh"], entry.name == "nms_iou_threshold" {
             reader.rename("box_nms_thresh", to: "box_iou_thresh")
@@ -50,7 +51,10 @@ extension TrainingParameters {
         for entry in reader.unread.sorted(by: { $0.keyPath < $1.keyPath }) {
             let name = ParameterTable.canonicalName(entry.name)
             let message = if let row = ParameterTable.row(name) {
-                "applies only to \(row.scope.description), not to \(task)" + (task.isClassification || row.scope != .yolo && row.scope != .rcnn ? "" : " with \(model)")
+                "applies only to \(row.scope.description), not to \(task)"
+                    + (task.isClassification || row.scope != .yolo && row.scope != .rcnn ? ""
+                        : " with \(model)" + (chosen == nil && reader.entries["model_name"] == nil
+                            ? " (\(task)'s default model; set model_name to train another)" : ""))
             } else {
                 "unknown training parameter"
                     + Suggestion.phrase(for: entry.name, among: ParameterTable.allSpellings)
@@ -178,11 +182,14 @@ extension TrainingParameters {
         }
         if applies("img_size") {
             if let size = reader.int("img_size", min: 32) {
-                imgSize = Int((Double(size) / 32).rounded()) * 32
+                // Up to a multiple of the largest stride, as Ultralytics' check_img_size does.
+                imgSize = (size + 31) / 32 * 32
             }
-            modelSize = reader.choice("model_size", ModelSize.self) ?? modelSize
             if let entry = reader.entries["model_size"], entry.value.stringValue?.lowercased() == "extra_large" {
+                _ = reader.entry("model_size")  // Azure's other spelling of xlarge
                 modelSize = .xlarge
+            } else {
+                modelSize = reader.choice("model_size", ModelSize.self) ?? modelSize
             }
             multiScale = reader.bool("multi_scale") ?? multiScale
             boxIoUThresh = reader.double("box_iou_thresh", in: 0...1) ?? boxIoUThresh

@@ -10,6 +10,8 @@ FasterRCNN::FasterRCNN(int depth, const ModelConfig& config) : task_(config.task
     roi.score_thresh = config.box_score_thresh;
     roi.nms_thresh = config.box_nms_thresh;
     roi.detections_per_img = config.box_detections_per_img;
+    roi.masks = config.task == Task::segmentation;
+    mask_settings = {config.mask_pixel_score_thresh, config.max_polygon_points};
     roi_heads = register_module("roi_heads", RoIHeads(256, config.num_classes + 1, roi));
     transform_.min_size = config.min_size;
     transform_.max_size = config.max_size;

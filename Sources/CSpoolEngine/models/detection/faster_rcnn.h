@@ -1,5 +1,5 @@
 // faster_rcnn.h — the meta-architectures: torchvision's GeneralizedRCNN (Faster R-CNN: backbone with FPN,
-// RPN, RoI heads) and RetinaNet (backbone with FPN, classification and regression heads, focal loss), with
+// RPN, RoI heads; Mask R-CNN: the same with the RoI heads' mask branch, built for the segmentation task) and RetinaNet (backbone with FPN, classification and regression heads, focal loss), with
 // torchvision's module names (`backbone.body`, `backbone.fpn`, `rpn.head`, `roi_heads`, `head`).
 #pragma once
 

@@ -71,6 +71,16 @@ std::pair<torch::Tensor, torch::Tensor> FastRCNNPredictorImpl::forward(const tor
 RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, int64_t num_classes, RoIConfig c) : config(c) {
     box_head = register_module("box_head", TwoMLPHead(in_channels * 7 * 7, 1024));
     box_predictor = register_module("box_predictor", FastRCNNPredictor(1024, num_classes));
+    if (config.masks) {
+        mask_head = register_module("mask_head", make_mask_head(in_channels));
+        mask_predictor = register_module("mask_predictor", MaskRCNNPredictor(256, 256, num_classes));
+    }
+}
+
+torch::Tensor RoIHeadsImpl::mask_logits(const std::vector<torch::Tensor>& features, const std::vector<torch::Tensor>& boxes,
+                                        const std::vector<std::array<int64_t, 2>>& sizes) {
+    std::vector<torch::Tensor> pooled_levels(features.begin(), features.begin() + 4);
+    return mask_predictor(mask_head->forward(multiscale_roi_align(pooled_levels, boxes, sizes, 14, 2)));
 }
 
 SampledProposals RoIHeadsImpl::select_training_samples(std::vector<torch::Tensor> proposals,
@@ -142,6 +152,23 @@ std::vector<ImageDetections> RoIHeadsImpl::forward(const std::vector<torch::Tens
             losses->emplace_back("loss_classifier", classification);
             losses->emplace_back("loss_box_reg", box_loss);
         }
+        if (config.masks) {
+            // The positive proposals, each with the object it matched (indices among the non-crowd objects).
+            std::vector<torch::Tensor> mask_proposals, pos_matched, gt_masks, gt_labels;
+            for (size_t i = 0; i < sampled.proposals.size(); ++i) {
+                auto pos_i = torch::where(sampled.labels[i] > 0)[0];
+                mask_proposals.push_back(sampled.proposals[i].index({pos_i}));
+                pos_matched.push_back(sampled.matched_idxs[i].index({pos_i}));
+                auto t = split_crowd((*targets)[i]);
+                if (!t.masks.defined() && t.boxes.size(0) > 0)
+                    throw std::invalid_argument("Mask R-CNN is trained with a mask for every object (the batch has none)");
+                gt_masks.push_back(t.masks.defined() ? t.masks : torch::zeros({0, 1, 1}, torch::kUInt8));
+                gt_labels.push_back(t.labels);
+            }
+            auto logits = mask_logits(features, mask_proposals, sizes);
+            auto loss = maskrcnn_loss(logits, mask_proposals, gt_masks, gt_labels, pos_matched);
+            if (losses) losses->emplace_back("loss_mask", loss);
+        }
         if (sampled_out) *sampled_out = std::move(sampled);
         return result;
     }
@@ -171,6 +198,22 @@ std::vector<ImageDetections> RoIHeadsImpl::forward(const std::vector<torch::Tens
         labels = labels.index({keep});
         keep = batched_nms(boxes, scores, labels, config.nms_thresh).slice(0, 0, config.detections_per_img);
         result.push_back(ImageDetections{boxes.index({keep}), scores.index({keep}), labels.index({keep}), torch::Tensor()});
+    }
+    if (config.masks) {
+        // maskrcnn_inference: each detection's probabilities for its own class, 1 x 28 x 28.
+        std::vector<torch::Tensor> boxes;
+        std::vector<int64_t> counts;
+        for (const auto& d : result) {
+            boxes.push_back(d.boxes);
+            counts.push_back(d.boxes.size(0));
+        }
+        auto logits = mask_logits(features, boxes, sizes);
+        std::vector<torch::Tensor> labels_v;
+        for (const auto& d : result) labels_v.push_back(d.labels);
+        auto labels = torch::cat(labels_v);
+        auto rows = torch::arange(labels.size(0), labels.options());
+        auto prob = logits.sigmoid().index({rows, labels}).unsqueeze(1).split_with_sizes(counts, 0);
+        for (size_t i = 0; i < result.size(); ++i) result[i].masks = prob[i];
     }
     return result;
 }

@@ -1,10 +1,12 @@
 // roi_heads.h — torchvision's RoIHeads for boxes (`roi_heads.box_head.fc6/fc7`,
 // `roi_heads.box_predictor.cls_score/bbox_pred`): MultiScaleRoIAlign over P2..P5, two MLP layers, class
 // scores and per-class box deltas; in training, proposals matched and sampled with the objects added, and
-// the two losses; in evaluation, per-class NMS and the detections.
+// the two losses; in evaluation, per-class NMS and the detections. With masks (Mask R-CNN), the mask branch
+// of mask_head.h on the positive proposals (training) or the detections (evaluation).
 #pragma once
 
 #include "models/detection/box_ops.h"
+#include "models/detection/mask_head.h"
 #include "models/model.h"
 
 #include <torch/nn/module.h>
@@ -39,6 +41,7 @@ struct RoIConfig {
     double positive_fraction = 0.25;
     double score_thresh = 0.05, nms_thresh = 0.5;
     int64_t detections_per_img = 100;
+    bool masks = false;  // Mask R-CNN's mask branch
 };
 
 /// The proposals training uses and what they should become.
@@ -59,10 +62,16 @@ public:
                                          std::vector<std::pair<std::string, torch::Tensor>>* losses,
                                          SampledProposals* sampled = nullptr);
 
+    /// Mask logits (K x classes x 28 x 28) of boxes per image, from 14 x 14 RoIAlign over P2..P5.
+    torch::Tensor mask_logits(const std::vector<torch::Tensor>& features, const std::vector<torch::Tensor>& boxes,
+                              const std::vector<std::array<int64_t, 2>>& sizes);
+
     SampledProposals select_training_samples(std::vector<torch::Tensor> proposals, const std::vector<ImageTargets>& targets);
 
     TwoMLPHead box_head{nullptr};
     FastRCNNPredictor box_predictor{nullptr};
+    torch::nn::Sequential mask_head{nullptr};
+    MaskRCNNPredictor mask_predictor{nullptr};
     RoIConfig config;
     BoxCoder coder{{10.0, 10.0, 5.0, 5.0}};
 };

@@ -70,12 +70,14 @@ MatchTargets split_crowd(const ImageTargets& t) {
     if (!t.crowd.defined() || !t.crowd.any().item<bool>()) {
         m.boxes = t.boxes;
         m.labels = t.labels;
+        m.masks = t.masks;
         m.crowd_boxes = torch::zeros({0, 4}, t.boxes.options());
         return m;
     }
     auto keep = t.crowd.logical_not();
     m.boxes = t.boxes.index({keep});
     m.labels = t.labels.index({keep});
+    if (t.masks.defined()) m.masks = t.masks.index({keep});
     m.crowd_boxes = t.boxes.index({t.crowd});
     return m;
 }

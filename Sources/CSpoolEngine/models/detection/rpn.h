@@ -51,9 +51,10 @@ private:
 };
 TORCH_MODULE(RegionProposalNetwork);
 
-/// Which objects a matching uses: the non-crowd ones (boxes and labels), and the crowd regions apart.
+/// Which objects a matching uses: the non-crowd ones (boxes, labels and, with segmentation, masks), and the
+/// crowd regions apart.
 struct MatchTargets {
-    torch::Tensor boxes, labels, crowd_boxes;
+    torch::Tensor boxes, labels, crowd_boxes, masks;
 };
 MatchTargets split_crowd(const ImageTargets& t);
 

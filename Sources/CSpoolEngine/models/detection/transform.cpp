@@ -45,6 +45,18 @@ TransformedBatch RCNNTransform::operator()(const ModelInput& input, bool trainin
         if (i < input.targets.size()) {
             ImageTargets t = input.targets[i];
             if (t.boxes.numel() > 0) t.boxes = resize_boxes(t.boxes, {h, w}, resized);
+            if (t.masks.defined()) {
+                // torchvision resizes masks with the image's scale factor, nearest neighbour.
+                t.masks = t.masks.size(0) == 0
+                              ? torch::zeros({0, resized[0], resized[1]}, t.masks.options())
+                              : F::interpolate(t.masks.unsqueeze(1).to(torch::kFloat),
+                                               F::InterpolateFuncOptions()
+                                                   .scale_factor(std::vector<double>{scale, scale})
+                                                   .mode(torch::kNearest)
+                                                   .recompute_scale_factor(true))
+                                    .squeeze(1)
+                                    .to(torch::kUInt8);
+            }
             out.targets.push_back(t);
         }
         images.push_back(image);
