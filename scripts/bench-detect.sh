@@ -4,6 +4,7 @@
 # memory of both sides and their ratios (targets: throughput >= 1.0x, memory <= 1.0x), and scoring images/s.
 #   scripts/bench-detect.sh
 #   BENCH_MODEL=retinanet_resnet50_fpn BENCH_SIDE=256 scripts/bench-detect.sh
+#   BENCH_MODEL=maskrcnn_resnet18_fpn scripts/bench-detect.sh     (instance segmentation: generated polygons)
 #   BENCH_NO_BUILD=1   use the release binaries already built
 # Both sides: backbone from scratch (trainable BatchNorm, all layers), SGD, horizontal flip as the only
 # augmentation (Spool's crop, expand and photometric switched off: the reference has none), the first epoch a
@@ -25,14 +26,16 @@ malloc_tunables="glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_thresh
 
 source scripts/lib/bench_build.sh
 
+task=image_object_detection example=detection
+if [[ $model == maskrcnn* ]]; then task=image_instance_segmentation example=segmentation; fi
 data="$work/data"
 if [[ ! -f "$data/settings.yaml" ]]; then
-  "$spoolctl" example --task detection --out "$data" --images $((train_images + valid_images)) --size "$side" --seed 1 >/dev/null
+  "$spoolctl" example --task "$example" --out "$data" --images $((train_images + valid_images)) --size "$side" --seed 1 >/dev/null
   head -n "$train_images" "$data/train.jsonl" >"$data/train.part"
   tail -n "$valid_images" "$data/train.jsonl" >"$data/valid.jsonl"
   mv "$data/train.part" "$data/train.jsonl"
   cat >"$data/settings.yaml" <<YAML
-task: image_object_detection
+task: $task
 training_data: {path: train.jsonl}
 validation_data: {path: valid.jsonl}
 training_parameters:

@@ -9,14 +9,14 @@ cd "$root"
 
 scripts/setup.sh --test
 
-# The reference stack for parity tests: Debian's torch and torchvision, plus timm (pure Python) and pycocotools
-# (COCO mAP) in a venv that sees Debian's packages, and ruff (score.py's lint). numpy is pinned to Debian's: a
-# newer one shadows it and breaks Debian's torch.
+# The reference stack for parity tests: Debian's torch and torchvision, plus timm (pure Python), pycocotools
+# (COCO mAP) and OpenCV (score.py's segmentation polygons) in a venv that sees Debian's packages, and ruff
+# (score.py's lint). numpy is pinned to Debian's: a newer one shadows it and breaks Debian's torch.
 venv="$root/.venv-test"
-if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/ruff" ]] || ! "$venv/bin/python" -c 'import timm, pycocotools.cocoeval' 2>/dev/null; then
+if [[ ! -x "$venv/bin/python" || ! -x "$venv/bin/ruff" ]] || ! "$venv/bin/python" -c 'import timm, pycocotools.cocoeval, cv2' 2>/dev/null; then
   /usr/bin/python3 -m venv --system-site-packages "$venv"
   "$venv/bin/pip" install -q --disable-pip-version-check numpy==1.24.2
-  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm pycocotools ruff
+  "$venv/bin/pip" install -q --disable-pip-version-check --no-deps timm pycocotools ruff "opencv-python-headless<4.11"
 fi
 
 # The YOLOv5 reference: Ultralytics' yolov5 7.0 package on Debian's torch, without its torch pins (--no-deps);

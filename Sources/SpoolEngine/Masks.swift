@@ -4,7 +4,7 @@ import CSpoolEngine
 /// segmentation's metrics and outputs need outside a model.
 public enum Masks {
     /// Polygons (parts of x, y, ... in pixels from the image's top-left edge) rasterised at height x width:
-    /// 1 where a pixel's centre is inside a part, row-major.
+    /// 1 on the pixels a part covers (OpenCV fillPoly: each vertex rounded to a pixel centre, the outline included), row-major.
     public static func rasterize(_ parts: [[Float]], height: Int, width: Int) throws(EngineError) -> [UInt8] {
         var mask = [UInt8](repeating: 0, count: height * width)
         let points = parts.flatMap { $0 }
@@ -19,16 +19,6 @@ public enum Masks {
         }
         try check(status, "spool_rasterize_polygons")
         return mask
-    }
-
-    /// COCO's uncompressed RLE of a binary mask (height x width, row-major): column-major run lengths, from zeros.
-    public static func rle(_ mask: [UInt8], height: Int, width: Int) throws(EngineError) -> [UInt32] {
-        precondition(mask.count == height * width, "the mask is not height x width")
-        return try mask.withUnsafeBufferPointer { m throws(EngineError) in
-            try RunLengths.read("spool_encode_rle") { counts, capacity, length in
-                spool_encode_rle(m.baseAddress, Int32(clamping: height), Int32(clamping: width), counts, capacity, length)
-            }
-        }
     }
 
     /// The outer boundaries of a binary mask's regions, each at most `maxPoints` points, in pixels.

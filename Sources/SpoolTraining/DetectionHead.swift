@@ -52,6 +52,8 @@ public struct DetectionHead: TaskHead {
         o.boxScoreThreshold = Float(p.boxScoreThresh)
         o.boxNMSThreshold = Float(p.boxNMSThresh)
         o.detectionsPerImage = p.boxDetectionsPerImg
+        o.maskPixelScoreThreshold = Float(p.maskPixelScoreThreshold)
+        o.maxPolygonPoints = p.maxNumberOfPolygonPoints
         // torchvision: a backbone from ImageNet weights keeps frozen batch norm and trains its top 3 stages;
         // from scratch, everything trains (small detection batches make batch statistics noisy, so the
         // choice follows the reference).
@@ -103,14 +105,30 @@ public struct DetectionHead: TaskHead {
                                     isCrowd: o.isCrowd)
             }
             // Azure drops detections under box_score_thresh before the metrics.
-            let kept = detections.filter { Double($0.score) >= p.boxScoreThresh }.map { d in
-                EvaluationImage.Box(box: pixels(d.box.map(Double.init)), label: d.label, score: Double(d.score))
+            let keptIndices = detections.indices.filter { Double(detections[$0].score) >= p.boxScoreThresh }
+            let kept = keptIndices.map { k in
+                let d = detections[k]
+                return EvaluationImage.Box(box: pixels(d.box.map(Double.init)), label: d.label, score: Double(d.score))
             }
-            evaluation.append(EvaluationImage(width: w, height: h, truths: truths, detections: kept))
+            guard segmentation else {
+                evaluation.append(EvaluationImage(width: w, height: h, truths: truths, detections: kept))
+                continue
+            }
+            // Masks: the true polygons rasterised at the image's size, the predicted masks as the model thresholds them.
+            let truthMasks = try image.objects.map { o in
+                let parts = o.polygons.map { part in part.enumerated().map { Float($0.element * ($0.offset % 2 == 0 ? w : h)) } }
+                return RunLengthMask(mask: try Masks.rasterize(parts, height: height, width: width), height: height, width: width)
+            }
+            let detectionMasks = try keptIndices.map { k in
+                RunLengthMask(height: height, width: width, counts: try prediction.maskRLE(image: i, detection: k))
+            }
+            evaluation.append(EvaluationImage(width: w, height: h, truths: truths, truthMasks: truthMasks, detections: kept,
+                                              detectionMasks: detectionMasks))
         }
         return .detection(DetectionMetrics.evaluate(task: task, images: evaluation, classes: classes,
                                                     metricType: p.validationMetricType.rawValue,
-                                                    iouThreshold: p.validationIoUThreshold))
+                                                    iouThreshold: p.validationIoUThreshold,
+                                                    iouType: segmentation ? "segm" : "bbox"))
     }
 
     public func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?,
@@ -135,16 +153,17 @@ public struct DetectionHead: TaskHead {
     public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters p: TrainingParameters, to folder: URL) throws {
         var out: [DetectionExamples.Image] = []
         for (i, image) in images.prefix(Self.exampleCount).enumerated() {
-            let (detections, width, height) = try prediction.detections(image: i)
+            let detections = try prediction.detections(image: i).detections
             let name = "example_\(i).png"
             let size = try ImageLoader.thumbnail(path: image.path, to: folder.appendingPathComponent(name).path, maxSide: Self.thumbnailSide)
             let truths = image.objects.map { o in
-                DetectionExamples.Box(box: [o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY], label: o.classIndex, score: 1)
+                DetectionExamples.Box(box: [o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY], label: o.classIndex, score: 1,
+                                      polygon: segmentation ? o.polygons : nil)
             }
-            let w = Double(max(width, 1)), h = Double(max(height, 1))
-            let kept = detections.filter { Double($0.score) >= p.boxScoreThresh }.map { d in
-                DetectionExamples.Box(box: [Double(d.box[0]) / w, Double(d.box[1]) / h, Double(d.box[2]) / w, Double(d.box[3]) / h],
-                                      label: d.label, score: Double(d.score))
+            let kept = try detections.indices.filter { Double(detections[$0].score) >= p.boxScoreThresh }.map { k in
+                let d = detections[k]
+                let polygon = segmentation ? try prediction.polygons(image: i, detection: k).map { $0.map(Double.init) } : nil
+                return DetectionExamples.Box(box: d.box.map(Double.init), label: d.label, score: Double(d.score), polygon: polygon)
             }
             out.append(.init(name: URL(fileURLWithPath: image.path).lastPathComponent, thumbnail: name, thumbnailWidth: size.width, thumbnailHeight: size.height,
                              truths: truths, predictions: kept))

@@ -28,6 +28,8 @@ public final class Predictor {
             modelOptions.detectionsPerImage = d.boxDetectionsPerImg
             modelOptions.frozenBatchNorm = Self.hasFrozenBatchNorm(modelDirectory.appendingPathComponent(manifest.weightsFile))
             if let side = d.imgSize { modelOptions.imageSize = side }  // yolov5's letterbox (its anchors load with the weights)
+            if let threshold = d.maskPixelScoreThreshold { modelOptions.maskPixelScoreThreshold = Float(threshold) }
+            if let points = d.maxNumberOfPolygonPoints { modelOptions.maxPolygonPoints = points }
         }
         model = try Model(modelOptions)
         let weights = modelDirectory.appendingPathComponent(manifest.weightsFile)
@@ -112,12 +114,15 @@ public final class Predictor {
             }
         }
         let prediction = try SpoolEngine.Prediction(model: model, loader: try loader(paths: paths))
+        let segmentation = manifest.task == .imageInstanceSegmentation
         return try paths.enumerated().map { i, path in
             let detections = try prediction.detections(image: i).detections
-            return ScoringResponse(filename: path, boxes: detections.map { d in
-                ScoringResponse.ScoredBox(box: .init(topX: Double(d.box[0]), topY: Double(d.box[1]),
-                                                     bottomX: Double(d.box[2]), bottomY: Double(d.box[3])),
-                                          label: manifest.classes[d.label], score: Double(d.score))
+            return ScoringResponse(filename: path, boxes: try detections.enumerated().map { k, d in
+                // Segmentation: the mask above mask_pixel_score_threshold as polygons, every part kept.
+                let polygon = segmentation ? try prediction.polygons(image: i, detection: k).map { $0.map(Double.init) } : nil
+                return ScoringResponse.ScoredBox(box: .init(topX: Double(d.box[0]), topY: Double(d.box[1]),
+                                                            bottomX: Double(d.box[2]), bottomY: Double(d.box[3])),
+                                                 label: manifest.classes[d.label], score: Double(d.score), polygon: polygon)
             })
         }
     }

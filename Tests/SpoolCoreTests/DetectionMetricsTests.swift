@@ -45,11 +45,21 @@ import Testing
         return images
     }
 
-    func reference(_ images: [EvaluationImage], classes: Int, iou: Double) throws -> [String: Any] {
-        let payload: [String: Any] = ["classes": classes, "iou": iou, "images": images.map { im in
+    func reference(_ images: [EvaluationImage], classes: Int, iou: Double,
+                   masks: [(truths: [RunLengthMask], detections: [RunLengthMask])]? = nil) throws -> [String: Any] {
+        let payload: [String: Any] = ["classes": classes, "iou": iou, "iou_type": masks == nil ? "bbox" : "segm",
+                                      "images": images.enumerated().map { i, im in
             ["width": im.width, "height": im.height,
-             "truths": im.truths.map { ["box": $0.box, "label": $0.label, "crowd": $0.isCrowd] as [String: Any] },
-             "detections": im.detections.map { ["box": $0.box, "label": $0.label, "score": $0.score] as [String: Any] }] as [String: Any]
+             "truths": im.truths.enumerated().map { k, t in
+                 var o: [String: Any] = ["box": t.box, "label": t.label, "crowd": t.isCrowd]
+                 if let masks { o["rle"] = masks[i].truths[k].counts.map(Int.init) }
+                 return o
+             },
+             "detections": im.detections.enumerated().map { k, d in
+                 var o: [String: Any] = ["box": d.box, "label": d.label, "score": d.score]
+                 if let masks { o["rle"] = masks[i].detections[k].counts.map(Int.init) }
+                 return o
+             }] as [String: Any]
         }]
         let dir = try makeTemporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -95,6 +105,70 @@ import Testing
         #expect(metrics.perLabel[2].averagePrecision == 0 && metrics.perLabel[2].support > 0)  // objects, never detected
         #expect(metrics.perLabel[3].averagePrecision == nil && metrics.perLabel[3].support == 0)  // never occurs
         #expect(images.contains { $0.truths.isEmpty } && images.contains { $0.truths.contains(where: \.isCrowd) })
+    }
+
+    /// An ellipse inscribed in a box (x1, y1, x2, y2 in pixels), as a mask of the image's size.
+    static func ellipse(_ box: [Double], width: Int, height: Int) -> RunLengthMask {
+        var mask = [UInt8](repeating: 0, count: width * height)
+        let cx = (box[0] + box[2]) / 2, cy = (box[1] + box[3]) / 2, rx = (box[2] - box[0]) / 2, ry = (box[3] - box[1]) / 2
+        for y in 0..<height {
+            for x in 0..<width {
+                let dx = (Double(x) + 0.5 - cx) / rx, dy = (Double(y) + 0.5 - cy) / ry
+                if dx * dx + dy * dy <= 1 { mask[y * width + x] = 1 }
+            }
+        }
+        return RunLengthMask(mask: mask, height: height, width: width)
+    }
+
+    /// Mask mAP (segm): the same images with an ellipse in every box; pycocotools' COCOeval on the masks as RLE
+    /// (the twelve numbers and per-class AP, to 1e-6) and VOC with mask IoU; the box metrics beside them equal
+    /// the box evaluation's.
+    @Test(arguments: [1, 2] as [UInt64])
+    func maskMetricsEqualPycocotoolsSegm(seed: UInt64) throws {
+        let boxes = Self.images(seed: seed)
+        var images: [EvaluationImage] = []
+        var masks: [(truths: [RunLengthMask], detections: [RunLengthMask])] = []
+        for im in boxes {
+            let w = Int(im.width), h = Int(im.height)
+            let truths = im.truths.map { Self.ellipse($0.box, width: w, height: h) }
+            let detections = im.detections.map { Self.ellipse($0.box, width: w, height: h) }
+            masks.append((truths, detections))
+            images.append(EvaluationImage(width: im.width, height: im.height, truths: im.truths, truthMasks: truths,
+                                          detections: im.detections, detectionMasks: detections))
+        }
+        let classes = ["a", "b", "c", "never"]
+        let metrics = DetectionMetrics.evaluate(task: .imageInstanceSegmentation, images: images, classes: classes,
+                                                metricType: "coco_voc", iouThreshold: 0.5, iouType: "segm")
+        let ref = try reference(boxes, classes: 4, iou: 0.5, masks: masks)
+        let stats = try #require(ref["coco_stats"] as? [Double])
+        let mine = try #require(metrics.cocoStats)
+        for (k, (a, b)) in zip(mine, stats).enumerated() {
+            #expect(abs(a - b) <= 1e-6, "segm stat \(k) (\(DetectionMetrics.cocoStatNames[k])): \(a) vs pycocotools \(b)")
+        }
+        for (k, value) in (ref["coco_per_class"] as? [Any] ?? []).enumerated() {
+            let expected = value as? Double, got = metrics.perLabel[k].cocoAveragePrecision
+            #expect((expected == nil) == (got == nil))
+            if let expected, let got { #expect(abs(got - expected) <= 1e-6, "class \(k) segm AP \(got) vs \(expected)") }
+        }
+        let vocMAP = try #require(ref["voc_map"] as? Double)
+        #expect(abs((metrics.vocMeanAveragePrecision ?? -1) - vocMAP) <= 1e-9, "\(String(describing: metrics.vocMeanAveragePrecision)) vs \(vocMAP)")
+        // Masks are not their boxes: the numbers differ from the box evaluation, which sits beside them.
+        let boxMetrics = DetectionMetrics.evaluate(task: .imageObjectDetection, images: boxes, classes: classes,
+                                                   metricType: "coco_voc", iouThreshold: 0.5)
+        #expect(metrics.boxCocoStats == boxMetrics.cocoStats && metrics.boxVocMeanAveragePrecision == boxMetrics.vocMeanAveragePrecision)
+        #expect(metrics.cocoStats != boxMetrics.cocoStats)
+        #expect(metrics.scalarMetrics["box_coco_map"] == boxMetrics.cocoStats?[0])
+    }
+
+    @Test func runLengthsCountAndIntersect() {
+        // 3 x 2, column-major: column 0 = (0, 1, 1), column 1 = (1, 0, 0).
+        let a = RunLengthMask(mask: [0, 1, 1, 0, 1, 0], height: 3, width: 2)
+        #expect(a.counts == [1, 3, 2] && a.area == 3)
+        let full = RunLengthMask(mask: [1, 1, 1, 1, 1, 1], height: 3, width: 2)
+        #expect(full.counts == [0, 6] && a.intersection(full) == 3)
+        #expect(a.iou(truth: full, crowd: false) == 0.5 && a.iou(truth: full, crowd: true) == 1)
+        let empty = RunLengthMask(mask: [0, 0, 0, 0, 0, 0], height: 3, width: 2)
+        #expect(empty.counts == [6] && empty.area == 0 && empty.iou(truth: empty, crowd: false) == 0)
     }
 
     @Test func perfectDetectionsScoreOne() {

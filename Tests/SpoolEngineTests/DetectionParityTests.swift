@@ -17,7 +17,9 @@ struct DetectionParityTests {
     }
 
     static let cases = [Case(name: "fasterrcnn_resnet50_fpn"), Case(name: "fasterrcnn_resnet18_fpn"),
-                        Case(name: "retinanet_resnet50_fpn")]
+                        Case(name: "retinanet_resnet50_fpn"), Case(name: "maskrcnn_resnet50_fpn"),
+                        Case(name: "maskrcnn_resnet18_fpn")]
+    static let maskCases = cases.filter { $0.task == .instanceSegmentation }
     static let classes = 3
 
     typealias Reference = TestSupport.DetectorExport
@@ -104,6 +106,42 @@ struct DetectionParityTests {
         }
     }
 
+    /// Mask R-CNN's masks, pasted into the images: the same probabilities, the same pixels above 0.5.
+    @Test(arguments: maskCases)
+    func masksMatchTorchvision(_ c: Case) throws {
+        try EngineRuntime.setThreads(1)
+        defer { try? EngineRuntime.setThreads(nil) }
+        let ref = try Self.reference(c)
+        defer { try? FileManager.default.removeItem(at: ref.dir) }
+        let model = try Self.model(c, weights: ref.dir.appendingPathComponent("weights.safetensors"))
+        let prediction = try Prediction(model: model, loader: try Self.loader(ref, c, objects: false))
+        for i in 0..<ref.detections.count {
+            let expected = try TestSupport.readFloatTensor(ref.dir.appendingPathComponent("masks.safetensors"), key: "image\(i)")
+            let (detections, width, height) = try prediction.detections(image: i)
+            #expect(expected.shape == [20, height, width], "\(expected.shape)")
+            let pixels = width * height
+            var worst: Float = 0, disagreements = 0, foreground = 0
+            for k in 0..<min(20, detections.count) {
+                let mask = try prediction.mask(image: i, detection: k)
+                for p in 0..<pixels {
+                    let reference = expected.values[k * pixels + p]
+                    worst = max(worst, abs(mask[p] - reference))
+                    if (mask[p] > 0.5) != (reference > 0.5) { disagreements += 1 }
+                    if reference > 0.5 { foreground += 1 }
+                }
+                // The polygons are the thresholded mask's outline: within the image, at most 100 points each.
+                for part in try prediction.polygons(image: i, detection: k) {
+                    #expect(part.count >= 6 && part.count <= 200 && part.allSatisfy { $0 >= 0 && $0 <= 1 }, "\(part)")
+                }
+            }
+            let share = Double(disagreements) / Double(20 * pixels)
+            print("mask parity \(c.name) image \(i): max probability diff \(worst), \(disagreements) of \(20 * pixels) pixels differ at 0.5 (\(foreground) above)")
+            #expect(foreground > 100, "the reference's masks should cover some pixels: \(foreground)")
+            #expect(worst <= 1e-4, "image \(i): probabilities differ by \(worst)")
+            #expect(share <= 1e-3, "image \(i): \(share) of pixels differ")
+        }
+    }
+
     @Test(arguments: cases)
     func trainingLossesMatchTorchvision(_ c: Case) throws {
         try EngineRuntime.setThreads(1)
@@ -129,15 +167,21 @@ struct DetectionParityTests {
     }
 }
 
-/// Every detection model at a small input: finite losses, and backward reaches every trainable parameter.
+/// Every detection and segmentation model at a small input: finite losses (the mask loss among them), and
+/// backward reaches every trainable parameter, the mask head's included.
 @Suite(.serialized)
 struct DetectionZooTests {
-    static let models = ["fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn",
-                         "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn",
-                         "yolov5s", "yolov5m", "yolov5l", "yolov5x"]
+    static let detectors = ["fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn",
+                            "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn",
+                            "yolov5s", "yolov5m", "yolov5l", "yolov5x"]
+    static let segmenters = ["maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn",
+                             "maskrcnn_resnet101_fpn", "maskrcnn_resnet152_fpn"]
+    static let models = detectors + segmenters
 
-    @Test func engineKnowsTheDetectionModels() throws {
-        #expect(try EngineRuntime.catalog().filter { $0.tasks == "object_detection" }.map(\.name) == Self.models)
+    @Test func engineKnowsTheDetectionAndSegmentationModels() throws {
+        let catalog = try EngineRuntime.catalog()
+        #expect(catalog.filter { $0.tasks == "object_detection" }.map(\.name) == Self.detectors)
+        #expect(catalog.filter { $0.tasks == "instance_segmentation" }.map(\.name) == Self.segmenters)
     }
 
     @Test(arguments: models)
@@ -145,16 +189,21 @@ struct DetectionZooTests {
         try EngineRuntime.setThreads(nil)
         let dir = try TestSupport.temporaryDirectory("det-zoo")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let dataset = try Dataset(task: .objectDetection, numClasses: 2)
+        // Segmentation: the objects as polygons too, so the mask loss and the mask head's gradients are checked.
+        let task: EngineTask = Self.segmenters.contains(name) ? .instanceSegmentation : .objectDetection
+        let dataset = try Dataset(task: task, numClasses: 2)
         for i in 0..<2 {
             let path = dir.appendingPathComponent("\(i).png").path
             var pixels = [UInt8](repeating: 30, count: 96 * 96 * 3)
             for y in 20..<60 { for x in 30..<70 { for ch in 0..<3 { pixels[(y * 96 + x) * 3 + ch] = UInt8(200 - 60 * ch) } } }
             try ImageLoader.write(path: path, pixels: pixels, width: 96, height: 96, channels: 3)
             let image = try dataset.addImage(path)
-            try dataset.addObject(image: image, classID: i, box: [0.3, 0.2, 0.72, 0.62])
+            let object = try dataset.addObject(image: image, classID: i, box: [0.3, 0.2, 0.72, 0.62])
+            if task == .instanceSegmentation {
+                try dataset.addPolygon(image: image, object: object, xy: [0.3, 0.2, 0.72, 0.2, 0.72, 0.62, 0.3, 0.62])
+            }
         }
-        var options = ModelOptions(name: name, task: .objectDetection, numClasses: 2)
+        var options = ModelOptions(name: name, task: task, numClasses: 2)
         options.minSize = 64
         options.maxSize = 96
         let model = try Model(options)
@@ -169,3 +218,4 @@ struct DetectionZooTests {
         #expect(report.nonFinite == 0)
     }
 }
+

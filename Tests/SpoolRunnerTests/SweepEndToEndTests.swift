@@ -146,6 +146,38 @@ struct SweepEndToEndTests {
         #expect(report.contains("Validation images") && report.contains("data:image/png;base64,"))
     }
 
+    /// Instance segmentation through the daemon, as a new user first meets it: `spoolctl example --task
+    /// segmentation` (one epoch here), submitted and served; the outbox holds a segmentation model folder, mask
+    /// metrics beside the boxes' and a report that draws the polygons.
+    @Test func aSegmentationExampleGoesFromBundleToOutbox() throws {
+        let dir = try RunnerSupport.temporaryDirectory("sweep-segment")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = dir.appendingPathComponent("shapes")
+        let example = try RunnerSupport.spoolctl(["example", "--task", "segmentation", "--out", bundle.path, "--images", "16", "--size", "64"])
+        try #require(example.status == 0, "\(example.stderr)")
+        let settingsURL = bundle.appendingPathComponent("settings.yaml")
+        let settings = try String(contentsOf: settingsURL, encoding: .utf8)
+        #expect(settings.contains("task: image_instance_segmentation") && settings.contains("model_name: maskrcnn_resnet18_fpn"))
+        try settings.replacingOccurrences(of: "number_of_epochs: 12", with: "number_of_epochs: 1")
+            .write(to: settingsURL, atomically: true, encoding: .utf8)
+        let submit = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
+        #expect(submit.status == 0, "\(submit.stderr)")
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/model/model.json"))) as? [String: Any]
+        #expect(manifest?["task"] as? String == "image_instance_segmentation")
+        #expect((manifest?["detection"] as? [String: Any])?["max_number_of_polygon_points"] as? Int == 100)
+        let metrics = try String(contentsOfFile: outbox + "/metrics.json", encoding: .utf8)
+        #expect(metrics.contains("\"iou_type\" : \"segm\"") || metrics.contains("\"iou_type\":\"segm\""), "mask metrics")
+        #expect(metrics.contains("box_voc_mean_average_precision"), "the boxes' metrics beside")
+        let report = try String(contentsOfFile: outbox + "/report.html", encoding: .utf8)
+        #expect(report.contains("Validation images") && report.contains("<polygon"), "the report draws the polygons")
+    }
+
     @Test func aBudgetTooSmallEndsTimeoutWithTheBestSoFar() throws {
         let dir = try RunnerSupport.temporaryDirectory("sweep-timeout")
         defer { try? FileManager.default.removeItem(at: dir) }

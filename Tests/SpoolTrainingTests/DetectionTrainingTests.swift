@@ -20,7 +20,7 @@ struct DetectionTrainingTests {
 
     /// A bundle of `train` + `valid` generated images (the last `valid` are validation_data).
     static func bundle(in dir: URL, model: String, train: Int, valid: Int, epochs: Int, learningRate: Double,
-                       extra: [String] = ["optimizer: sgd"]) throws -> URL {
+                       extra: [String] = ["optimizer: sgd"], segmentation: Bool = false) throws -> URL {
         let radius = Self.radius
         let folder = dir.appendingPathComponent("bundle")
         var shapes = ShapesDetectionDataset()
@@ -28,8 +28,9 @@ struct DetectionTrainingTests {
         shapes.size = 96
         shapes.radius = radius
         shapes.seed = 1
+        shapes.segmentation = segmentation
         let settings = """
-            task: image_object_detection
+            task: \(segmentation ? "image_instance_segmentation" : "image_object_detection")
             training_data: {path: train.jsonl}
             validation_data: {path: valid.jsonl}
             training_parameters:
@@ -58,8 +59,9 @@ struct DetectionTrainingTests {
 
     /// Images none of the training images are: another seed.
     static func heldOut(in dir: URL, images: Int, size: Int = 96, radius: ClosedRange<Double> = Self.radius,
-                        maxObjects: Int = 3, seed: UInt64 = 99) throws -> URL {
+                        maxObjects: Int = 3, seed: UInt64 = 99, segmentation: Bool = false) throws -> URL {
         var shapes = ShapesDetectionDataset()
+        shapes.segmentation = segmentation
         shapes.images = images
         shapes.size = size
         shapes.radius = radius
@@ -140,12 +142,12 @@ struct DetectionTrainingTests {
     /// `spoolctl predict` (another process, another reload) gives `evaluate`'s held-out predictions exactly.
     /// Returns the first six held-out images with predict's results, for score.py.
     static func reloadedModelAgrees(model: URL, bundle: URL, metrics: MetricsDocument, heldOut: URL,
-                                    evaluation: EvaluationDocument,
-                                    predictions: URL) throws -> (paths: [String], predicted: [[String: Any]]) {
+                                    evaluation: EvaluationDocument, predictions: URL,
+                                    task: ImageTask = .imageObjectDetection) throws -> (paths: [String], predicted: [[String: Any]]) {
         let again = try Self.evaluate(["--model", model.path, "--bundle", bundle.path])
         #expect(abs(again.primaryMetric.value - metrics.primaryMetric.value) < 1e-9,
                 "reloaded \(again.primaryMetric.value), in training \(metrics.primaryMetric.value)")
-        let images = try LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection, classes: (evaluation.report.detection?.classNames ?? []))
+        let images = try LabeledImage.read(jsonl: heldOut, task: task, classes: (evaluation.report.detection?.classNames ?? []))
         let predict = try Self.spoolctl(["predict", "--model", model.path, "--json"] + images.map(\.path))
         try #require(predict.status == 0, "\(predict.stderr)")
         let fromPredict = try #require(try JSONSerialization.jsonObject(with: Data(predict.stdout.utf8)) as? [[String: Any]])
@@ -162,8 +164,10 @@ struct DetectionTrainingTests {
         return (images.prefix(6).map(\.path), Array(fromPredict.prefix(6)))
     }
 
-    /// score.py's boxes for `images` equal `spoolctl predict`'s: same labels, coordinates and scores within 1e-3.
-    static func scorePyAgrees(model: URL, images: [String], predict: [[String: Any]], dir: URL) throws {
+    /// score.py's boxes for `images` equal `spoolctl predict`'s: same labels, coordinates and scores within 1e-3;
+    /// and with `polygons`, the same polygons (as many parts and points, coordinates within 1e-3).
+    static func scorePyAgrees(model: URL, images: [String], predict: [[String: Any]], dir: URL, polygons: Bool = false,
+                              python: String = TrainingSupport.debianPython) throws {
         let driver = dir.appendingPathComponent("driver.py")
         try """
             import importlib.util, json, sys, torch
@@ -174,7 +178,7 @@ struct DetectionTrainingTests {
             score.init()
             print(score.run([open(p, "rb").read() for p in sys.argv[2:]]))
             """.write(to: driver, atomically: true, encoding: .utf8)
-        let scored = try TrainingSupport.run(URL(fileURLWithPath: TrainingSupport.debianPython),
+        let scored = try TrainingSupport.run(URL(fileURLWithPath: python),
                                              [driver.path, model.appendingPathComponent(ScoringScript.fileName).path] + images,
                                              environment: ["OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "AZUREML_MODEL_DIR": nil])
         try #require(scored.status == 0, "\(scored.stderr)")
@@ -189,9 +193,16 @@ struct DetectionTrainingTests {
                 let pb = p["box"] as? [String: Double] ?? [:], qb = q["box"] as? [String: Double] ?? [:]
                 for key in ["topX", "topY", "bottomX", "bottomY"] { worst = max(worst, abs((pb[key] ?? -1) - (qb[key] ?? 1))) }
                 worst = max(worst, abs((p["score"] as? Double ?? -1) - (q["score"] as? Double ?? 1)))
+                guard polygons else { continue }
+                let pp = p["polygon"] as? [[Double]], qp = q["polygon"] as? [[Double]]
+                try #require(pp != nil && qp != nil, "image \(i): a box without its polygon")
+                #expect(pp!.map(\.count) == qp!.map(\.count), "image \(i): polygons \(pp!.map(\.count)) vs \(qp!.map(\.count))")
+                for (a, b) in zip(pp!, qp!) where a.count == b.count {
+                    for (x, y) in zip(a, b) { worst = max(worst, abs(x - y)) }
+                }
             }
         }
-        print("score.py vs spoolctl predict (detection): max difference \(worst)")
+        print("score.py vs spoolctl predict (\(polygons ? "segmentation" : "detection")): max difference \(worst)")
         #expect(worst <= 1e-3, "max difference \(worst)")
     }
 

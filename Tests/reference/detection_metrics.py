@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Reference detection metrics for the tests: pycocotools' COCOeval (bbox) and a Pascal VOC evaluation
+"""Reference detection metrics for the tests: pycocotools' COCOeval (bbox, or segm) and a Pascal VOC evaluation
 (the devkit's all-point AP, crowd objects as "difficult"), on the images, truths and detections of a JSON file:
 
-    {"classes": N, "iou": 0.5, "images": [{"width", "height",
-        "truths": [{"box": [x1, y1, x2, y2], "label": k, "crowd": bool}],
-        "detections": [{"box": [...], "label": k, "score": s}]}]}
+    {"classes": N, "iou": 0.5, "iou_type": "bbox" or "segm", "images": [{"width", "height",
+        "truths": [{"box": [x1, y1, x2, y2], "label": k, "crowd": bool, "rle": [counts] (segm)}],
+        "detections": [{"box": [...], "label": k, "score": s, "rle": [counts] (segm)}]}]}
+
+With segm, each box has a mask as COCO's uncompressed RLE (column-major run lengths from zeros): COCOeval
+and the VOC evaluation compare masks (maskUtils.iou), and areas are the masks'.
 
 Prints {"coco_stats": [12 numbers], "coco_per_class": [AP or null], "voc_ap": [AP or null], "voc_map": m}.
 Used only by the tests, never by Spool.
@@ -17,9 +20,16 @@ import sys
 import numpy as np
 from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
+from pycocotools import mask as mask_utils
+
+
+def rle(obj, im):
+    h, w = int(im["height"]), int(im["width"])
+    return mask_utils.frPyObjects({"size": [h, w], "counts": obj["rle"]}, h, w)
 
 
 def coco(data):
+    segm = data.get("iou_type") == "segm"
     gt = {"images": [], "annotations": [], "categories": [{"id": k + 1, "name": str(k)} for k in range(data["classes"])]}
     dets = []
     ann = 1
@@ -27,20 +37,27 @@ def coco(data):
         gt["images"].append({"id": i + 1, "width": im["width"], "height": im["height"]})
         for t in im["truths"]:
             x1, y1, x2, y2 = t["box"]
-            gt["annotations"].append({"id": ann, "image_id": i + 1, "category_id": t["label"] + 1,
-                                      "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1),
-                                      "iscrowd": int(t["crowd"])})
+            a = {"id": ann, "image_id": i + 1, "category_id": t["label"] + 1, "bbox": [x1, y1, x2 - x1, y2 - y1],
+                 "area": (x2 - x1) * (y2 - y1), "iscrowd": int(t["crowd"])}
+            if segm:
+                a["segmentation"] = rle(t, im)
+                a["area"] = float(mask_utils.area(a["segmentation"]))
+            gt["annotations"].append(a)
             ann += 1
         for d in im["detections"]:
             x1, y1, x2, y2 = d["box"]
-            dets.append({"image_id": i + 1, "category_id": d["label"] + 1, "bbox": [x1, y1, x2 - x1, y2 - y1],
-                         "score": d["score"]})
+            r = {"image_id": i + 1, "category_id": d["label"] + 1, "score": d["score"]}
+            if segm:
+                r["segmentation"] = rle(d, im)
+            else:
+                r["bbox"] = [x1, y1, x2 - x1, y2 - y1]
+            dets.append(r)
     with contextlib.redirect_stdout(io.StringIO()):
         c = COCO()
         c.dataset = gt
         c.createIndex()
         r = c.loadRes(dets) if dets else COCO()
-        e = COCOeval(c, r, "bbox")
+        e = COCOeval(c, r, "segm" if segm else "bbox")
         e.evaluate()
         e.accumulate()
         e.summarize()
@@ -65,6 +82,9 @@ def voc(data):
     for k in range(data["classes"]):
         npos = sum(1 for im in data["images"] for t in im["truths"] if t["label"] == k and not t["crowd"])
         dets = [(d["score"], i, d["box"]) for i, im in enumerate(data["images"]) for d in im["detections"] if d["label"] == k]
+        # Each detection's object, for its mask.
+        dets_by_image = [im["detections"] for im in data["images"]]
+        j_in_image = [n for i, im in enumerate(data["images"]) for n, d in enumerate(im["detections"]) if d["label"] == k]
         order = np.argsort([-s for s, _, _ in dets], kind="mergesort")
         used = set()
         tp, fp = [], []
@@ -73,7 +93,11 @@ def voc(data):
             truths = [(n, t) for n, t in enumerate(data["images"][i]["truths"]) if t["label"] == k]
             best, arg = -1.0, None
             for n, t in truths:
-                o = iou(box, t["box"])
+                if data.get("iou_type") == "segm":
+                    im = data["images"][i]
+                    o = float(mask_utils.iou([rle(dets_by_image[i][j_in_image[j]], im)], [rle(t, im)], [int(t["crowd"])])[0][0])
+                else:
+                    o = iou(box, t["box"])
                 if o > best:
                     best, arg = o, n
             if arg is not None and best >= data["iou"]:

@@ -13,8 +13,8 @@ compare against:
 Usage: python export_detection.py MODEL OUT_DIR [--classes N] [--min-size N] [--max-size N] [--seed N]
 MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, maskrcnn_resnet{18,...}_fpn or retinanet_resnet50_fpn.
 
-Mask R-CNN's objects are given as polygons too (targets.json), with vertices 0.2 px inside pixel edges so that
-any rasteriser that fills the pixels whose centres are inside gives the masks used here.
+Mask R-CNN's objects are given as polygons too (targets.json), their vertices 0.2 px inside the edges of the
+masks used here, so that any rasteriser gives these masks; the boxes are the masks' (whole pixels).
 
 Batch norm is trainable (as when training from scratch) with perturbed statistics; the heads get wider
 random weights than their initialisation, so scores spread and the detections are well ordered.
@@ -111,7 +111,7 @@ def main():
             masks[1, 100:170, 120:170] = 1
             pixels[masks[0] == 1] = [220, 40, 40]
             pixels[masks[1] == 1] = [40, 40, 220]
-            target["boxes"] = torch.tensor([[30.2, 40.2, 109.8, 119.8], [120.2, 100.2, 169.8, 169.8]])
+            target["boxes"] = torch.tensor([[30.0, 40.0, 110.0, 120.0], [120.0, 100.0, 170.0, 170.0]])
             target["masks"] = torch.from_numpy(masks)
             polygons.append(parts)
         else:

@@ -4,7 +4,8 @@
 What torchvision's references/detection/train.py does for one model, without its distributed and logging
 parts: a Dataset decoding each image with PIL and converting the normalised JSONL boxes to pixels, a
 horizontal flip with probability 0.5 (boxes flipped too), a DataLoader with `--workers` worker processes and
-the detection collate (lists of images and targets), FasterRCNN or RetinaNet built as Spool builds them
+the detection collate (lists of images and targets), FasterRCNN, RetinaNet or MaskRCNN (its polygons
+rasterised per image with PIL's ImageDraw, flipped with the image) built as Spool builds them
 (backbone from scratch: trainable BatchNorm, every layer), SGD with momentum, and a forward+backward+step per
 batch. Prints nothing but a JSON file: images/s per epoch (the first is the warm-up), and scoring images/s of
 the trained model in eval mode on the validation images (decode included).
@@ -17,8 +18,8 @@ import time
 
 import torch
 import torchvision
-from PIL import Image
-from torchvision.models.detection import FasterRCNN, RetinaNet
+from PIL import Image, ImageDraw
+from torchvision.models.detection import FasterRCNN, MaskRCNN, RetinaNet
 from torchvision.models.detection.backbone_utils import resnet_fpn_backbone
 from torchvision.transforms import functional as TF
 
@@ -30,10 +31,27 @@ def read_jsonl(bundle, name, classes=None):
     return rows, classes
 
 
+def box_of(o):
+    """An object's box: its corners, or its polygons' bounds (segmentation rows)."""
+    if "polygon" in o:
+        xs = [v for part in o["polygon"] for v in part[0::2]]
+        ys = [v for part in o["polygon"] for v in part[1::2]]
+        return min(xs), min(ys), max(xs), max(ys)
+    return float(o["topX"]), float(o["topY"]), float(o["bottomX"]), float(o["bottomY"])
+
+
+def mask_of(o, w, h):
+    canvas = Image.new("L", (w, h), 0)
+    draw = ImageDraw.Draw(canvas)
+    for part in o["polygon"]:
+        draw.polygon([(x * w, y * h) for x, y in zip(part[0::2], part[1::2])], fill=1)
+    return torch.from_numpy(__import__("numpy").asarray(canvas, dtype="uint8").copy())
+
+
 class Boxes(torch.utils.data.Dataset):
-    def __init__(self, bundle, rows, classes, train, first_label=1):
+    def __init__(self, bundle, rows, classes, train, first_label=1, masks=False):
         # Two-stage detectors keep label 0 for the background; RetinaNet's classes start at 0.
-        self.bundle, self.rows, self.train = bundle, rows, train
+        self.bundle, self.rows, self.train, self.masks = bundle, rows, train, masks
         self.index = {c: i + first_label for i, c in enumerate(classes)}
 
     def __len__(self):
@@ -43,14 +61,19 @@ class Boxes(torch.utils.data.Dataset):
         row = self.rows[i]
         image = Image.open(os.path.join(self.bundle, row["image_url"])).convert("RGB")
         w, h = image.size
-        boxes = torch.tensor([[float(o["topX"]) * w, float(o["topY"]) * h, float(o["bottomX"]) * w, float(o["bottomY"]) * h]
+        boxes = torch.tensor([[c * (w if k % 2 == 0 else h) for k, c in enumerate(box_of(o))]
                               for o in row["label"]], dtype=torch.float32).reshape(-1, 4)
         labels = torch.tensor([self.index[o["label"]] for o in row["label"]], dtype=torch.int64)
         tensor = TF.pil_to_tensor(image).float() / 255
+        target = {"boxes": boxes, "labels": labels}
+        if self.masks:
+            target["masks"] = torch.stack([mask_of(o, w, h) for o in row["label"]]) if row["label"] else torch.zeros((0, h, w), dtype=torch.uint8)
         if self.train and random.random() < 0.5:
             tensor = tensor.flip(-1)
-            boxes = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], dim=1)
-        return tensor, {"boxes": boxes, "labels": labels}
+            target["boxes"] = torch.stack([w - boxes[:, 2], boxes[:, 1], w - boxes[:, 0], boxes[:, 3]], dim=1)
+            if self.masks:
+                target["masks"] = target["masks"].flip(-1)
+        return tensor, target
 
 
 def collate(batch):
@@ -65,6 +88,8 @@ def build(name, num_classes, size):
                                        extra_blocks=torchvision.ops.feature_pyramid_network.LastLevelP6P7(256, 256))
         return RetinaNet(backbone, num_classes=num_classes, min_size=size, max_size=size)
     backbone = resnet_fpn_backbone(backbone_name=depth, weights=None, trainable_layers=5)
+    if name.startswith("maskrcnn"):
+        return MaskRCNN(backbone, num_classes=num_classes + 1, min_size=size, max_size=size)
     return FasterRCNN(backbone, num_classes=num_classes + 1, min_size=size, max_size=size)
 
 
@@ -85,7 +110,8 @@ def main():
     train_rows, classes = read_jsonl(a.bundle, "train.jsonl")
     valid_rows, _ = read_jsonl(a.bundle, "valid.jsonl", classes)
     first_label = 0 if a.model.startswith("retinanet") else 1
-    loader = torch.utils.data.DataLoader(Boxes(a.bundle, train_rows, classes, True, first_label), batch_size=a.batch, shuffle=True,
+    dataset = Boxes(a.bundle, train_rows, classes, True, first_label, masks=a.model.startswith("maskrcnn"))
+    loader = torch.utils.data.DataLoader(dataset, batch_size=a.batch, shuffle=True,
                                          num_workers=a.workers, collate_fn=collate, drop_last=True,
                                          persistent_workers=a.workers > 0)
     model = build(a.model, len(classes), a.size)

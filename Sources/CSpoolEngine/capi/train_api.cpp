@@ -251,12 +251,6 @@ spool_status spool_rasterize_polygons(const float* points, const int64_t* part_l
     });
 }
 
-spool_status spool_encode_rle(const uint8_t* mask, int32_t height, int32_t width, uint32_t* counts, int64_t capacity,
-                              int64_t* length) {
-    SPOOL_REQUIRE(mask && length, "arguments must not be NULL");
-    return copy_counts(spool::encode_rle(mask, height, width), counts, capacity, length);
-}
-
 spool_status spool_mask_polygons(const uint8_t* mask, int32_t height, int32_t width, int32_t max_points, float* points,
                                  int64_t points_capacity, int64_t* part_lengths, int64_t parts_capacity,
                                  int64_t* num_points, int64_t* num_parts) {

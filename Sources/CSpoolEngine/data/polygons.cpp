@@ -42,7 +42,16 @@ std::vector<std::vector<float>> mask_to_polygons(const uint8_t* mask, int height
         std::vector<cv::Point> points = contour;
         double epsilon = 0.5;
         while (static_cast<int>(points.size()) > limit) {
-            cv::approxPolyDP(contour, points, epsilon, /*closed=*/true);
+            std::vector<cv::Point> simpler;
+            cv::approxPolyDP(contour, simpler, epsilon, /*closed=*/true);
+            if (simpler.size() < 3) {
+                // Too coarse to be a polygon: `limit` of the last outline's points, evenly spaced, instead.
+                std::vector<cv::Point> spaced;
+                for (int i = 0; i < limit; ++i) spaced.push_back(points[static_cast<size_t>(i) * points.size() / static_cast<size_t>(limit)]);
+                points = std::move(spaced);
+                break;
+            }
+            points = std::move(simpler);
             epsilon *= 2;
         }
         if (points.size() < 3) continue;

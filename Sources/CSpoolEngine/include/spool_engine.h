@@ -326,12 +326,9 @@ spool_status spool_prediction_polygons(const spool_prediction *prediction, int64
 spool_status spool_prediction_mask_rle(const spool_prediction *prediction, int64_t image, int64_t detection,
                                        uint32_t *counts, int64_t capacity, int64_t *length);
 /* Rasterises polygons (`num_parts` parts of `part_lengths[i]` numbers, x, y, ... in pixels from the image's
- * top-left edge) into `mask` (height x width, row-major): 1 where a pixel's centre is inside a part. */
+ * top-left edge) into `mask` (height x width, row-major): 1 on the pixels a part covers (OpenCV fillPoly: vertices rounded to pixel centres). */
 spool_status spool_rasterize_polygons(const float *points, const int64_t *part_lengths, int64_t num_parts,
                                       int32_t height, int32_t width, uint8_t *mask);
-/* COCO's uncompressed RLE of a binary mask (height x width, row-major): see spool_prediction_mask_rle. */
-spool_status spool_encode_rle(const uint8_t *mask, int32_t height, int32_t width, uint32_t *counts, int64_t capacity,
-                              int64_t *length);
 /* The outer boundaries of a binary mask's regions as polygons, each at most `max_points` points, in pixels
  * (x, y, ...); counts as spool_prediction_polygons. */
 spool_status spool_mask_polygons(const uint8_t *mask, int32_t height, int32_t width, int32_t max_points, float *points,

@@ -358,7 +358,7 @@ Prediction predict(Model& model, torch::Device device, Loader& loader) {
             view.scores = d.scores.to(torch::kCPU, torch::kFloat32);
             view.labels = d.labels.to(torch::kCPU, torch::kLong) - 1;
             if (d.masks.defined()) {
-                if (tiled) throw std::invalid_argument("segmentation does not predict over tiles");
+                if (loader.dataset().tile_nms_thresh > 0) throw std::invalid_argument("segmentation does not predict over tiles");
                 view.masks = d.masks.to(torch::kCPU, torch::kFloat32);
             }
             views.push_back(std::move(view));

@@ -1,7 +1,8 @@
 import Foundation
 
 /// `examples.json` in a detection trial's folder: a few validation images at the best epoch, as thumbnails
-/// beside it, with their true and predicted boxes (normalised to the image), for the report to draw.
+/// beside it, with their true and predicted boxes (normalised to the image) and, for segmentation, their
+/// polygons, for the report to draw.
 public struct DetectionExamples: Codable, Sendable, Equatable {
     public struct Box: Codable, Sendable, Equatable {
         /// x1, y1, x2, y2 in [0, 1].
@@ -9,11 +10,14 @@ public struct DetectionExamples: Codable, Sendable, Equatable {
         public var label: Int
         /// 1 for a true box.
         public var score: Double
+        /// Segmentation: the object's polygons (parts of x, y, ... in [0, 1]).
+        public var polygon: [[Double]]?
 
-        public init(box: [Double], label: Int, score: Double) {
+        public init(box: [Double], label: Int, score: Double, polygon: [[Double]]? = nil) {
             self.box = box
             self.label = label
             self.score = score
+            self.polygon = polygon
         }
     }
 

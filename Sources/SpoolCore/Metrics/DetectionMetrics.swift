@@ -27,6 +27,9 @@ public struct DetectionMetrics: Sendable, Hashable, Codable {
     public var precision: Double
     public var recall: Double
     public var perLabel: [LabelScores]
+    /// Segmentation: the same evaluation of the boxes beside the masks' (VOC mAP and COCO's twelve numbers).
+    public var boxVocMeanAveragePrecision: Double?
+    public var boxCocoStats: [Double]?
 
     public struct LabelScores: Sendable, Hashable, Codable {
         public var name: String
@@ -55,6 +58,7 @@ public struct DetectionMetrics: Sendable, Hashable, Codable {
         case imageCount = "image_count", classNames = "class_names"
         case vocMeanAveragePrecision = "voc_mean_average_precision", cocoStats = "coco_stats"
         case precision, recall, perLabel = "per_label"
+        case boxVocMeanAveragePrecision = "box_voc_mean_average_precision", boxCocoStats = "box_coco_stats"
     }
 
     /// The twelve names of `cocoStats`.
@@ -69,6 +73,10 @@ public struct DetectionMetrics: Sendable, Hashable, Codable {
         if let vocMeanAveragePrecision { out["voc_map"] = vocMeanAveragePrecision }
         if let cocoStats {
             for (name, value) in zip(Self.cocoStatNames, cocoStats) where value >= 0 { out[name] = value }
+        }
+        if let boxVocMeanAveragePrecision { out["box_voc_map"] = boxVocMeanAveragePrecision }
+        if let boxCocoStats {
+            for (name, value) in zip(Self.cocoStatNames, boxCocoStats) where value >= 0 { out["box_" + name] = value }
         }
         return out
     }
@@ -108,6 +116,25 @@ public struct EvaluationImage: Sendable {
         self.truths = truths
         self.detections = detections
     }
+
+    /// Segmentation: boxes with their masks (one per box, at the image's size); the masks give the areas and
+    /// the IoUs (`segm`), the boxes remain for the box metrics.
+    public init(width: Double, height: Double, truths: [Box], truthMasks: [RunLengthMask], detections: [Box],
+                detectionMasks: [RunLengthMask]) {
+        precondition(truths.count == truthMasks.count && detections.count == detectionMasks.count, "one mask per box")
+        var truths = truths, detections = detections
+        for k in truths.indices { truths[k].area = Double(truthMasks[k].area) }
+        for k in detections.indices { detections[k].area = Double(detectionMasks[k].area) }
+        self.init(width: width, height: height, truths: truths, detections: detections)
+        let crowd = truths.map(\.isCrowd)
+        maskIoU = { d, t in d.map { i in t.map { j in detectionMasks[i].iou(truth: truthMasks[j], crowd: crowd[j]) } } }
+    }
+
+    /// The same image judged by its boxes alone.
+    var boxesOnly: EvaluationImage {
+        func strip(_ b: Box) -> Box { var b = b; b.area = nil; return b }
+        return EvaluationImage(width: width, height: height, truths: truths.map(strip), detections: detections.map(strip))
+    }
 }
 
 extension DetectionMetrics {
@@ -123,10 +150,17 @@ extension DetectionMetrics {
                         precision: voc.precision[c], recall: voc.recall[c], support: voc.support[c],
                         detections: voc.detections[c], precisionRecallCurve: voc.curves[c])
         }
-        return DetectionMetrics(task: task, primaryMetric: task.primaryMetric, primaryMetricValue: primary, metricType: metricType,
-                                iouThreshold: iouThreshold, iouType: iouType, imageCount: images.count, classNames: classes,
-                                vocMeanAveragePrecision: voc.meanAP, cocoStats: coco?.stats, precision: voc.totalPrecision,
-                                recall: voc.totalRecall, perLabel: perLabel)
+        var metrics = DetectionMetrics(task: task, primaryMetric: task.primaryMetric, primaryMetricValue: primary,
+                                       metricType: metricType, iouThreshold: iouThreshold, iouType: iouType,
+                                       imageCount: images.count, classNames: classes, vocMeanAveragePrecision: voc.meanAP,
+                                       cocoStats: coco?.stats, precision: voc.totalPrecision, recall: voc.totalRecall,
+                                       perLabel: perLabel)
+        if iouType == "segm" {
+            let boxes = images.map(\.boxesOnly)
+            metrics.boxVocMeanAveragePrecision = VOCEvaluation(images: boxes, classes: classes.count, iouThreshold: iouThreshold).meanAP
+            metrics.boxCocoStats = wantsCOCO ? COCOEvaluation(images: boxes, classes: classes.count).stats : nil
+        }
+        return metrics
     }
 
     /// IoU of two boxes (x1, y1, x2, y2); with `crowd`, intersection over the first box's area.
@@ -239,8 +273,16 @@ struct COCOEvaluation {
     var stats: [Double]
     var perClassAP: [Double?]
 
-    static let iouThresholds = (0..<10).map { 0.5 + 0.05 * Double($0) }
-    static let recallThresholds = (0...100).map { Double($0) / 100 }
+    /// numpy's `linspace(start, stop, count)` to the last bit (pycocotools' thresholds): `i * step + start`, the
+    /// last exactly `stop`. Mask IoUs are ratios of pixel counts and can equal a threshold exactly, so 0.7 and
+    /// `4 * 0.049999999999999996 + 0.5` must not be told apart differently from the reference.
+    static func linspace(_ start: Double, _ stop: Double, _ count: Int) -> [Double] {
+        let step = (stop - start) / Double(count - 1)
+        return (0..<count).map { $0 == count - 1 ? stop : Double($0) * step + start }
+    }
+
+    static let iouThresholds = linspace(0.5, 0.95, 10)
+    static let recallThresholds = linspace(0, 1, 101)
     static let areaRanges: [(Double, Double)] = [(0, 1e10), (0, 32 * 32), (32 * 32, 96 * 96), (96 * 96, 1e10)]
     static let maxDets = [1, 10, 100]
 

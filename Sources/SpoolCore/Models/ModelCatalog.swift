@@ -142,7 +142,7 @@ public enum ModelCatalog {
             if depth == "50" { weights.insert(torchvision("maskrcnn_resnet50_fpn_coco-bf2d0c1e.pth", dataset: "COCO 2017"), at: 0) }
             rows.append(Entry(name: ModelName(rawValue: "maskrcnn_resnet\(depth)_fpn")!, family: "maskrcnn", tasks: s,
                               library: "torchvision", architecture: "maskrcnn_resnet\(depth)_fpn", layerGroupCount: 5,
-                              summary: "Mask R-CNN, ResNet-\(depth) FPN backbone", weights: weights, available: false))
+                              summary: "Mask R-CNN, ResNet-\(depth) FPN backbone", weights: weights))
         }
         return rows
     }()

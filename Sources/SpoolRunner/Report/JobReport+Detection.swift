@@ -102,7 +102,7 @@ extension JobReport {
         guard let dir = bestDirectory,
               let examples = try? DetectionExamples.read(from: dir.appendingPathComponent(DetectionExamples.fileName)),
               !examples.images.isEmpty else { return "" }
-        var out = "<h3>Validation images</h3><p class=\"note\">True boxes dashed, predictions solid (label and score); "
+        var out = "<h3>Validation images</h3><p class=\"note\">True boxes (and masks) dashed, predictions solid (label and score); "
             + "at most \(examples.images.count) images, predictions above the score threshold.</p><div class=\"examples\">"
         for image in examples.images {
             guard let data = FileManager.default.contents(atPath: dir.appendingPathComponent(image.thumbnail).path) else { continue }
@@ -115,11 +115,22 @@ extension JobReport {
                 return String(format: "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"none\" stroke=\"%@\" stroke-width=\"2\"%@/>",
                               x, y, bw, bh, color, dashed ? " stroke-dasharray=\"4 3\"" : "")
             }
+            // Segmentation: each mask's polygons, filled lightly, under its box.
+            func polygons(_ parts: [[Double]]?, color: String, dashed: Bool) -> String {
+                (parts ?? []).filter { $0.count >= 6 }.map { part in
+                    let points = stride(from: 0, to: part.count - 1, by: 2)
+                        .map { String(format: "%.1f,%.1f", part[$0] * w, part[$0 + 1] * h) }.joined(separator: " ")
+                    return "<polygon points=\"\(points)\" fill=\"\(color)\" fill-opacity=\"0.3\" stroke=\"\(color)\" stroke-width=\"1\""
+                        + (dashed ? " stroke-dasharray=\"3 2\"" : "") + "/>"
+                }.joined()
+            }
             for t in image.truths where t.box.count == 4 {
+                svg += polygons(t.polygon, color: "#ffffff", dashed: true)
                 svg += rect(t.box, color: "#ffffff", dashed: true)
             }
             for p in image.predictions where p.box.count == 4 {
                 let color = Self.palette[p.label % Self.palette.count]
+                svg += polygons(p.polygon, color: color, dashed: false)
                 svg += rect(p.box, color: color, dashed: false)
                 let name = p.label < classes.count ? classes[p.label] : "\(p.label)"
                 svg += String(format: "<text x=\"%.1f\" y=\"%.1f\" class=\"box-label\" fill=\"%@\">", p.box[0] * w + 2, max(10, p.box[1] * h - 2), color)

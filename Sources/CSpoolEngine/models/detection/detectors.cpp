@@ -21,6 +21,11 @@ std::vector<ModelEntry> detection_model_entries() {
         rows.push_back({name, T::detection, "yolov5", "ultralytics", name,
                         [size](const ModelConfig& c) { return detection::make_yolov5(size, c); }});
     }
+    for (int depth : {18, 34, 50, 101, 152}) {
+        const std::string name = "maskrcnn_resnet" + std::to_string(depth) + "_fpn";
+        rows.push_back({name, T::segmentation, "maskrcnn", "torchvision", name,
+                        [depth](const ModelConfig& c) { return std::make_shared<detection::FasterRCNN>(depth, c); }});
+    }
     return rows;
 }
 

@@ -5,15 +5,18 @@
 #              classification: {"probs": [...], "labels": [...]}, every class in class order (softmax for
 #              multiclass models, sigmoid for multilabel ones);
 #              object detection: {"boxes": [{"box": {"topX", "topY", "bottomX", "bottomY"}, "label", "score"}]},
-#              boxes normalised to the image.
+#              boxes normalised to the image;
+#              instance segmentation: as detection, each box with "polygon": [[x1, y1, x2, y2, ...], ...], its
+#              mask's outline (every part), normalised.
 #
 # `data` is the raw bytes of one image (PNG, JPEG, BMP, TIFF, WebP), a list of them, a base64 string, a path
 # (str or pathlib.Path; its result then carries "filename"), a JSON text, or Azure's v2 request
 # {"input_data": {"columns": ["image"], "data": [BASE64, ...]}}.
 #
 # Needs only torch and torchvision (and Pillow, which torchvision depends on, to decode images); uses timm and
-# safetensors when importable. The model is the reference architecture model.json names, so the weights load
-# as they are. Preprocessing reproduces `spoolctl predict` bit for bit.
+# safetensors when importable; instance segmentation also needs OpenCV (opencv-python-headless) for polygons.
+# The model is the reference architecture model.json names, so the weights load as they are. Preprocessing
+# reproduces `spoolctl predict` bit for bit.
 #
 # From a shell:  python3 score.py IMAGE...      (prints the JSON)
 # Written by Spool into every model folder with the spool_scoring package beside it; edit `model_settings`
@@ -55,6 +58,9 @@ model_settings = {
     "tile_grid_size": None,     # e.g. [3, 2] or "3x2": also score tiles and merge (small objects)
     "tile_overlap_ratio": None,
     "tile_predictions_nms_thresh": None,
+    # Instance segmentation (None: model.json's)
+    "mask_pixel_score_threshold": None,    # a mask's pixels above it are the object's
+    "max_number_of_polygon_points": None,  # points of each polygon at most
 }
 
 model = None        # the torch module, after init()
@@ -77,7 +83,7 @@ def init():
     if task in CLASSIFICATION:
         image_size = int(manifest.get("image_size") or manifest["preprocessing"]["valid_crop_size"])
         net = architectures.classifier(arch["library"], arch["name"], len(manifest["classes"]), image_size)
-    elif task == "image_object_detection":
+    elif task in ("image_object_detection", "image_instance_segmentation"):
         frozen = not any(k.endswith("num_batches_tracked") for k in state if k.startswith("backbone.body."))
         settings = detection.inference_settings(manifest, model_settings)
         net = architectures.detector(arch["name"], len(manifest["classes"]), settings, frozen)

@@ -36,7 +36,8 @@ def classifier(library, name, num_classes, image_size=224):
 
 
 def detector(name, num_classes, settings, frozen_batch_norm):
-    """torchvision's Faster R-CNN (ResNet-18 to 152 FPN) or RetinaNet (ResNet-50 FPN) as Spool trains them:
+    """torchvision's Faster R-CNN and Mask R-CNN (ResNet-18 to 152 FPN) or RetinaNet (ResNet-50 FPN) as Spool
+    trains them:
     `num_classes` without the background; BatchNorm layers frozen when the weights come from a pretrained
     backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise. Or YOLOv5
     (yolov5s/m/l/x, Ultralytics' state-dict names; spool_scoring.yolov5)."""
@@ -45,20 +46,20 @@ def detector(name, num_classes, settings, frozen_batch_norm):
 
         return yolov5.build(name, num_classes)
     from torchvision.models import resnet
-    from torchvision.models.detection import FasterRCNN, RetinaNet
+    from torchvision.models.detection import FasterRCNN, MaskRCNN, RetinaNet
     from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
     from torchvision.ops import misc
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7
 
     norm = misc.FrozenBatchNorm2d if frozen_batch_norm else nn.BatchNorm2d
     common = dict(min_size=settings["min_size"], max_size=settings["max_size"])
-    if name.startswith("fasterrcnn_resnet") and name.endswith("_fpn"):
-        depth = name[len("fasterrcnn_resnet"):-len("_fpn")]
-        body = getattr(resnet, "resnet" + depth)(weights=None, norm_layer=norm)
-        backbone = _resnet_fpn_extractor(body, 5)
-        return FasterRCNN(backbone, num_classes=num_classes + 1, box_score_thresh=settings["box_score_thresh"],
-                          box_nms_thresh=settings["box_nms_thresh"],
-                          box_detections_per_img=settings["box_detections_per_img"], **common)
+    for prefix, meta in (("fasterrcnn_resnet", FasterRCNN), ("maskrcnn_resnet", MaskRCNN)):
+        if name.startswith(prefix) and name.endswith("_fpn"):
+            body = getattr(resnet, "resnet" + name[len(prefix):-len("_fpn")])(weights=None, norm_layer=norm)
+            backbone = _resnet_fpn_extractor(body, 5)
+            return meta(backbone, num_classes=num_classes + 1, box_score_thresh=settings["box_score_thresh"],
+                        box_nms_thresh=settings["box_nms_thresh"],
+                        box_detections_per_img=settings["box_detections_per_img"], **common)
     if name == "retinanet_resnet50_fpn":
         body = resnet.resnet50(weights=None, norm_layer=norm)
         backbone = _resnet_fpn_extractor(body, 5, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))
