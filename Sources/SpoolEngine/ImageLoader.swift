@@ -142,8 +142,9 @@ public final class ImageLoader {
         public let width: Int
         /// Each image's size inside the padding.
         public let imageSizes: [(height: Int, width: Int)]
-        /// Detection: each image's objects after its transforms, boxes in its pixels.
-        public var objects: [[(box: [Float], label: Int)]] = []
+        /// Detection: each image's objects after its transforms, boxes in its pixels; segmentation: with their
+        /// polygon parts (x, y, ... in the image's pixels).
+        public var objects: [[(box: [Float], label: Int, polygons: [[Float]])]] = []
     }
 
     /// The next batch, copied out (for tests and inspection; training reads batches inside the engine).
@@ -159,11 +160,18 @@ public final class ImageLoader {
                           targets: targets, size: n, side: height, height: height, width: width,
                           imageSizes: zip(heights, widths).map { (height: $0, width: $1) })
         if let counts = view.box_counts, let boxes = view.boxes, let labels = view.labels {
-            var k = 0
+            var k = 0, part = 0, point = 0
             for i in 0..<n {
                 batch.objects.append((0..<Int(counts[i])).map { _ in
                     defer { k += 1 }
-                    return (box: (0..<4).map { boxes[4 * k + $0] }, label: Int(labels[k]))
+                    var polygons: [[Float]] = []
+                    for _ in 0..<Int(view.part_counts?[k] ?? 0) {
+                        let length = Int(view.part_lengths![part])
+                        polygons.append(Array(UnsafeBufferPointer(start: view.polygon_points! + point, count: length)))
+                        part += 1
+                        point += length
+                    }
+                    return (box: (0..<4).map { boxes[4 * k + $0] }, label: Int(labels[k]), polygons: polygons)
                 })
             }
         }

@@ -92,4 +92,68 @@ import Testing
         #expect(try Masks.polygons(dot, height: 10, width: 10, maxPoints: 100).isEmpty)
         #expect(try Masks.polygons([UInt8](repeating: 0, count: 100), height: 10, width: 10, maxPoints: 100).isEmpty)
     }
+
+    /// Section 8's augmentations (horizontal flip, expand, IoU crop) move an object's polygons with its pixels:
+    /// rasterised after the transforms, the polygons cover the object's colour and little else.
+    @Test func polygonsFollowThePixelsThroughAugmentation() throws {
+        let dir = try TestSupport.temporaryDirectory("polygon-augment")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let dataset = try Dataset(task: .instanceSegmentation, numClasses: 1)
+        let side = 96
+        for i in 0..<6 {
+            // A red triangle, its corners varying per image, on grey.
+            let a = Float(10 + 4 * i), b = Float(80 - 3 * i)
+            let triangle: [Float] = [a, 12, b, 30 + Float(i), 30, b]
+            let mask = try Masks.rasterize([triangle], height: side, width: side)
+            var pixels = [UInt8](repeating: 90, count: side * side * 3)
+            for p in 0..<(side * side) where mask[p] == 1 { pixels[3 * p] = 240; pixels[3 * p + 1] = 20; pixels[3 * p + 2] = 20 }
+            let path = dir.appendingPathComponent("\(i).png").path
+            try ImageLoader.write(path: path, pixels: pixels, width: side, height: side, channels: 3)
+            let image = try dataset.addImage(path)
+            let xs = stride(from: 0, to: 6, by: 2).map { triangle[$0] }, ys = stride(from: 1, to: 6, by: 2).map { triangle[$0] }
+            let s = Float(side)
+            let object = try dataset.addObject(image: image, classID: 0,
+                                               box: [xs.min()! / s, ys.min()! / s, xs.max()! / s, ys.max()! / s])
+            try dataset.addPolygon(image: image, object: object, xy: triangle.map { $0 / s })
+        }
+        var options = LoaderOptions()
+        options.train = true
+        options.batchSize = 2
+        options.horizontalFlipProbability = 0.5
+        options.expandProbability = 0.5
+        options.cropProbability = 0.5
+        options.photometricProbability = 0
+        options.seed = 7
+        let loader = try ImageLoader(dataset: dataset, options: options)
+        var objects = 0, covered = 0, maskPixels = 0, red = 0, redInside = 0, moved = 0
+        for epoch in 0..<4 {
+            try loader.startEpoch(epoch)
+            while let batch = try loader.next() {
+                let plane = batch.height * batch.width
+                for (k, items) in batch.objects.enumerated() {
+                    let (h, w) = batch.imageSizes[k]
+                    if h != side || w != side { moved += 1 }
+                    for o in items where !o.polygons.isEmpty {
+                        objects += 1
+                        let mask = try Masks.rasterize(o.polygons, height: h, width: w)
+                        for y in 0..<h {
+                            for x in 0..<w {
+                                let base = k * 3 * plane + y * batch.width + x
+                                let isRed = batch.images[base] > 0.7 && batch.images[base + plane] < 0.3 && batch.images[base + 2 * plane] < 0.3
+                                if isRed { red += 1 }
+                                if mask[y * w + x] == 1 {
+                                    maskPixels += 1
+                                    if isRed { covered += 1; redInside += 1 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let precision = Double(covered) / Double(max(1, maskPixels)), recall = Double(redInside) / Double(max(1, red))
+        print("augmented polygons: \(objects) objects, \(moved) images resized by expand or crop; mask pixels red \(precision), red pixels in masks \(recall)")
+        #expect(objects >= 20 && moved > 0)
+        #expect(precision >= 0.85 && recall >= 0.9, "precision \(precision), recall \(recall)")
+    }
 }

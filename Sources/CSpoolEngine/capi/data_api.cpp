@@ -243,15 +243,28 @@ spool_status spool_loader_next(spool_loader* loader, spool_batch_view* out) {
             out->width = b->width;
             out->target_width = b->target_width;
             loader->boxes.clear(), loader->labels.clear(), loader->box_counts.clear();
+            loader->part_counts.clear(), loader->part_lengths.clear(), loader->polygon_points.clear();
             for (const auto& e : b->examples) {
                 loader->boxes.insert(loader->boxes.end(), e.boxes.begin(), e.boxes.end());
                 loader->labels.insert(loader->labels.end(), e.labels.begin(), e.labels.end());
                 loader->box_counts.push_back(static_cast<int32_t>(e.labels.size()));
+                for (size_t k = 0; k < e.labels.size(); ++k) {
+                    const auto* parts = k < e.polygons.size() ? &e.polygons[k] : nullptr;
+                    loader->part_counts.push_back(parts ? static_cast<int32_t>(parts->size()) : 0);
+                    if (!parts) continue;
+                    for (const auto& part : *parts) {
+                        loader->part_lengths.push_back(static_cast<int32_t>(part.size()));
+                        loader->polygon_points.insert(loader->polygon_points.end(), part.begin(), part.end());
+                    }
+                }
             }
             if (!b->examples.empty()) {
                 out->boxes = loader->boxes.data();
                 out->labels = loader->labels.data();
                 out->box_counts = loader->box_counts.data();
+                out->part_counts = loader->part_counts.data();
+                out->part_lengths = loader->part_lengths.data();
+                out->polygon_points = loader->polygon_points.data();
             }
         }
     });

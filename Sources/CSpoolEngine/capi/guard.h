@@ -33,6 +33,8 @@ struct spool_loader {
     std::vector<int32_t> heights, widths;  // the current batch's sizes, for spool_batch_view
     std::vector<float> boxes;              // detection: the current batch's boxes and labels, image after image
     std::vector<int32_t> labels, box_counts;
+    std::vector<int32_t> part_counts, part_lengths;  // segmentation: the current batch's polygons
+    std::vector<float> polygon_points;
 };
 
 struct spool_trainer {

@@ -211,6 +211,11 @@ typedef struct spool_batch_view {
     const int32_t *box_counts; /* N */
     const float *boxes;        /* x1, y1, x2, y2 in the image's pixels, 4 per object */
     const int32_t *labels;     /* class ids from 0 */
+    /* segmentation: each object's polygon parts (part_counts, one per object as above), each part's length in
+     * numbers (part_lengths) and its x, y, ... in the image's pixels, concatenated (polygon_points) */
+    const int32_t *part_counts;
+    const int32_t *part_lengths;
+    const float *polygon_points;
 } spool_batch_view;
 
 /* The next batch of the epoch (size 0 once the epoch is done). An unreadable image fails with SPOOL_ERR_IO. */
