@@ -14,12 +14,15 @@ extension Spoolctl {
             each trial's training log (jobs/<id>/trials/N/train.log: one line per epoch with its losses and \
             metric) and anything the trial printed on standard error, each under a header. With --trial N, \
             only that trial's. With --follow, new lines of every log are printed as they come, trial lines \
-            prefixed with their trial, until the job ends.
+            prefixed with their trial, until the job ends. With --json, every line is one JSON object \
+            {"log": "job" | "train" | "stderr", "trial": N or null, "line": "..."} (JSON Lines), without headers.
 
-            Example: spoolctl logs j-20261204-0001 --trial 2 -n 20
+            Examples:
+              spoolctl logs 0001 --trial 2 -n 20
+              spoolctl logs nightly-cats --follow --json
             """)
         @OptionGroup public var spool: SpoolOptions
-        @Argument(help: "The job id (or a unique prefix).")
+        @Argument(help: "The job: its id, a unique end or start of it, or its name.")
         public var job: String
         @Option(help: "Only this trial's logs.")
         public var trial: Int?
@@ -27,6 +30,8 @@ extension Spoolctl {
         public var lines: Int?
         @Flag(help: "Keep printing new lines until the job ends.")
         public var follow = false
+        @Flag(help: "Print each line as a JSON object (JSON Lines).")
+        public var json = false
         public init() {}
 
         /// One log file and how far it has been printed.
@@ -34,6 +39,9 @@ extension Spoolctl {
             var url: URL
             var title: String
             var prefix: String
+            /// For --json: which log ("job", "train", "stderr") and whose (a trial's number, or nil).
+            var kind: String
+            var trial: Int?
             var offset: UInt64 = 0
         }
 
@@ -68,7 +76,8 @@ extension Spoolctl {
         func discover(layout: SpoolLayout, job: String, known: [URL]) -> [Source] {
             var found: [Source] = []
             if trial == nil {
-                found.append(Source(url: layout.jobLog(job), title: "job \(job) (jobs/\(job)/job.log)", prefix: ""))
+                found.append(Source(url: layout.jobLog(job), title: "job \(job) (jobs/\(job)/job.log)", prefix: "",
+                                    kind: "job", trial: nil))
             }
             let trials = layout.job(job).appendingPathComponent("trials")
             let names = (try? FileManager.default.contentsOfDirectory(atPath: trials.path)) ?? []
@@ -76,9 +85,11 @@ extension Spoolctl {
             for number in numbers where trial == nil || trial == number {
                 let prefix = trial == nil ? "trial \(number) | " : ""
                 found.append(Source(url: trials.appendingPathComponent("\(number)/train.log"),
-                                    title: "trial \(number) (jobs/\(job)/trials/\(number)/train.log)", prefix: prefix))
+                                    title: "trial \(number) (jobs/\(job)/trials/\(number)/train.log)", prefix: prefix,
+                                    kind: "train", trial: number))
                 found.append(Source(url: trials.appendingPathComponent("\(number).log"),
-                                    title: "trial \(number), standard error (jobs/\(job)/trials/\(number).log)", prefix: prefix))
+                                    title: "trial \(number), standard error (jobs/\(job)/trials/\(number).log)", prefix: prefix,
+                                    kind: "stderr", trial: number))
             }
             return found.filter { !known.contains($0.url) }
         }
@@ -94,6 +105,12 @@ extension Spoolctl {
             var text = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             if text.last == "" { text.removeLast() }
             if let tail { text = Array(text.suffix(max(0, tail))) }
+            if json {
+                for line in text {
+                    try? printJSONLine(["log": source.kind, "trial": source.trial ?? NSNull(), "line": line])
+                }
+                return
+            }
             if header { print("==> \(source.title) <==") }
             for line in text { print(source.prefix + line) }
             if header { print("") }

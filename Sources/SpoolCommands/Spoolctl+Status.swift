@@ -13,18 +13,77 @@ extension Spoolctl {
             abstract: "Show the jobs (or one job: its trials, metrics and files).",
             discussion: """
             Reads spool.sqlite directly, so it works while the daemon writes and while it is down.
-            Columns: JOB, NAME, TASK, STATE, TRIALS (done/total), BEST (primary metric), ELAPSED/BUDGET, REASON,
-            then the totals per state. States are Slurm's: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT,
+
+            Columns: JOB, NAME, TASK, STATE, TRIALS (done/total), BEST (primary metric), ELAPSED/BUDGET (the \
+            budget the job runs under: its timeout_minutes, or the daemon's --max-job-seconds when lower), \
+            PROGRESS (a running job's epoch and time left), REASON; then the totals per state and whether a \
+            daemon is serving the spool. States are Slurm's: PENDING, RUNNING, COMPLETED, FAILED, TIMEOUT, \
             CANCELLED, OUT_OF_MEMORY; a PENDING job says why it waits.
+
+            A job is named by its id, by a unique end of it (0003) or start of it, or by its name (the newest \
+            job of that name).
+
+            Examples:
+              spoolctl status
+              spoolctl status -t running,pending --watch
+              spoolctl status 0003
+              spoolctl status --name nightly-cats --format job,state,best --noheader
             """)
         @OptionGroup public var spool: SpoolOptions
-        @Argument(help: "A job id (or a unique prefix).")
+        @Argument(help: "A job: its id, a unique end or start of it, or a name.")
         public var job: String?
+        @Option(name: [.customShort("t"), .customLong("states")],
+                help: "Only jobs in these states, comma-separated: names in any case or squeue's codes (PD, R, CD, F, TO, CA, OOM).")
+        public var states: String?
+        @Option(help: "Only the jobs of this name.")
+        public var name: String?
+        @Option(help: "The columns to print, comma-separated: \(QueueColumn.allCases.map(\.rawValue).joined(separator: ", ")).")
+        public var format: String?
+        @Flag(help: "Print only the rows: no header, totals or daemon line.")
+        public var noheader = false
+        @Flag(help: "Print again every --interval seconds, as `watch` does, until interrupted.")
+        public var watch = false
+        @Option(help: "Seconds between two prints with --watch.")
+        public var interval: Double = 2
+        @Option(help: "With --watch, stop after this many prints.")
+        public var count: Int?
         @Flag(help: "Print JSON.")
         public var json = false
         @Option(help: "How many of the newest jobs to list.")
         public var limit: Int = 50
         public init() {}
+
+        public func validate() throws {
+            _ = try stateFilter()
+            _ = try columns()
+            guard interval > 0 else { throw ValidationError("--interval must be more than 0 seconds") }
+            if let count, count < 1 { throw ValidationError("--count must be 1 or more") }
+        }
+
+        func stateFilter() throws -> Set<JobState>? {
+            guard let states else { return nil }
+            var set = Set<JobState>()
+            for word in states.split(separator: ",") {
+                if word.lowercased() == "all" { return nil }
+                guard let state = JobState(named: String(word)) else {
+                    throw ValidationError("-t/--states: '\(word)' is not a state; use "
+                        + JobState.allCases.map { "\($0.rawValue) (\($0.code))" }.joined(separator: ", ") + " or all")
+                }
+                set.insert(state)
+            }
+            return set
+        }
+
+        func columns() throws -> [QueueColumn] {
+            guard let format else { return QueueColumn.allCases }
+            return try format.split(separator: ",").map { word in
+                guard let column = QueueColumn(rawValue: word.lowercased().trimmingCharacters(in: .whitespaces)) else {
+                    throw ValidationError("--format: '\(word)' is not a column; use "
+                        + QueueColumn.allCases.map(\.rawValue).joined(separator: ", "))
+                }
+                return column
+            }
+        }
 
         public func run() throws {
             let layout = spool.layout
@@ -32,19 +91,33 @@ extension Spoolctl {
                 throw CommandError("no spool at \(layout.root.path) (no spool.sqlite): run `spoolctl init` or `spoolctl serve`, or pass --spool")
             }
             let store = try JobStore.openForReading(path: layout.database.path)
-            if let job {
-                try showJob(job, store: store, layout: layout)
-            } else {
-                try showQueue(store: store, layout: layout)
+            var printed = 0
+            while true {
+                if watch && isatty(STDOUT_FILENO) == 1 { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+                if watch && !json && !noheader {
+                    let stamp = DateFormatter()
+                    stamp.dateFormat = "yyyy-MM-dd HH:mm:ss"
+                    print("every \(ProgressEvent.duration(interval)): spoolctl status  \(stamp.string(from: Date()))\n")
+                }
+                if let job {
+                    try showJob(job, store: store, layout: layout)
+                } else {
+                    try showQueue(store: store, layout: layout)
+                }
+                printed += 1
+                fflush(nil)  // every stream: the print is seen before the wait
+                guard watch, count.map({ printed < $0 }) ?? true else { return }
+                Thread.sleep(forTimeInterval: interval)
+                if !json && !noheader { print("") }
             }
         }
 
         func showQueue(store: JobStore, layout: SpoolLayout) throws {
-            let status = try store.status(limit: limit)
+            let status = try store.status(limit: limit, states: try stateFilter(), name: name)
             let now = Date()
             let daemon = DaemonLock.holder(layout)
             let waiting = (incoming: Self.dropCount(layout.incoming), processing: Self.dropCount(layout.processing))
-            let drops = try store.unqueuedDrops(limit: 10)
+            let drops = noheader || states != nil || name != nil ? [] : try store.unqueuedDrops(limit: 10)
             if json {
                 let jobs = status.jobs.map { summary in StatusRow(summary, store: store, now: now).json }
                 var counts: [String: Int] = [:]
@@ -60,15 +133,17 @@ extension Spoolctl {
                                }])
                 return
             }
-            var table = [["JOB", "NAME", "TASK", "STATE", "TRIALS", "BEST", "ELAPSED/BUDGET", "REASON"]]
+            let columns = try columns()
+            var table = noheader ? [] : [columns.map { $0.rawValue.uppercased() }]
             for summary in status.jobs {
                 let row = StatusRow(summary, store: store, now: now)
-                table.append([row.job.id, row.job.name, row.taskShort, row.job.state.rawValue,
-                              "\(row.trialsDone)/\(row.trialsTotal)", row.bestText, row.elapsedText, row.reason])
+                table.append(columns.map { row.cell($0) })
             }
             printTable(table)
+            guard !noheader else { return }
             let totals = JobState.allCases.compactMap { s in status.counts[s].flatMap { $0 > 0 ? "\($0) \(s.rawValue)" : nil } }
-            print("\(status.total) job(s)" + (totals.isEmpty ? "" : ": " + totals.joined(separator: ", ")))
+            print("\(status.total) job(s)" + (totals.isEmpty ? "" : ": " + totals.joined(separator: ", "))
+                  + (states != nil || name != nil ? "; \(status.jobs.count) shown" : ""))
             if !drops.isEmpty {
                 print("")
                 var rejected = [["DROP", "OUTCOME", "TAKEN", "REASON"]]
@@ -105,7 +180,7 @@ extension Spoolctl {
 
         func showJob(_ id: String, store: JobStore, layout: SpoolLayout) throws {
             guard let job = try store.job(id: id) else {
-                throw CommandError("there is no job '\(id)'; `spoolctl status` lists them")
+                throw CommandError("there is no job '\(id)' (an id, a unique end or start of one, or a name); `spoolctl status` lists them")
             }
             let trials = try store.trials(jobID: job.id)
             let summary = JobSummary(job: job, trialCount: trials.count,
@@ -138,6 +213,7 @@ extension Spoolctl {
                             "is_best": t.number == bestTrial, "model": hyper(t)["model_name"] ?? fixedModel ?? NSNull(),
                             "branch": t.branch ?? NSNull(), "configuration_index": t.configurationIndex ?? NSNull(),
                             "retry_of": t.retryOf ?? NSNull(), "device": t.device ?? NSNull(),
+                            "progress": TrialProgressView(t)?.json ?? NSNull(),
                             "hyperparameters": (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) ?? [:],
                             "epochs": epochs.map { e in
                                 ["epoch": e.epoch, "train_loss": e.trainLoss ?? NSNull(),
@@ -149,19 +225,20 @@ extension Spoolctl {
                 try printJSON(object)
                 return
             }
-            print("job \(job.id)  \(job.name)  \(job.task.rawValue)")
-            print("state   \(job.state.rawValue): \(row.reason)")
-            print("best    \(row.bestText)")
-            print("time    \(row.elapsedText)  (attempt \(job.attempts) of \(job.maxAttempts))")
-            print("outbox  \(job.outboxPath ?? "-")")
-            for file in files { print("          \(file)") }
-            print("log     \(layout.jobLog(job.id).path)")
-            var table = [["TRIAL", "MODEL"] + varying.map { $0.uppercased() } + ["STATE", "EPOCHS", "BEST", "REASON"]]
+            printTable([
+                ["job", "\(job.id)  \(job.name)  \(job.task.rawValue)"],
+                ["state", "\(job.state.rawValue): \(row.reason)"],
+                ["best", row.bestText],
+                ["time", "\(row.elapsedText)  (attempt \(job.attempts) of \(job.maxAttempts))"],
+                ["outbox", job.outboxPath ?? "-"],
+            ] + files.map { ["", $0] } + [["log", layout.jobLog(job.id).path]])
+            var table = [["TRIAL", "MODEL"] + varying.map { $0.uppercased() } + ["STATE", "EPOCHS", "BEST", "PROGRESS", "REASON"]]
             for t in trials {
                 let values = hyper(t)
                 table.append(["\(t.number)\(t.number == bestTrial ? " *" : "")", text(values["model_name"] ?? fixedModel ?? "default")]
                     + varying.map { text(values[$0]) }
-                    + [t.state.rawValue, "\(t.epochsDone)", t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-", t.reason])
+                    + [t.state.rawValue, "\(t.epochsDone)", t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-",
+                       TrialProgressView(t)?.text ?? "-", t.reason])
             }
             print("")
             printTable(table)
@@ -169,14 +246,47 @@ extension Spoolctl {
             for t in trials {
                 let epochs = try store.epochs(trialID: t.id)
                 guard !epochs.isEmpty else { continue }
-                print("\ntrial \(t.number): epoch  train_loss  val_loss  \(job.task.primaryMetric)")
+                print("\ntrial \(t.number)")
+                var rows = [["EPOCH", "TRAIN_LOSS", "VAL_LOSS", job.task.primaryMetric.uppercased()]]
                 for e in epochs {
-                    print(String(format: "         %5d  %10.4f  %8@  %@", e.epoch, e.trainLoss ?? .nan,
+                    rows.append(["\(e.epoch)", e.trainLoss.map { String(format: "%.4f", $0) } ?? "-",
                                  e.validationLoss.map { String(format: "%.4f", $0) } ?? "-",
-                                 e.primaryMetric.map { String(format: "%.4f", $0) } ?? "-"))
+                                 e.primaryMetric.map { String(format: "%.4f", $0) } ?? "-"])
                 }
+                printTable(rows, rightAligned: true)
             }
         }
+    }
+}
+
+/// The columns of `spoolctl status`, by the names `--format` takes.
+enum QueueColumn: String, CaseIterable {
+    case job, name, task, state, trials, best, elapsed, progress, reason
+}
+
+/// A running trial's latest progress, as the daemon stored it from the trainer's events.
+struct TrialProgressView {
+    let event: ProgressEvent
+
+    init?(_ trial: Trial) {
+        guard trial.state == .running, let json = trial.progressJSON,
+              let event = ProgressEvent.parse(Data(json.utf8)) else { return nil }
+        self.event = event
+    }
+
+    /// `epoch 3/15 step 12/40  312.5 img/s  ETA 1m20s`
+    var text: String {
+        var parts = ["epoch \(event.epoch)/\(event.epochs)" + (event.steps > 0 ? " step \(event.step)/\(event.steps)" : "")]
+        if event.imagesPerSecond.isFinite, event.imagesPerSecond > 0 { parts.append(String(format: "%.1f img/s", event.imagesPerSecond)) }
+        parts.append("ETA \(ProgressEvent.duration(event.etaSeconds))")
+        return parts.joined(separator: "  ")
+    }
+
+    var json: [String: Any] {
+        func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
+        return ["epoch": event.epoch, "epochs": event.epochs, "step": event.step, "steps": event.steps,
+                "images_per_second": number(event.imagesPerSecond), "eta_seconds": number(event.etaSeconds),
+                "loss": number(event.loss), "event": event.kind.rawValue]
     }
 }
 
@@ -188,6 +298,8 @@ struct StatusRow {
     let best: Double?
     let reason: String
     let elapsed: TimeInterval?
+    /// Its running trials' latest progress, by trial number.
+    let progress: [(trial: Int, view: TrialProgressView)]
 
     init(_ summary: JobSummary, store: JobStore, now: Date) {
         job = summary.job
@@ -198,6 +310,21 @@ struct StatusRow {
         best = summary.bestMetric
         reason = summary.displayReason
         if let start = job.startedAt { elapsed = (job.finishedAt ?? now).timeIntervalSince(start) } else { elapsed = nil }
+        progress = job.state == .running ? trials.compactMap { t in TrialProgressView(t).map { (t.number, $0) } } : []
+    }
+
+    func cell(_ column: QueueColumn) -> String {
+        switch column {
+        case .job: job.id
+        case .name: job.name
+        case .task: taskShort
+        case .state: job.state.rawValue
+        case .trials: "\(trialsDone)/\(trialsTotal)"
+        case .best: bestText
+        case .elapsed: elapsedText
+        case .progress: progressText
+        case .reason: reason
+        }
     }
 
     var taskShort: String {
@@ -214,7 +341,15 @@ struct StatusRow {
     }
 
     var elapsedText: String {
-        "\(elapsed.map(Self.duration) ?? "-")/\(Self.duration(TimeInterval(job.budgetSeconds)))"
+        "\(elapsed.map(Self.duration) ?? "-")/\(Self.duration(TimeInterval(job.effectiveBudgetSeconds)))"
+    }
+
+    /// A running job's progress: its trial's epoch and time left (several trials: how many, and the longest).
+    var progressText: String {
+        guard let slowest = progress.max(by: { $0.view.event.etaSeconds < $1.view.event.etaSeconds }) else { return "-" }
+        let eta = "ETA \(ProgressEvent.duration(slowest.view.event.etaSeconds))"
+        if progress.count == 1 { return "trial \(slowest.trial): epoch \(slowest.view.event.epoch)/\(slowest.view.event.epochs), \(eta)" }
+        return "\(progress.count) trials running, \(eta)"
     }
 
     static func duration(_ seconds: TimeInterval) -> String {
@@ -234,7 +369,9 @@ struct StatusRow {
             "created_at": stamp.string(from: job.createdAt),
             "started_at": job.startedAt.map { stamp.string(from: $0) } ?? NSNull(),
             "finished_at": job.finishedAt.map { stamp.string(from: $0) } ?? NSNull(),
-            "elapsed_seconds": elapsed ?? NSNull(), "budget_seconds": job.budgetSeconds,
+            "elapsed_seconds": elapsed ?? NSNull(), "budget_seconds": job.effectiveBudgetSeconds,
+            "budget_cap_seconds": job.budgetCapSeconds ?? NSNull(),
+            "progress": progress.map { p -> [String: Any] in var o = p.view.json; o["trial"] = p.trial; return o },
         ]
     }
 }
@@ -251,12 +388,17 @@ func printJSON<T: Encodable>(_ value: T) throws {
     print(String(decoding: try encoder.encode(value), as: UTF8.self))
 }
 
-func printTable(_ rows: [[String]]) {
-    guard let header = rows.first else { return }
-    var widths = header.map(\.count)
+/// Prints rows in aligned columns, two spaces apart (the last column unpadded); `rightAligned` right-aligns
+/// every column but the first (numbers).
+func printTable(_ rows: [[String]], rightAligned: Bool = false) {
+    guard let first = rows.first else { return }
+    var widths = first.map(\.count)
     for row in rows { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
     for row in rows {
-        let cells = row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+        let cells = row.enumerated().map { i, cell -> String in
+            if rightAligned && i > 0 { return String(repeating: " ", count: max(0, widths[i] - cell.count)) + cell }
+            return i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+        }
         print(cells.joined(separator: "  "))
     }
 }

@@ -93,6 +93,16 @@ extension JobExecutor {
     /// One progress event of a trial: epochs go to the store; an evaluation goes to the policy.
     func handle(_ event: ProgressEvent, of running: RunningTrial, jobID: String, policy: (any EarlyTerminationPolicy)?) {
         running.latest = event
+        // The latest progress goes to the store for `spoolctl status`: every epoch and evaluation, steps at most
+        // once a second.
+        let at = now()
+        if event.kind != .step || running.progressStoredAt.map({ at.timeIntervalSince($0) >= 1 }) ?? true {
+            var brief = event
+            (brief.record, brief.losses) = (nil, nil)
+            if (try? store.recordProgress(trialID: running.trial.id, json: String(decoding: brief.jsonLine(), as: UTF8.self))) != nil {
+                running.progressStoredAt = at
+            }
+        }
         guard event.kind == .epoch, let record = event.record else { return }
         let epoch = record.epoch
         let encoder = JSONEncoder()

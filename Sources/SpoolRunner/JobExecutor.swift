@@ -120,6 +120,7 @@ public final class JobExecutor: @unchecked Sendable {
 
         let started = job.startedAt ?? now()
         let budget = min(job.budgetSeconds, options.maxJobSeconds ?? Int.max)
+        try? store.setBudgetCap(jobID: job.id, seconds: options.maxJobSeconds)  // what `status` shows as the budget
         let deadline = started.addingTimeInterval(TimeInterval(budget))
         let trialBudget = settings.limits.trialTimeoutMinutes.map { TimeInterval($0 * 60) }
         let unitsPerTrial = pool.unitsPerTrial(concurrent: plan.maxConcurrentTrials)

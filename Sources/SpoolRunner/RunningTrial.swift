@@ -13,6 +13,7 @@ final class RunningTrial: @unchecked Sendable {
     private let lock = NSLock()
     private var policyReason: String?
     private var lastEvent: ProgressEvent?
+    private var lastStored: Date?
 
     init(trial: Trial, process: TrialProcess, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
         self.trial = trial
@@ -27,6 +28,12 @@ final class RunningTrial: @unchecked Sendable {
     var latest: ProgressEvent? {
         get { lock.withLock { lastEvent } }
         set { lock.withLock { lastEvent = newValue } }
+    }
+
+    /// When its progress was last written to the store.
+    var progressStoredAt: Date? {
+        get { lock.withLock { lastStored } }
+        set { lock.withLock { lastStored = newValue } }
     }
 
     /// Why the early-termination policy stopped it, once it has.

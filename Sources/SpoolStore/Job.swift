@@ -35,6 +35,8 @@ public struct Job: Sendable, Hashable, Codable, FetchableRecord, PersistableReco
     public var settingsJSON: String
     /// The job's time budget.
     public var budgetSeconds: Int
+    /// The daemon's cap on it (`serve --max-job-seconds`), recorded when a daemon runs the job with a lower one.
+    public var budgetCapSeconds: Int?
     /// Where the finished job's outputs were written.
     public var outboxPath: String?
     public var bestMetricName: String?
@@ -50,10 +52,13 @@ public struct Job: Sendable, Hashable, Codable, FetchableRecord, PersistableReco
         case attempts, maxAttempts = "max_attempts"
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
         case bundleSHA256 = "bundle_sha256", bundlePath = "bundle_path", settingsJSON = "settings_json"
-        case budgetSeconds = "budget_seconds", outboxPath = "outbox_path"
+        case budgetSeconds = "budget_seconds", budgetCapSeconds = "budget_cap_seconds", outboxPath = "outbox_path"
         case bestMetricName = "best_metric_name", bestMetricValue = "best_metric_value"
         case cancelRequested = "cancel_requested", scheduleKey = "schedule_key"
     }
+
+    /// The budget the job runs under: its own, or the daemon's cap when lower.
+    public var effectiveBudgetSeconds: Int { min(budgetSeconds, budgetCapSeconds ?? budgetSeconds) }
 
     /// The columns the store queries by.
     public enum Columns {
@@ -93,6 +98,7 @@ extension Job {
         bundlePath = try value(.bundlePath)
         settingsJSON = try value(.settingsJSON)
         budgetSeconds = try value(.budgetSeconds)
+        budgetCapSeconds = try value(.budgetCapSeconds)
         outboxPath = try value(.outboxPath)
         bestMetricName = try value(.bestMetricName)
         bestMetricValue = try value(.bestMetricValue)

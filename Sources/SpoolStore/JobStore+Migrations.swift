@@ -131,6 +131,16 @@ extension JobStore {
                 """)
         }
 
+        // v5: what `spoolctl status` shows of a running job: each running trial's latest progress (epoch, step,
+        // images per second, ETA; the trainer's event as JSON) and the daemon's cap on the job's budget
+        // (`serve --max-job-seconds`) when it is below the job's own.
+        migrator.registerMigration("v5") { db in
+            try db.execute(sql: """
+                ALTER TABLE trials ADD COLUMN progress_json TEXT;
+                ALTER TABLE jobs ADD COLUMN budget_cap_seconds INTEGER;
+                """)
+        }
+
         return migrator
     }()
 

@@ -93,12 +93,33 @@ extension JobStore {
             try Self.requireRunning(trialID: trialID, db)
             let trial = try Trial.fetchOne(db, sql: """
                 UPDATE trials SET state = ?, reason = ?, finished_at = ?,
-                    best_metric_value = COALESCE(?, best_metric_value)
+                    best_metric_value = COALESCE(?, best_metric_value), progress_json = NULL
                 WHERE id = ? RETURNING *
                 """, arguments: [state, reason, at, bestMetric.flatMap { $0.isFinite ? $0 : nil }, trialID])!
             let level: JobEvent.Level = state == .completed ? .info : .warning
             try Self.log(db, trial.jobID, at, level, "trial \(trial.number) \(state): \(reason)")
             return trial
+        }
+    }
+
+    /// Keeps a RUNNING trial's latest progress event (the trainer's JSON line) for `spoolctl status`. A trial
+    /// that has ended keeps none, so a late event is dropped. Returns whether it was kept.
+    @discardableResult
+    public func recordProgress(trialID: Int64, json: String) throws -> Bool {
+        try writeImmediate { db in
+            try db.execute(sql: "UPDATE trials SET progress_json = ? WHERE id = ? AND state = 'RUNNING'",
+                           arguments: [json, trialID])
+            return db.changesCount > 0
+        }
+    }
+
+    /// Records the daemon's cap on a job's budget (`serve --max-job-seconds`) when it is below the job's own,
+    /// so that `status` shows the budget the job really runs under; nil clears it.
+    public func setBudgetCap(jobID: String, seconds: Int?) throws {
+        try writeImmediate { db in
+            try db.execute(sql: """
+                UPDATE jobs SET budget_cap_seconds = CASE WHEN ? < budget_seconds THEN ? END WHERE id = ?
+                """, arguments: [seconds, seconds, jobID])
         }
     }
 

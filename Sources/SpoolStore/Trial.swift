@@ -28,11 +28,14 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
     public var configurationIndex: Int?
     /// The trial this one retries (after running out of memory), by number.
     public var retryOf: Int?
+    /// Its latest progress event while it runs (the trainer's JSON line: epoch, step, images/s, ETA).
+    public var progressJSON: String?
 
     public init(
         id: Int64, jobID: String, number: Int, state: JobState, reason: String, hyperparametersJSON: String = "{}",
         startedAt: Date? = nil, finishedAt: Date? = nil, epochsDone: Int = 0, bestMetricValue: Double? = nil,
-        pid: Int32? = nil, device: String? = nil, branch: Int? = nil, configurationIndex: Int? = nil, retryOf: Int? = nil
+        pid: Int32? = nil, device: String? = nil, branch: Int? = nil, configurationIndex: Int? = nil, retryOf: Int? = nil,
+        progressJSON: String? = nil
     ) {
         self.id = id
         self.jobID = jobID
@@ -49,13 +52,14 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
         self.branch = branch
         self.configurationIndex = configurationIndex
         self.retryOf = retryOf
+        self.progressJSON = progressJSON
     }
 
     enum CodingKeys: String, CodingKey {
         case id, jobID = "job_id", number, state, reason, hyperparametersJSON = "hyperparameters_json"
         case startedAt = "started_at", finishedAt = "finished_at", epochsDone = "epochs_done"
         case bestMetricValue = "best_metric_value", pid, device, branch
-        case configurationIndex = "configuration_index", retryOf = "retry_of"
+        case configurationIndex = "configuration_index", retryOf = "retry_of", progressJSON = "progress_json"
     }
 
     /// The columns the store queries by.

@@ -161,6 +161,11 @@ public final class TrainingRun {
         let totalSteps = Double(stepsPerEpoch * p.numberOfEpochs)
         var stepsDone = 0.0
         var trainSeconds = 0.0
+        let loopStarted = now()
+        /// Seconds left at the pace so far (training and evaluation), over every step still to run.
+        func secondsLeft() -> Double {
+            stepsDone > 0 ? (totalSteps - stepsDone) * (now() - loopStarted) / stepsDone : .nan
+        }
         var memoryNote: String?
 
         epochs: for epoch in 1...p.numberOfEpochs {
@@ -224,7 +229,7 @@ public final class TrainingRun {
                 logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4))\(Self.lossesText(record.losses))\(validationText), \(task.primaryMetric) \(fmt(value, 4)), \(fmt(record.imagesPerSecond, 1)) img/s")
                 progress(TrainingProgress(kind: .evaluation, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                           steps: stepsPerEpoch, loss: prediction.meanLoss ?? .nan, learningRate: lr,
-                                          imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
+                                          imagesPerSecond: record.imagesPerSecond, etaSeconds: secondsLeft(),
                                           metricName: task.primaryMetric, metricValue: value))
                 history.append(record)
                 if best == nil || value > best!.value {
@@ -242,7 +247,7 @@ public final class TrainingRun {
                     if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
                     progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                               steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
-                                              imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
+                                              imagesPerSecond: record.imagesPerSecond, etaSeconds: secondsLeft(),
                                               metricName: task.primaryMetric, metricValue: value, record: record))
                     break epochs
                 }
@@ -254,7 +259,7 @@ public final class TrainingRun {
             try trainer.useAverage(false)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                       steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
-                                      imagesPerSecond: record.imagesPerSecond, etaSeconds: 0,
+                                      imagesPerSecond: record.imagesPerSecond, etaSeconds: secondsLeft(),
                                       metricName: task.primaryMetric, metricValue: record.metrics?[task.primaryMetric],
                                       record: history.last))
         }

@@ -49,6 +49,16 @@ class RequestTests(unittest.TestCase):
             self.assertEqual(requests.items(pathlib.Path(path)), [(PNG_1x1, path)])
             self.assertEqual(requests.items(path), [(PNG_1x1, path)])
 
+    def test_an_unreadable_file_is_an_error_in_its_place_not_a_lost_batch(self):
+        missing = os.path.join(tempfile.gettempdir(), "spool-no-such-image.png")
+        got = requests.items([PNG_1x1, pathlib.Path(missing), missing])
+        self.assertEqual(len(got), 3)
+        self.assertEqual(got[0], (PNG_1x1, None))
+        for raw, filename in got[1:]:
+            self.assertEqual(filename, missing)
+            self.assertIsInstance(raw, ValueError)
+            self.assertIn("cannot read it", str(raw))
+
     def test_a_request_without_an_image_says_what_it_expected(self):
         with self.assertRaisesRegex(ValueError, "input_data"):
             requests.items({"something": 1})

@@ -104,10 +104,12 @@ struct TrialSupervisionTests {
     }
 
     /// Starts `spoolctl serve` in the background and waits until its job has a recorded epoch.
-    static func serveUntilTraining(spool: URL, environment: [String: String] = [:]) throws -> (Process, String) {
+    static func serveUntilTraining(spool: URL, environment: [String: String] = [:], arguments: [String] = []) throws
+        -> (Process, String)
+    {
         let daemon = Process()
         daemon.executableURL = RunnerSupport.spoolctl
-        daemon.arguments = ["serve", "--spool", spool.path, "--grace", "2"]
+        daemon.arguments = ["serve", "--spool", spool.path, "--grace", "2"] + arguments
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
         daemon.environment = env
@@ -144,16 +146,56 @@ struct TrialSupervisionTests {
         #expect(job["attempts"] as? Int == 0)  // a graceful stop does not count against the job
     }
 
-    @Test func cancelStopsARunningJob() throws {
+    /// A real running trial, seen as squeue shows a job: its epoch and ETA in `status`, the budget the daemon
+    /// caps it to, a short id; then cancelled as scancel does it, with JSON and exit statuses.
+    @Test func statusShowsARunningTrialAndCancelStopsIt() throws {
         let dir = try RunnerSupport.temporaryDirectory("cancel")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
         let bundle = try RunnerSupport.bundle(in: dir, epochs: 60)
         _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
-        let (daemon, id) = try Self.serveUntilTraining(spool: spool)
+        let (daemon, id) = try Self.serveUntilTraining(spool: spool, arguments: ["--max-job-seconds", "600"])
         defer { daemon.terminate(); daemon.waitUntilExit() }
-        let cancel = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, String(id)])
-        #expect(cancel.status == 0 && cancel.stdout.contains("requested"), "\(cancel.stdout)\(cancel.stderr)")
+        let short = String(id.suffix(4))   // j-YYYYMMDD-0001 -> 0001
+
+        // status while the trial trains: the progress the trainer reports, through the daemon and the store.
+        var progress: [String: Any] = [:]
+        for _ in 0..<80 {
+            if let job = try RunnerSupport.statusJSON(spool: spool).first,
+               let first = (job["progress"] as? [[String: Any]])?.first, first["eta_seconds"] is Double {
+                progress = first
+                #expect(job["budget_seconds"] as? Int == 600 && job["budget_cap_seconds"] as? Int == 600, "\(job)")
+                break
+            }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(progress["trial"] as? Int == 0, "no progress in status --json: \(progress)")
+        #expect(progress["epochs"] as? Int == 60 && (progress["epoch"] as? Int ?? 0) >= 1, "\(progress)")
+        #expect((progress["images_per_second"] as? Double ?? 0) > 0)
+        #expect((progress["eta_seconds"] as? Double ?? 0) > 0, "58 or more epochs are left: \(progress)")
+        let table = try RunnerSupport.spoolctl(["status", "--spool", spool.path])
+        let line = table.stdout.split(separator: "\n").first { $0.hasPrefix(id) } ?? ""
+        #expect(line.contains("RUNNING") && line.contains("/10m00s") && line.contains("trial 0: epoch ")
+                && line.contains("/60, ETA "), "\(table.stdout)")
+        #expect(table.stdout.contains("daemon: serving"))
+        let detail = try RunnerSupport.spoolctl(["status", "--spool", spool.path, short])
+        #expect(detail.status == 0 && detail.stdout.contains("job     \(id)"), "\(detail.stdout)\(detail.stderr)")
+        #expect(detail.stdout.contains("img/s  ETA "), "the trial's row shows its pace and ETA: \(detail.stdout)")
+        let running = try RunnerSupport.spoolctl(["status", "--spool", spool.path, "-t", "r", "--format", "job,state",
+                                                  "--noheader"])
+        #expect(running.stdout == "\(id)  RUNNING\n", "\(running.stdout)")
+        let none = try RunnerSupport.spoolctl(["status", "--spool", spool.path, "-t", "CD,F", "--noheader"])
+        #expect(none.status == 0 && none.stdout.isEmpty, "\(none.stdout)")
+        let bad = try RunnerSupport.spoolctl(["status", "--spool", spool.path, "-t", "done"])
+        #expect(bad.status != 0 && bad.stderr.contains("'done' is not a state"), "\(bad.stderr)")
+        let watched = try RunnerSupport.spoolctl(["status", "--spool", spool.path, "--watch", "--interval", "0.2",
+                                                  "--count", "2", "--noheader", "--format", "job"])
+        #expect(watched.stdout == "\(id)\n\(id)\n", "\(watched.stdout)")
+
+        let cancel = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, short, "--json"])
+        let answer = try #require(try JSONSerialization.jsonObject(with: Data(cancel.stdout.utf8)) as? [String: Any],
+                                  "\(cancel.stdout)\(cancel.stderr)")
+        #expect(cancel.status == 0 && answer["outcome"] as? String == "requested" && answer["job"] as? String == id, "\(answer)")
         var state = ""
         for _ in 0..<80 {
             Thread.sleep(forTimeInterval: 0.25)
@@ -161,7 +203,20 @@ struct TrialSupervisionTests {
             if state == "CANCELLED" { break }
         }
         #expect(state == "CANCELLED")
+        let ended = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect((ended["progress"] as? [Any])?.isEmpty == true, "an ended job shows no progress: \(ended)")
+        // As scancel: an ended or unknown job is an error (exit 1), said on stderr or in the JSON.
+        let again = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, id])
+        #expect(again.status == 1 && again.stderr.contains("already CANCELLED"), "\(again.stderr)")
+        let unknown = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, "9999", "--json"])
+        #expect(unknown.status == 1 && unknown.stdout.contains("\"outcome\":\"not_found\""), "\(unknown.stdout)")
         let logs = try RunnerSupport.spoolctl(["logs", "--spool", spool.path, id])
         #expect(logs.stdout.contains("job=\(id)") && logs.stdout.contains("CANCELLED"))
+        let jsonLogs = try RunnerSupport.spoolctl(["logs", "--spool", spool.path, short, "--json"])
+        let lines = try jsonLogs.stdout.split(separator: "\n").map { line in
+            try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "\(line)")
+        }
+        #expect(lines.contains { $0["log"] as? String == "job" && ($0["line"] as? String)?.contains("CANCELLED") == true })
+        #expect(lines.contains { $0["log"] as? String == "train" && $0["trial"] as? Int == 0 }, "\(jsonLogs.stdout.prefix(2000))")
     }
 }

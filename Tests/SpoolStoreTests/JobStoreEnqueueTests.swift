@@ -90,4 +90,26 @@ struct JobStoreEnqueueTests {
         let error = #expect(throws: JobStoreError.self) { try store.job(id: "j-2026") }
         #expect(error?.code == .ambiguousID)
     }
+
+    @Test("a job is found by a unique suffix of its id (squeue's short ids), else by name, the newest of it")
+    func suffixAndName() throws {
+        let spool = try TempSpool()
+        let clock = ManualClock()
+        let store = try spool.store(clock)
+        let a = try store.add(newJob("nightly"))       // j-20261129-0001
+        let b = try store.add(newJob("cats"))          // j-20261129-0002
+        clock.advance(86_400)
+        let c = try store.add(newJob("nightly"))       // j-20261130-0001
+        #expect(a.id.hasSuffix("-0001") && b.id.hasSuffix("-0002") && c.id.hasSuffix("-0001"))
+        #expect(try store.job(id: "0002") == b)
+        #expect(try store.job(id: "2") == b)
+        #expect(try store.job(id: "1129-0001") == a)
+        #expect(try store.job(id: "30-0001") == c)
+        let twice = #expect(throws: JobStoreError.self) { try store.job(id: "0001") }
+        #expect(twice?.code == .ambiguousID)
+        #expect(twice?.message.contains("ends with 0001") == true)
+        #expect(try store.job(id: "nightly") == c, "a name means its newest job")
+        #expect(try store.job(id: "cats") == b)
+        #expect(try store.job(id: "dogs") == nil)
+    }
 }

@@ -45,6 +45,35 @@ struct JobStoreTrialTests {
         #expect(try store.events(jobID: job.id).map(\.message).contains("trial 0 started (cpu, pid 4242)"))
     }
 
+    @Test("a running trial keeps its latest progress; an ended one keeps none")
+    func progress() throws {
+        let fixture = try Running()
+        let (store, job) = (fixture.store, fixture.job)
+        let trial = try store.startTrial(jobID: job.id, owner: "d1", hyperparametersJSON: "{}")
+        #expect(try store.trial(id: trial.id)?.progressJSON == nil)
+        #expect(try store.recordProgress(trialID: trial.id, json: #"{"type":"step","epoch":1}"#))
+        #expect(try store.recordProgress(trialID: trial.id, json: #"{"type":"step","epoch":2}"#))
+        #expect(try store.trial(id: trial.id)?.progressJSON == #"{"type":"step","epoch":2}"#)
+        try store.finishTrial(trialID: trial.id, state: .completed, reason: "finished")
+        #expect(try store.trial(id: trial.id)?.progressJSON == nil)
+        #expect(try store.recordProgress(trialID: trial.id, json: #"{"type":"step","epoch":3}"#) == false)
+        #expect(try store.trial(id: trial.id)?.progressJSON == nil)
+    }
+
+    @Test("the daemon's cap on a job's budget is kept only when it is lower")
+    func budgetCap() throws {
+        let fixture = try Running()
+        let (store, job) = (fixture.store, fixture.job)
+        try store.setBudgetCap(jobID: job.id, seconds: job.budgetSeconds + 60)
+        #expect(try store.job(id: job.id)?.budgetCapSeconds == nil)
+        #expect(try store.job(id: job.id)?.effectiveBudgetSeconds == job.budgetSeconds)
+        try store.setBudgetCap(jobID: job.id, seconds: 300)
+        #expect(try store.job(id: job.id)?.budgetCapSeconds == 300)
+        #expect(try store.job(id: job.id)?.effectiveBudgetSeconds == 300)
+        try store.setBudgetCap(jobID: job.id, seconds: nil)
+        #expect(try store.job(id: job.id)?.effectiveBudgetSeconds == job.budgetSeconds)
+    }
+
     @Test("epochs are recorded, replaced when recorded again, and keep the trial's best")
     func epochs() throws {
         let fixture = try Running()

@@ -62,7 +62,7 @@ struct ScoringScriptTests {
     /// Imports score.py from a model folder and scores the images three ways: one call per image (raw
     /// bytes), one call for all (a list of bytes), and Azure's v2 request (base64 in JSON).
     static let driver = #"""
-        import base64, importlib.util, json, sys, torch
+        import base64, importlib.util, json, pathlib, sys, torch
         torch.set_num_threads(1)
         spec = importlib.util.spec_from_file_location("score", sys.argv[1])
         score = importlib.util.module_from_spec(spec)
@@ -76,6 +76,7 @@ struct ScoringScriptTests {
             "single": [json.loads(score.run(d))[0] for d in data],
             "batch": json.loads(score.run(data)),
             "v2": json.loads(score.run(json.dumps(request))),
+            "mixed": json.loads(score.run([data[0], b"not an image", pathlib.Path("/nonexistent/x.png"), data[1]])),
         }))
         """#
 
@@ -121,6 +122,18 @@ struct ScoringScriptTests {
                 for (a, b) in zip(p, q) { worst = max(worst, abs(a - b)) }
                 if !c.multilabel { #expect(abs(q.reduce(0, +) - 1) < 1e-5, "a softmax sums to 1") }
             }
+        }
+        // A batch with a bad input: one result per input, an error in the bad ones' places, the rest scored.
+        let mixed = try #require(got["mixed"] as? [[String: Any]])
+        let batch = try #require(got["batch"] as? [[String: Any]])
+        try #require(mixed.count == 4, "\(mixed.count) results for 4 inputs")
+        #expect((mixed[1]["error"] as? String)?.contains("input 1: not a decodable image") == true, "\(mixed[1])")
+        #expect((mixed[2]["error"] as? String)?.contains("input 2 (/nonexistent/x.png): cannot read it") == true, "\(mixed[2])")
+        #expect(mixed[2]["filename"] as? String == "/nonexistent/x.png")
+        for (have, want) in [(mixed[0], batch[0]), (mixed[3], batch[1])] {
+            #expect(have["error"] == nil)
+            let p = try #require(have["probs"] as? [Double]), q = try #require(want["probs"] as? [Double])
+            #expect(p.count == q.count && zip(p, q).allSatisfy { abs($0 - $1) <= 1e-5 }, "the good inputs score as in a clean batch")
         }
         print("score.py vs spoolctl predict, \(c.testDescription): max |prob diff| \(worst)")
         #expect(worst <= Self.tolerance, "max |prob diff| \(worst)")

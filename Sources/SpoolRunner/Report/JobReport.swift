@@ -110,7 +110,7 @@ struct JobReport {
             out += fact("Started", HTMLEscaping.escape(Self.stamp(started)))
             if let finished = job.finishedAt {
                 out += fact("Elapsed", HTMLEscaping.escape(ReportFormat.duration(finished.timeIntervalSince(started)))
-                    + " <span class=\"muted\">of \(HTMLEscaping.escape(ReportFormat.duration(TimeInterval(job.budgetSeconds))))</span>")
+                    + " <span class=\"muted\">of \(HTMLEscaping.escape(ReportFormat.duration(TimeInterval(job.effectiveBudgetSeconds))))</span>")
             }
         }
         out += "</dl>"

@@ -1,7 +1,8 @@
 # score.py: scores images with this Spool model folder, in Azure ML's AutoML for images scoring contract.
 #
 #   init()     loads the model (model.json + weights.safetensors, beside this file by default)
-#   run(data)  scores images and returns JSON, one object per image:
+#   run(data)  scores images and returns JSON, one object per input (an input that cannot be scored gets
+#              {"error": "input N (file): why"} in its place; the rest of the batch is scored):
 #              classification: {"probs": [...], "labels": [...]}, every class in class order (softmax for
 #              multiclass models, sigmoid for multilabel ones);
 #              object detection: {"boxes": [{"box": {"topX", "topY", "bottomX", "bottomY"}, "label", "score"}]},
@@ -101,20 +102,50 @@ def init():
 
 
 def run(data):
-    """Scores images; returns JSON text: a list with one object per image."""
+    """Scores images; returns JSON text: a list with one object per input, in order.
+
+    An input that cannot be scored (not an image, a path that cannot be read, an image the model cannot take)
+    gets {"error": "...", "filename": ...} in its place and the others are scored: Azure's batch endpoints call
+    run() on mini-batches, and one bad file must not lose the rest.
+    """
     if model is None:
         init()
     pairs = items(data)
-    images = []
+    results = [None] * len(pairs)
+    decoded = []  # (index, image, filename)
     for n, (raw, filename) in enumerate(pairs):
         try:
-            images.append(decode_image(raw))
-        except ValueError as e:
-            raise ValueError("image %d%s: %s" % (n, " (%s)" % filename if filename else "", e)) from None
-    filenames = [filename for _, filename in pairs]
+            if isinstance(raw, Exception):
+                raise raw
+            decoded.append((n, decode_image(raw), filename))
+        except (ValueError, OSError) as e:
+            results[n] = _error(n, filename, e)
     task = manifest.get("task", "image_classification")
     scorer = classification if task in CLASSIFICATION else detection
-    return json.dumps(scorer.results(model, manifest, model_settings, images, filenames, _device))
+
+    def score(group):
+        return scorer.results(model, manifest, model_settings, [g[1] for g in group], [g[2] for g in group], _device)
+
+    try:
+        scored = score(decoded) if decoded else []
+    except Exception:  # one image the model cannot take: score each alone to find it
+        scored = []
+        for one in decoded:
+            try:
+                scored.extend(score([one]))
+            except Exception as e:
+                scored.append(_error(one[0], one[2], e))
+    for (n, _, _), result in zip(decoded, scored):
+        results[n] = result
+    return json.dumps(results)
+
+
+def _error(n, filename, e):
+    """The result of an input that could not be scored: what, which input, and why."""
+    where = "input %d%s" % (n, " (%s)" % filename if filename else "")
+    result = {"filename": filename} if filename is not None else {}
+    result["error"] = "%s: %s" % (where, e)
+    return result
 
 
 if __name__ == "__main__":
@@ -122,4 +153,6 @@ if __name__ == "__main__":
         print("usage: python3 score.py IMAGE...   (scores images with the model beside this file; prints JSON)")
         sys.exit(0 if len(sys.argv) >= 2 else 2)
     init()
-    print(json.dumps(json.loads(run([pathlib.Path(p) for p in sys.argv[1:]])), indent=2))
+    scored = json.loads(run([pathlib.Path(p) for p in sys.argv[1:]]))
+    print(json.dumps(scored, indent=2))
+    sys.exit(1 if any("error" in r for r in scored) else 0)

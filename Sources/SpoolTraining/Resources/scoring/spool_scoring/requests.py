@@ -8,15 +8,21 @@ import pathlib
 
 import torch
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")  # a text ending so names a file
+
 
 def items(data):
-    """Flattens run()'s input into (bytes, filename or None) pairs."""
+    """Flattens run()'s input into (bytes, filename or None) pairs; a file that cannot be read is an
+    exception in place of its bytes."""
     if hasattr(data, "get_data") and callable(data.get_data):  # an HTTP request (Azure's AMLRequest, Flask)
         data = data.get_data()
     if isinstance(data, os.PathLike):
         path = os.fspath(data)
-        with open(path, "rb") as f:
-            return [(f.read(), path)]
+        try:
+            with open(path, "rb") as f:
+                return [(f.read(), path)]
+        except OSError as e:  # one unreadable file of a batch: an error result, not a lost batch
+            return [(ValueError("cannot read it (%s)" % (e.strerror or e)), path)]
     if isinstance(data, (bytes, bytearray, memoryview)):
         data = bytes(data)
         if data.lstrip()[:1] in (b"{", b"["):
@@ -26,7 +32,7 @@ def items(data):
         text = data.strip()
         if text[:1] in ("{", "["):
             return items(json.loads(text))
-        if len(text) < 4096 and os.path.isfile(text):
+        if len(text) < 4096 and (os.path.isfile(text) or text.lower().endswith(IMAGE_SUFFIXES)):
             return items(pathlib.Path(text))
         return [(b64(text), None)]
     if isinstance(data, dict):
