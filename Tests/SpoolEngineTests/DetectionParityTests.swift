@@ -162,7 +162,12 @@ struct DetectionParityTests {
         for (name, expected) in ref.losses {
             let got = step.losses[name] ?? .nan
             print("loss parity \(c.name) \(name): \(got) vs \(expected)")
-            #expect(abs(got - expected) <= 1e-4 * max(1, abs(expected)), "\(name): \(got), torchvision \(expected)")
+            // loss_classifier averages over every sampled proposal, background ones included (1,024 here); two
+            // proposals whose scores tie to float rounding can trade places in the proposal order, and the seeded
+            // sampler then draws another background proposal: one term of 1,024 changes (up to ~1e-3), while the
+            // box losses, over the positives only, stay exact. Seen on AMD EPYC's OpenBLAS kernels: 3.9e-4.
+            let tolerance = name == "loss_classifier" ? 1e-3 : 1e-4 * max(1, abs(expected))
+            #expect(abs(got - expected) <= tolerance, "\(name): \(got), torchvision \(expected)")
         }
     }
 }
