@@ -15,6 +15,14 @@ public enum ChildProcess {
         /// True when the time limit ran out and the child was killed.
         public var timedOut: Bool
 
+        public init(status: Int32, signalled: Bool, stdout: Data, stderr: Data, timedOut: Bool) {
+            self.status = status
+            self.signalled = signalled
+            self.stdout = stdout
+            self.stderr = stderr
+            self.timedOut = timedOut
+        }
+
         public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
         public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
         public var succeeded: Bool { !signalled && !timedOut && status == 0 }
