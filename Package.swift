@@ -120,7 +120,12 @@ let package = Package(
         .testTarget(name: "SpoolIngestTests", dependencies: ["SpoolIngest", "SpoolCore", "CArchive"]),
         .testTarget(name: "SpoolSweepTests", dependencies: ["SpoolSweep", "SpoolCore"]),
         .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),
-        .testTarget(name: "SpoolRunnerTests", dependencies: ["SpoolRunner", "SpoolStore", "SpoolIngest", "SpoolCore"]),
+        .testTarget(name: "SpoolRunnerTests", dependencies: ["SpoolRunner", "SpoolStore", "SpoolIngest", "SpoolCore", "SpoolArguments"]),
+        // Every command's help at 80 columns, "did you mean" on a misspelt command, completion, scripts/install.sh.
+        .testTarget(name: "SpoolCommandTests", dependencies: [
+            "SpoolCommands", "SpoolTrainerCommands", "SpoolArguments", "SpoolCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], resources: [.copy("ExpectedHelp")]),
         .testTarget(name: "SpoolTrainingTests", dependencies: [
             "SpoolTraining", "SpoolCore", "SpoolEngine", .product(name: "Crypto", package: "swift-crypto"),
         ]),

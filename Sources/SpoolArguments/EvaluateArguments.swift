@@ -10,7 +10,10 @@ public struct EvaluateArguments: ParsableArguments {
             precision and recall for detection). --predictions FILE also writes each image's prediction as a \
             JSONL line, in the scoring format.
 
-            Example: spoolctl evaluate --model spool/outbox/JOB/model labelled.jsonl --predictions preds.jsonl
+            Examples:
+              spoolctl evaluate --model spool/outbox/JOB/model labelled.jsonl
+              spoolctl evaluate --model runs/shapes/model --bundle examples/shapes
+              spoolctl evaluate --model m test.jsonl --predictions preds.jsonl
             """)
 
     @Option(help: "A model folder (model.json + weights.safetensors).")
@@ -24,6 +27,9 @@ public struct EvaluateArguments: ParsableArguments {
 
     @Option(help: "Also write every image's prediction to this JSONL file.")
     public var predictions: String?
+
+    @Flag(help: "Replace the --predictions file if it exists.")
+    public var force = false
 
     @Option(help: "The bundle split's seed (default: the bundle's training_parameters.seed, else 0).")
     public var seed: UInt64?

@@ -11,11 +11,16 @@ public struct ExampleArguments: ParsableArguments {
         to three shapes an image. --task detection: one to three shapes an image with their boxes; --task \
         segmentation: with their polygons. The same --seed writes the same files.
 
-        Example: spoolctl example --task detection --out /tmp/boxes
+        Examples:
+          spoolctl example --out shapes
+          spoolctl example --task detection --out /tmp/boxes
         """)
 
     @Option(help: "The bundle folder to write.")
     public var out: String
+
+    @Flag(help: "Replace --out if it exists.")
+    public var force = false
 
     @Option(help: "classification, detection or segmentation.")
     public var task: String = "classification"

@@ -12,8 +12,8 @@ public struct ScoreArguments: ParsableArguments {
         others are still scored. Progress and throughput go to standard error.
 
         Examples:
-          spoolctl score --model spool/outbox/j-20261129-0001/model photos/ --jsonl scores.jsonl
-          spoolctl score --model runs/shapes/model 'examples/shapes/images/*.png' --json > scores.json
+          spoolctl score --model spool/outbox/JOB/model photos/ --jsonl scores.jsonl
+          spoolctl score --model runs/shapes/model 'shapes/images/*.png' --json
         """)
 
     @Option(help: "A model folder (model.json + weights.safetensors).")
@@ -27,6 +27,9 @@ public struct ScoreArguments: ParsableArguments {
 
     @Option(help: "Write one JSON line per image to this file.")
     public var jsonl: String?
+
+    @Flag(help: "Replace the --jsonl file if it exists.")
+    public var force = false
 
     @Option(help: "Only the K most probable classes per image.")
     public var top: Int?

@@ -13,7 +13,7 @@ public struct ServeModelArguments: ParsableArguments {
         with the reason. Concurrent requests are batched through the model. SIGTERM or SIGINT stops it.
 
         Examples:
-          spoolctl serve-model --model spool/outbox/j-20261129-0001/model --port 8080
+          spoolctl serve-model --model spool/outbox/JOB/model --port 8080
           curl --data-binary @cat.jpg http://127.0.0.1:8080/score
         """)
 

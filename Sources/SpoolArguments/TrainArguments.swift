@@ -8,29 +8,37 @@ public struct TrainArguments: ParsableArguments {
         commandName: "train",
         abstract: "Train one configuration from a bundle folder and write the model with its metrics.",
         discussion: """
-        BUNDLE is a folder holding settings.yaml (Azure's AutoML image job shape), the training JSONL
-        (training_data.path, default train.jsonl), an optional validation JSONL, and the images (an images/
-        folder, or paths relative to the bundle). Without validation data, split_ratio (default 0.2) of the
+        BUNDLE is a folder holding settings.yaml (Azure's AutoML image job shape), the training JSONL \
+        (training_data.path, default train.jsonl), an optional validation JSONL, and the images (an images/ \
+        folder, or paths relative to the bundle). Without validation data, split_ratio (default 0.2) of the \
         training lines are held out, reproducibly under --seed.
 
-        The model is training_parameters.model_name (default vitb16r224) with every other hyperparameter
-        from training_parameters, defaults filled in per task and model. Pretrained weights come from
-        training_parameters.pretrained_weights, or a file named after the model in --weights-dir (or
+        BUNDLE may also be a folder per class (a sub-folder of images per class, no settings.yaml, no JSONL): \
+        it is made into a bundle in OUT/bundle/ (images hard-linked, as `spoolctl init-bundle --link` does) \
+        and trained with the defaults, --set applying.
+
+        The model is training_parameters.model_name (default vitb16r224) with every other hyperparameter \
+        from training_parameters, defaults filled in per task and model. Pretrained weights come from \
+        training_parameters.pretrained_weights, or a file named after the model in --weights-dir (or \
         SPOOL_WEIGHTS_DIR); without them training starts from scratch and the log says so.
 
-        Writes OUT/model/ (weights.safetensors + model.json), OUT/metrics.json (primary metric at the best
+        Writes OUT/model/ (weights.safetensors + model.json), OUT/metrics.json (primary metric at the best \
         epoch, per-epoch history, per-class report) and OUT/train.log. Progress goes to standard error.
 
         Examples:
           spoolctl train examples/shapes --out runs/shapes
-          spoolctl train examples/shapes --out runs/quick --set number_of_epochs=3 --set model_name=resnet18
+          spoolctl train shapes --out runs/quick --set number_of_epochs=3
+          spoolctl train shapes --out runs/r18 --set model_name=resnet18
         """)
 
-    @Argument(help: "The bundle folder (settings.yaml, JSONL, images).")
+    @Argument(help: "The bundle folder (settings.yaml, JSONL, images), or a folder per class.")
     public var bundle: String
 
     @Option(name: .long, help: "The output folder (created; must be empty or absent).")
     public var out: String
+
+    @Flag(help: "Replace --out if it exists.")
+    public var force = false
 
     @Option(help: "cpu, cuda or cuda:N.")
     public var device: String = "cpu"
@@ -55,10 +63,23 @@ public struct TrainArguments: ParsableArguments {
 
     public init() {}
 
-    public func validate() throws {
-        for item in overrides where !item.contains("=") {
-            throw ValidationError("--set \(item): expected key=value, e.g. --set number_of_epochs=5")
+    /// `--set key=value` items as overrides of training parameters (values read leniently, as the settings
+    /// file's are); shared by `train --set` and `submit --set`.
+    public static func overrideValues(_ items: [String]) throws -> [String: SettingValue] {
+        var values: [String: SettingValue] = [:]
+        for item in items {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+            let key = parts[0].trimmingCharacters(in: .whitespaces)
+            guard parts.count == 2, !key.isEmpty else {
+                throw ValidationError("--set \(item): expected key=value, e.g. --set number_of_epochs=5")
+            }
+            values[key] = .string(parts[1])
         }
+        return values
+    }
+
+    public func validate() throws {
+        _ = try Self.overrideValues(overrides)
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         let device = self.device
         if !(device == "cpu" || device == "cuda" || (device.hasPrefix("cuda:") && Int(device.dropFirst(5)) != nil)) {
@@ -73,15 +94,16 @@ public struct PredictArguments: ParsableArguments {
         commandName: "predict",
         abstract: "Score images with a model folder.",
         discussion: """
-        Preprocesses each image as validation does (resize to valid_resize_size, centre crop to
-        valid_crop_size, ImageNet normalisation, from the model's model.json) and prints its classes with
-        probabilities. With --json, prints Azure's scoring output: a JSON list with, per image,
-        {"filename", "probs", "labels"}, every class in class order unless --top limits it (then the most
-        probable first). A detector prints {"filename", "boxes": [{"box": {"topX", "topY", "bottomX",
+        Preprocesses each image as validation does (resize to valid_resize_size, centre crop to \
+        valid_crop_size, ImageNet normalisation, from the model's model.json) and prints its classes with \
+        probabilities. With --json, prints Azure's scoring output: a JSON list with, per image, \
+        {"filename", "probs", "labels"}, every class in class order unless --top limits it (then the most \
+        probable first). A detector prints {"filename", "boxes": [{"box": {"topX", "topY", "bottomX", \
         "bottomY"}, "label", "score"}]}, boxes normalised; --tile-grid scores small objects in tiles too.
 
-        Example:
-          spoolctl predict --model runs/shapes/model examples/shapes/images/0001.png --top 3
+        Examples:
+          spoolctl predict --model runs/shapes/model shapes/images/0001.png --top 3
+          spoolctl predict --model runs/boxes/model street.jpg --json --tile-grid 3x2
         """)
 
     @Option(help: "A model folder (model.json + weights.safetensors).")
@@ -119,21 +141,22 @@ public struct ImportModelArguments: ParsableArguments {
         commandName: "import-model",
         abstract: "Turn a reference weights file (torchvision/timm names, with its own head) into a Spool model folder.",
         discussion: """
-        For models trained elsewhere, e.g. an ImageNet classifier or a COCO detector: --weights is a
-        safetensors file or a PyTorch file (.pth, .pt) whose tensor names are the reference's state-dict keys
-        (torchvision for resnet*, mobilenetv2, vitb16r224, vitl16r224 and the detectors; timm for resnest*,
-        seresnext, vits16r224), head included. --labels is a text file with one label a line, in class-index
-        order; its line count must equal the head's outputs (a two-stage detector's head has one more, its
-        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names
-        (Ultralytics' 80 for yolov5s ... yolov5x, whose files must be converted to a state dict first: see
+        For models trained elsewhere, e.g. an ImageNet classifier or a COCO detector: --weights is a \
+        safetensors file or a PyTorch file (.pth, .pt) whose tensor names are the reference's state-dict keys \
+        (torchvision for resnet*, mobilenetv2, vitb16r224, vitl16r224 and the detectors; timm for resnest*, \
+        seresnext, vits16r224), head included. --labels is a text file with one label a line, in class-index \
+        order; its line count must equal the head's outputs (a two-stage detector's head has one more, its \
+        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names \
+        (Ultralytics' 80 for yolov5s ... yolov5x, whose files must be converted to a state dict first: see \
         docs/detection.md).
-        Classifiers get the default validation preprocessing (resize 256, centre crop 224, ImageNet mean and
+
+        Classifiers get the default validation preprocessing (resize 256, centre crop 224, ImageNet mean and \
         std) unless options say otherwise; detectors --min-size and --max-size (default 600 and 1333).
 
         Examples:
-          spoolctl import-model --model resnet50 --weights resnet50.safetensors --labels imagenet.txt --out models/r50
-          spoolctl import-model --model fasterrcnn_resnet50_fpn --weights fasterrcnn_resnet50_fpn_coco-258fb6c6.pth --out models/coco
-          spoolctl import-model --model yolov5s --weights yolov5s.pt --out models/yolov5s
+          spoolctl import-model --model resnet18 --weights w.pt --labels l.txt --out m
+          spoolctl import-model --model fasterrcnn_resnet50_fpn --weights f.pt --out m
+          spoolctl import-model --model yolov5s --weights yolov5s.pt --out yolo
         """)
 
     @Option(help: "Spool model name: mobilenetv2, resnet18 ... resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224, fasterrcnn_resnet18_fpn ... fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn, yolov5s ... yolov5x, maskrcnn_resnet18_fpn ... maskrcnn_resnet152_fpn.")
@@ -147,6 +170,9 @@ public struct ImportModelArguments: ParsableArguments {
 
     @Option(help: "The model folder to create.")
     public var out: String
+
+    @Flag(help: "Replace --out if it exists.")
+    public var force = false
 
     @Flag(help: "The model is multilabel (sigmoid scores, threshold 0.5) rather than multiclass.")
     public var multilabel = false

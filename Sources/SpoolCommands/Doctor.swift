@@ -10,9 +10,13 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Report libtorch, BLAS, threads, CUDA devices, SQLite and libarchive, and what to fix.",
             discussion: """
-            The engine part (libtorch, BLAS, threads, CUDA) comes from spool-trainer; the rest from this
-            process. Exits non-zero when something Spool needs is missing or slow (e.g. the reference BLAS
+            The engine part (libtorch, BLAS, threads, CUDA) comes from spool-trainer; the rest from this \
+            process. Exits non-zero when something Spool needs is missing or slow (e.g. the reference BLAS \
             instead of OpenBLAS).
+
+            Examples:
+              spoolctl doctor
+              spoolctl doctor --json
             """)
 
         @Flag(help: "Print JSON.")

@@ -10,16 +10,16 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Convert COCO, Pascal VOC or a folder-per-class tree to Azure's JSONL (and JSONL back to COCO).",
             discussion: """
-            Writes one JSON object per image (spec section 3), keys sorted, in input order. Prints one line:
-            images, annotations, classes and warnings; each warning (an image without annotations, a category
-            never used, a box clipped to the image or skipped) is printed first, with its annotation id or file.
+            Writes one JSON object per image (spec section 3), keys sorted, in input order. Prints one line: \
+            images, annotations, classes and warnings; each warning (an image without annotations, a category \
+            never used, a box clipped to the image or skipped) is printed first, with its annotation id or file. \
             Nothing is written when the input has errors; all of them are printed at once. See docs/converters.md.
 
             Examples:
-              spoolctl convert coco instances_train.json --out bundle/train.jsonl --image-prefix images/
-              spoolctl convert voc VOC2012 --out bundle/train.jsonl --image-prefix JPEGImages/
-              spoolctl convert folders bundle/images --out bundle/train.jsonl
-              spoolctl convert jsonl bundle/train.jsonl --to coco --out instances.json
+              spoolctl convert coco coco.json --out b/train.jsonl --image-prefix images/
+              spoolctl convert voc VOC2012 --out b/train.jsonl --image-prefix JPEGImages/
+              spoolctl convert folders b/images --out b/train.jsonl
+              spoolctl convert jsonl b/train.jsonl --to coco --out instances.json
             """,
             subcommands: [COCO.self, VOC.self, Folders.self, JSONL.self])
 
@@ -53,8 +53,12 @@ extension Spoolctl {
                 commandName: "coco",
                 abstract: "COCO JSON (boxes, polygons) -> JSONL for object detection or instance segmentation.",
                 discussion: """
-                Coordinates are divided by images[].width/height. image_url is file_name, after --image-prefix.
+                Coordinates are divided by images[].width/height. image_url is file_name, after --image-prefix. \
                 RLE masks are refused by annotation id: export polygons, or use --task detection for the boxes.
+
+                Examples:
+                  spoolctl convert coco coco.json --out b/train.jsonl --image-prefix images/
+                  spoolctl convert coco masks.json --task detection --out b/train.jsonl
                 """)
             @Argument(help: "A COCO annotation file (instances.json).")
             var input: String
@@ -76,9 +80,12 @@ extension Spoolctl {
                 commandName: "voc",
                 abstract: "Pascal VOC XML -> JSONL for object detection.",
                 discussion: """
-                INPUT is one .xml file or a folder of them (its Annotations/ sub-folder when it has one).
-                Coordinates are divided by <size>; image_url is <filename>, after --image-prefix (for the VOC
+                INPUT is one .xml file or a folder of them (its Annotations/ sub-folder when it has one). \
+                Coordinates are divided by <size>; image_url is <filename>, after --image-prefix (for the VOC \
                 devkit: --image-prefix JPEGImages/). <difficult> objects are kept as ordinary boxes (isCrowd 0).
+
+                Example:
+                  spoolctl convert voc VOC2012 --out b/train.jsonl --image-prefix JPEGImages/
                 """)
             @Argument(help: "A VOC .xml file, or a folder of them.")
             var input: String
@@ -98,9 +105,12 @@ extension Spoolctl {
                 commandName: "folders",
                 abstract: "One sub-folder per class, images inside -> JSONL for multiclass classification.",
                 discussion: """
-                image_url is the image's path from the JSONL's folder when the tree is inside it (images/cat/1.jpg),
-                else from INPUT (cat/1.jpg: put the class folders in the bundle's images/ folder), or
+                image_url is the image's path from the JSONL's folder when the tree is inside it (images/cat/1.jpg), \
+                else from INPUT (cat/1.jpg: put the class folders in the bundle's images/ folder), or \
                 --image-prefix followed by cat/1.jpg. Sizes are read from PNG, JPEG and BMP headers.
+
+                Example:
+                  spoolctl convert folders b/images --out b/train.jsonl
                 """)
             @Argument(help: "The folder holding one sub-folder per class.")
             var input: String
@@ -109,9 +119,16 @@ extension Spoolctl {
 
             public func run() throws {
                 let jsonlDirectory = URL(fileURLWithPath: output.out).deletingLastPathComponent()
+                let converter = FolderConverter(imagePrefix: output.imagePrefix, jsonlDirectory: jsonlDirectory)
                 try Convert.write(to: output) {
-                    try FolderConverter(imagePrefix: output.imagePrefix, jsonlDirectory: jsonlDirectory)
-                        .convert(root: URL(fileURLWithPath: input), displayName: input)
+                    try converter.convert(root: URL(fileURLWithPath: input), displayName: input)
+                }
+                if !converter.resolvesFromJSONL(root: URL(fileURLWithPath: input)) {
+                    // Bundles refuse image_url with .. (images stay inside the bundle): say what makes them resolve.
+                    FileHandle.standardError.write(Data(("note: \(input) is not inside \(jsonlDirectory.path), so image_url "
+                        + "is relative to \(input) (<class>/<image>): copy its class folders into "
+                        + "\(jsonlDirectory.appendingPathComponent("images").path)/, or make the whole bundle with "
+                        + "`spoolctl init-bundle \(input) --out \(jsonlDirectory.path)`\n").utf8))
                 }
             }
         }
@@ -121,9 +138,12 @@ extension Spoolctl {
                 commandName: "jsonl",
                 abstract: "JSONL for object detection or instance segmentation -> COCO JSON.",
                 discussion: """
-                file_name is image_url as written; ids count from 1 (images and annotations in line order,
-                categories in name order). Sizes come from image_details, else from the images' headers,
+                file_name is image_url as written; ids count from 1 (images and annotations in line order, \
+                categories in name order). Sizes come from image_details, else from the images' headers, \
                 looked for beside the JSONL (or --images DIR) and in its images/ folder.
+
+                Example:
+                  spoolctl convert jsonl b/train.jsonl --to coco --out instances.json
                 """)
             @Argument(help: "A JSONL file.")
             var input: String
@@ -176,7 +196,7 @@ extension Spoolctl {
         static func write(_ data: Data, to path: String, force: Bool) throws {
             let url = URL(fileURLWithPath: path)
             if FileManager.default.fileExists(atPath: url.path), !force {
-                throw CommandError("\(path) exists; pass --force to replace it, or choose another --out")
+                throw OutputPath.refusal(path)
             }
             do {
                 try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -8,8 +8,12 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Create a spool: incoming/, tmp/, processing/, jobs/, outbox/, failed/ and the database.",
             discussion: """
-            The root is --spool, else $SPOOL_ROOT, else ./spool. Producers write into tmp/ and rename into
+            The root is --spool, else $SPOOL_ROOT, else ./spool. Producers write into tmp/ and rename into \
             incoming/ (the same filesystem, so the rename is atomic); `spoolctl submit` does that for you.
+
+            Examples:
+              spoolctl init
+              spoolctl init --spool /var/lib/spool
             """)
         @OptionGroup public var spool: SpoolOptions
         public init() {}

@@ -19,8 +19,9 @@ extension Spoolctl {
             one is better (or with --force-promote). The comparison is in the new job's comparison.json, job.json \
             and status. LINE is the earlier job's schedule, or its name.
 
-            Example:
+            Examples:
               spoolctl retrain j-20261129-0001 --data /data/fridge-december --warm-start
+              spoolctl retrain 0001 --force-promote
             """)
         @OptionGroup public var spool: SpoolOptions
         @Argument(help: "The earlier job (an id or a unique prefix).") public var job: String

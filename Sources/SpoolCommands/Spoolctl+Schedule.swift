@@ -17,6 +17,12 @@ extension Spoolctl {
             double firing trains once. After downtime, missed slots run once (within \
             starting_deadline_seconds). With warm_start the job starts from the model in use \
             (outbox/NAME/latest), which moves to the new model only when it is better on the new validation set.
+
+            Examples:
+              spoolctl schedule add fridge --cron @daily --folder /data/fridge
+              spoolctl schedule list
+              spoolctl schedule run-now fridge
+              spoolctl schedule remove fridge
             """,
             subcommands: [Add.self, List.self, Remove.self, RunNow.self])
         public init() {}
@@ -25,9 +31,13 @@ extension Spoolctl {
             public static let configuration = CommandConfiguration(
                 abstract: "Add (or with --force replace) a schedule.",
                 discussion: """
+                The source is --folder (a folder another process refreshes) or --bundle (the newest bundle \
+                submitted under that name). The schedule is written to spool/schedules/NAME.yaml.
+
                 Examples:
-                  spoolctl schedule add fridge --cron "0 2 * * *" --time-zone Europe/Berlin --folder /data/fridge
-                  spoolctl schedule add weekly --cron @weekly --bundle fridge --concurrency-policy Replace
+                  spoolctl schedule add fridge --cron "0 2 * * *" --folder /data/fridge
+                  spoolctl schedule add night --cron @daily --time-zone Asia/Tokyo --bundle b
+                  spoolctl schedule add w --cron @daily --bundle b --concurrency-policy Allow
                 """)
             @OptionGroup public var spool: SpoolOptions
             @Argument(help: "The schedule's name (letters, digits, -, _, .).") public var name: String
@@ -73,7 +83,15 @@ extension Spoolctl {
         }
 
         public struct List: ParsableCommand {
-            public static let configuration = CommandConfiguration(abstract: "List the schedules: last and next run, last result.")
+            public static let configuration = CommandConfiguration(
+                abstract: "List the schedules: last and next run, last result.",
+                discussion: """
+                The same as `spoolctl schedules`.
+
+                Examples:
+                  spoolctl schedule list
+                  spoolctl schedule list --json
+                """)
             @OptionGroup public var spool: SpoolOptions
             @Flag(help: "Print JSON.") public var json = false
             @Option(help: ArgumentHelp("The time to show the next runs from, ISO 8601 (tests, replays).", visibility: .hidden))
@@ -83,7 +101,12 @@ extension Spoolctl {
         }
 
         public struct Remove: ParsableCommand {
-            public static let configuration = CommandConfiguration(abstract: "Remove a schedule (its jobs and models stay).")
+            public static let configuration = CommandConfiguration(
+                abstract: "Remove a schedule (its jobs and models stay).",
+                discussion: """
+                Example:
+                  spoolctl schedule remove fridge
+                """)
             @OptionGroup public var spool: SpoolOptions
             @Argument(help: "The schedule's name.") public var name: String
             public init() {}
@@ -104,7 +127,11 @@ extension Spoolctl {
         public struct RunNow: ParsableCommand {
             public static let configuration = CommandConfiguration(
                 commandName: "run-now",
-                abstract: "Fire a schedule now (its concurrency policy applies); the daemon trains it.")
+                abstract: "Fire a schedule now (its concurrency policy applies); the daemon trains it.",
+                discussion: """
+                Example:
+                  spoolctl schedule run-now fridge
+                """)
             @OptionGroup public var spool: SpoolOptions
             @Argument(help: "The schedule's name.") public var name: String
             public init() {}
@@ -128,7 +155,15 @@ extension Spoolctl {
 
     /// `spoolctl schedules`: the same as `schedule list`.
     public struct Schedules: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "List the schedules: last and next run, last result.")
+        public static let configuration = CommandConfiguration(
+            abstract: "List the schedules: last and next run, last result.",
+            discussion: """
+            The same as `spoolctl schedule list`. Add one with `spoolctl schedule add`.
+
+            Examples:
+              spoolctl schedules
+              spoolctl schedules --json --spool /var/lib/spool
+            """)
         @OptionGroup public var spool: SpoolOptions
         @Flag(help: "Print JSON.") public var json = false
         @Option(help: ArgumentHelp("The time to show the next runs from, ISO 8601 (tests, replays).", visibility: .hidden))

@@ -12,14 +12,21 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Watch the spool's incoming/ folder, queue what is dropped there, and train it.",
             discussion: """
-            Creates the spool if needed. Drops are noticed through inotify (with a rescan at start, on queue
-            overflow and every minute), unpacked safely, validated, queued in spool.sqlite, trained in child
-            processes (one per trial), and published to outbox/<job>/. A rejected drop goes to failed/ with
-            NAME.error.json beside it. SIGTERM or SIGINT stops gracefully: running trials stop and their jobs
-            are requeued. The daemon's log is spool/spool.log (and standard error); each job has its own
+            Creates the spool if needed. Drops are noticed through inotify (with a rescan at start, on queue \
+            overflow and every minute), unpacked safely, validated, queued in spool.sqlite, trained in child \
+            processes (one per trial), and published to outbox/<job>/. A rejected drop goes to failed/ with \
+            NAME.error.json beside it. SIGTERM or SIGINT stops gracefully: running trials stop and their jobs \
+            are requeued. The daemon's log is spool/spool.log (and standard error); each job has its own \
             jobs/<id>/job.log.
 
             --once takes what is in incoming/, runs the queue empty and exits: for cron and tests.
+
+            --retain-days and --retain-per-name remove finished jobs as `spoolctl prune` does (never a line's \
+            model in use), at start and after each job; spool.log lists what went.
+
+            Examples:
+              spoolctl serve --spool /var/lib/spool --device cuda
+              spoolctl serve --once --max-job-seconds 600
             """)
         @OptionGroup public var spool: SpoolOptions
         @Flag(help: "Take what is in incoming/, run the queue empty, exit.")
@@ -35,6 +42,10 @@ extension Spoolctl {
         @Option(name: .customLong("weights-dir"),
                 help: "A folder of reference weight files every trial searches (repeatable; default: the spool's weights/).")
         public var weightsDirectories: [String] = []
+        @Option(name: .customLong("retain-days"), help: ArgumentHelp("Remove jobs that finished more than this many days ago.", valueName: "days"))
+        public var retainDays: Double?
+        @Option(name: .customLong("retain-per-name"), help: ArgumentHelp("Keep only the newest N finished jobs of each name.", valueName: "n"))
+        public var retainPerName: Int?
         @Option(help: ArgumentHelp("The time schedules see, ISO 8601 (tests, replaying a missed night).", visibility: .hidden))
         public var now: String?
         public init() {}
@@ -53,6 +64,11 @@ extension Spoolctl {
             var options = SpoolDaemon.Options(executor: executor)
             options.once = once
             options.rescanSeconds = rescanSeconds
+            if retainDays != nil || retainPerName != nil {
+                if let retainDays, !(retainDays > 0) { throw CommandError("--retain-days must be more than 0") }
+                if let retainPerName, retainPerName < 1 { throw CommandError("--retain-per-name must be at least 1") }
+                options.retention = Pruner.Rules(olderThan: retainDays.map { $0 * 86_400 }, keepPerName: retainPerName)
+            }
             if let now {
                 guard let fixed = ISO8601DateFormatter().date(from: now) else {
                     throw CommandError("--now \(now): expected an ISO 8601 time such as 2026-11-30T02:00:00Z")

@@ -16,11 +16,18 @@ extension Spoolctl {
             SHA-256, both printed; with --wait, that drop (and no other of the same name) is followed to its \
             end, and the exit status says how it ended, for cron:
               0 COMPLETED, 10 FAILED, 11 TIMEOUT, 12 CANCELLED, 13 OUT_OF_MEMORY,
-              14 REJECTED (refused here, or by the daemon: the bundle is in failed/ with NAME.error.json),
+              14 REJECTED (refused here, or by the daemon: see failed/NAME.error.json),
               15 DUPLICATE (the same bundle was already taken), 1 an error or --timeout.
+
             A daemon (`spoolctl serve`) must be running to take the drop, or run `spoolctl serve --once`.
 
-            Example: spoolctl submit my-bundle --wait
+            --set key=value (as `spoolctl train --set`) and --name change the copy that is dropped, never \
+            your bundle: the settings get the training parameters, the job gets the name.
+
+            Examples:
+              spoolctl submit my-bundle --wait
+              spoolctl submit my-bundle --set number_of_epochs=5 --name fridge
+              spoolctl submit my-bundle.tar.gz --wait --timeout 3600 --json
             """)
         @OptionGroup public var spool: SpoolOptions
         @Argument(help: "A bundle folder or archive.")
@@ -33,17 +40,29 @@ extension Spoolctl {
         public var noValidate = false
         @Flag(help: "Print one JSON object: the drop, and with --wait its outcome.")
         public var json = false
+        @Option(name: .customLong("set"), help: ArgumentHelp("Override a training parameter (repeatable).", valueName: "key=value"))
+        public var overrides: [String] = []
+        @Option(help: "The job's name (default: the bundle's folder or archive name).")
+        public var name: String?
         public init() {}
 
         public func run() throws {
             let layout = spool.layout
-            let source = URL(fileURLWithPath: bundle)
+            var source = URL(fileURLWithPath: bundle)
             guard FileManager.default.fileExists(atPath: source.path) else {
                 throw CommandError("\(bundle): no such file or folder")
             }
+            // A folder per class is made into a bundle (in a scratch folder, removed after the drop).
+            let made = try MadeBundle.ifFolderPerClass(source, shown: bundle, quiet: json)
+            defer { made?.remove() }
+            if let made { source = made.bundle }
             var outcome = SubmitOutcome(bundle: bundle)
+            // --set and --name apply to a copy staged in the spool's tmp/, never to the user's bundle.
+            let staged = try stageChanges(source, layout: layout)
+            var handedOver = false
+            defer { if let staged, !handedOver { try? FileManager.default.removeItem(at: staged) } }
             if !noValidate {
-                let report = try BundleCheck.run(bundle, estimate: false, weightsDirectories: [spool.layout.weights.path])
+                let report = try BundleCheck.run(staged?.path ?? source.path, estimate: false, weightsDirectories: [spool.layout.weights.path])
                 if !report.isValid {
                     outcome.outcome = "REJECTED"
                     outcome.reason = "the bundle is not valid: \(report.problems.count) problem(s); it was not submitted"
@@ -57,7 +76,9 @@ extension Spoolctl {
             let cursor = (try? JobStore.openForReading(path: layout.database.path).lastDropID()) ?? 0
             let dropped: Dropper.Drop
             do {
-                dropped = try Dropper(layout: layout).drop(source)
+                dropped = try staged.map { try Dropper(layout: layout).handOver($0, as: dropName(for: source)) }
+                    ?? Dropper(layout: layout).drop(source)
+                handedOver = true
             } catch {
                 throw CommandError(ErrorText.describe(error))
             }

@@ -9,17 +9,23 @@ extension Spoolctl {
         public static let configuration = CommandConfiguration(
             abstract: "Unpack an archive safely, with the spool's rules and limits, into a new folder.",
             discussion: """
-            Only regular files and folders; no links, devices, FIFOs, absolute paths or `..`; no setuid bits or
-            ownership; total size, entry size, entries, depth, compression ratio and free disk limited while
+            Only regular files and folders; no links, devices, FIFOs, absolute paths or `..`; no setuid bits or \
+            ownership; total size, entry size, entries, depth, compression ratio and free disk limited while \
             streaming. Prints what it unpacked, or why it refused (and leaves nothing behind).
+
+            Example:
+              spoolctl unpack bundle.tar.zst --into /tmp/bundle
             """)
         @Argument(help: "A .tar, .tar.gz, .tar.zst or .zip archive.")
         public var archive: String
         @Option(help: "The folder to create and unpack into.")
         public var into: String
+        @Flag(help: "Replace --into if it exists.")
+        public var force = false
         public init() {}
 
         public func run() throws {
+            try OutputPath.claimFolder(into, force: force)
             let started = Date()
             do {
                 let report = try ArchiveExtractor().extract(archive: URL(fileURLWithPath: archive),

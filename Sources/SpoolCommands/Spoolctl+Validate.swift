@@ -16,7 +16,9 @@ extension Spoolctl {
             counts, the split, the model and its weights, the epochs and a rough time per epoch measured on \
             this machine.
 
-            Example: spoolctl validate examples/shapes
+            Examples:
+              spoolctl validate examples/shapes
+              spoolctl validate bundle.zip --json --no-estimate
             """)
         @Argument(help: "A bundle folder or archive (.tar, .tar.gz, .tar.zst, .zip).")
         public var bundle: String

@@ -16,7 +16,10 @@ extension Spoolctl {
                 fetches it from its official place, or from a mirror (`--from https://mirror/base` holding the \
                 same file names, or `--from /some/folder`), checks its SHA-256 and keeps it.
 
-                Example: spoolctl weights pull resnet18 fasterrcnn_resnet50_fpn yolov5s
+                Examples:
+                  spoolctl weights list
+                  spoolctl weights pull resnet18 fasterrcnn_resnet50_fpn yolov5s
+                  spoolctl weights pull resnet50 --from https://mirror.example/weights
                 """,
             subcommands: [List.self, Pull.self])
         public init() {}
@@ -65,7 +68,12 @@ public struct WeightsLocation: ParsableArguments {
 extension Spoolctl.Weights {
     public struct List: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Every model's reference weight files, and whether each is in the weights folder.")
+            abstract: "Every model's reference weight files, and whether each is in the weights folder.",
+            discussion: """
+            Examples:
+              spoolctl weights list
+              spoolctl weights list --weights-dir /srv/weights --json
+            """)
         @OptionGroup public var location: WeightsLocation
         @Flag(help: "Print JSON.")
         public var json = false
@@ -101,13 +109,23 @@ extension Spoolctl.Weights {
 
     public struct Pull: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Fetch models' reference weight files, check their SHA-256 and keep them in the weights folder.")
+            abstract: "Fetch models' reference weight files, check their SHA-256 and keep them in the weights folder.",
+            discussion: """
+            Each file comes from its official place, or from --from: a base URL holding the same file names, or \
+            a local folder. An interrupted download resumes.
+
+            Examples:
+              spoolctl weights pull resnet18 yolov5s
+              spoolctl weights pull fasterrcnn_resnet50_fpn --all --from /mnt/usb/weights
+            """)
         @Argument(help: "Model names (spoolctl weights list shows them).")
         public var models: [String]
         @Option(help: "A mirror: a base URL holding the official file names, or a local folder.")
         public var from: String?
         @Flag(help: "Every file of the model (a detector's COCO weights and its ImageNet backbone), not only the first.")
         public var all = false
+        @Flag(help: "Download a file again even if it is already in the folder.")
+        public var force = false
         @OptionGroup public var location: WeightsLocation
         public init() {}
 
@@ -138,8 +156,8 @@ extension Spoolctl.Weights {
             var failures: [String] = []
             for (model, weights) in chosen {
                 let present = location.folder.location(of: weights)
-                if FileManager.default.fileExists(atPath: present.path) {
-                    print("\(model): \(weights.fileName) is already in \(location.folder.url.path)")
+                if FileManager.default.fileExists(atPath: present.path), !force {
+                    print("\(model): \(weights.fileName) is already in \(location.folder.url.path) (--force downloads it again)")
                     continue
                 }
                 var lastShown = -1

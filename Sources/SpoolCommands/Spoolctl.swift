@@ -13,11 +13,35 @@ public struct Spoolctl: ParsableCommand {
         settings have a search space), and writes the best model with its metrics, a scoring script and a \
         report to spool/outbox/. Score with `score` or `serve-model`; retrain on a cron schedule with \
         `schedule add`. Or train one bundle directly with `spoolctl train`.
+
+        Examples:
+          spoolctl example --out shapes
+          spoolctl train shapes --out runs/shapes
+          spoolctl submit shapes --wait
+          spoolctl status
         """,
         version: SpoolVersion.current,
-        subcommands: [Serve.self, Submit.self, Status.self, Cancel.self, Logs.self, Validate.self, Convert.self, Unpack.self, Init.self,
-                      Train.self, Predict.self, ImportModel.self, Example.self, Doctor.self, Score.self, ServeModel.self,
-                      Schedule.self, Schedules.self, Retrain.self, Weights.self, Evaluate.self])
+        // `spoolctl --help` lists the commands by workflow, in this order. A new command goes into the group of
+        // the workflow it serves (append it at the end of that group's list): spool operations under "Run a
+        // spool", dataset tools under "Prepare data", engine commands (run in spool-trainer) under "Train and
+        // score directly". Every command needs an "Examples:" block (docs/cli.md; Tests/SpoolCommandTests).
+        groupedSubcommands: [
+            CommandGroup(name: "Run a spool", subcommands: [
+                Serve.self, Submit.self, Status.self, Logs.self, Cancel.self, Requeue.self, Prune.self,
+            ]),
+            CommandGroup(name: "Prepare data", subcommands: [
+                Convert.self, Validate.self, Unpack.self, InitBundle.self,
+            ]),
+            CommandGroup(name: "Train and score directly", subcommands: [
+                Train.self, Predict.self, Evaluate.self, Score.self, ServeModel.self, Example.self, ImportModel.self,
+            ]),
+            CommandGroup(name: "Models and schedules", subcommands: [
+                Weights.self, Schedule.self, Schedules.self, Retrain.self,
+            ]),
+            CommandGroup(name: "Set-up", subcommands: [
+                Init.self, Doctor.self,
+            ]),
+        ])
 
     public init() {}
 

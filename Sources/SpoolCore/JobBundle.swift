@@ -185,6 +185,8 @@ public struct JobBundle: Sendable {
             train = split.trainIndices.map { labelled[$0] }
             validation = split.validationIndices.map { labelled[$0] }
         }
-        return TrainingData(classes: classes, train: train, validation: validation)
+        let split: SplitDescription = validationRecords == nil ? .splitRatio(splitRatio, seed: seed)
+            : .validationData(settings.validationDataPath ?? "validation")
+        return TrainingData(classes: classes, train: train, validation: validation, split: split)
     }
 }

@@ -1,7 +1,8 @@
 /// "Did you mean" for misspelt keys and values: the closest candidate by edit distance, if close enough.
-enum Suggestion {
+public enum Suggestion {
     /// The candidate nearest to `word` (case-insensitive), when at most about a third of it differs.
-    static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
+    /// Public for spoolctl's "did you mean" on a misspelt subcommand (SpoolArguments' UnknownCommand).
+    public static func closest(to word: String, among candidates: some Sequence<String>) -> String? {
         let lowered = word.lowercased()
         let limit = max(1, min(3, lowered.count / 3))
         var best: (candidate: String, distance: Int)?

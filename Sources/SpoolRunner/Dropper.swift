@@ -20,14 +20,39 @@ public struct Dropper: Sendable {
     /// Copies `source` into the spool and renames it into `incoming/`. A name already taken there gets a
     /// numbered suffix. On any error the staging copy is removed and nothing reaches `incoming/`.
     public func drop(_ source: URL) throws -> Drop {
+        let staging = try stage(source)
+        return try handOver(staging, as: source.standardizedFileURL.lastPathComponent)
+    }
+
+    /// Copies `source` into `tmp/` (a hidden name the daemon never takes) and lets `prepare` change the copy
+    /// (`submit --set`); the user's bundle is never touched. Hand the copy over with `handOver(_:as:)`, or
+    /// remove it. On any error the copy is removed.
+    public func stage(_ source: URL, prepare: ((URL) throws -> Void)? = nil) throws -> URL {
         let fm = FileManager.default
         try layout.create()
         let source = source.standardizedFileURL
-        let name = source.lastPathComponent
         try Self.refuseSpoolInside(source, layout: layout)
-        let staging = layout.tmp.appendingPathComponent(".\(UUID().uuidString)-\(name)")
+        let staging = layout.tmp.appendingPathComponent(".\(UUID().uuidString)-\(source.lastPathComponent)")
         do {
             try fm.copyItem(at: source, to: staging)
+        } catch {
+            try? fm.removeItem(at: staging)
+            throw RunnerError("cannot copy \(source.path) into the spool: \(ErrorText.describe(error))")
+        }
+        do {
+            try prepare?(staging)
+        } catch {
+            // The preparer's own error, as it said it.
+            try? fm.removeItem(at: staging)
+            throw error
+        }
+        return staging
+    }
+
+    /// Fingerprints a staged copy and renames it into `incoming/` as `name` (numbered when taken). On any
+    /// error the copy is removed and nothing reaches `incoming/`.
+    public func handOver(_ staging: URL, as name: String) throws -> Drop {
+        do {
             let sha = try BundleFingerprint.sha256(of: staging)
             let target = freeName(for: name)
             guard rename(staging.path, target.path) == 0 else {
@@ -35,9 +60,9 @@ public struct Dropper: Sendable {
             }
             return Drop(name: target.lastPathComponent, sha256: sha, url: target)
         } catch {
-            try? fm.removeItem(at: staging)
+            try? FileManager.default.removeItem(at: staging)
             if let error = error as? RunnerError { throw error }
-            throw RunnerError("cannot copy \(source.path) into the spool: \(ErrorText.describe(error))")
+            throw RunnerError("cannot hand \(staging.path) over to \(layout.incoming.path): \(ErrorText.describe(error))")
         }
     }
 

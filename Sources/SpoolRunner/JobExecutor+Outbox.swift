@@ -22,6 +22,7 @@ extension JobExecutor {
         (finished.state, finished.reason, finished.finishedAt) = (state, reason, now())
         let page = JobReport(job: finished, trials: trials, epochs: epochs, varying: plan?.varyingNames ?? [],
                              bestTrial: best?.number, bestMetrics: metrics, bestDirectory: bestDirectory,
+                             outboxDirectory: layout.outbox(job.id), trialDirectory: { self.trialDirectory(job.id, $0) },
                              generatedAt: now())
         var files = ["model/ (weights.safetensors, model.json, score.py, spool_scoring/)", "metrics.json", "trials.csv", "trials.json", "report.html",
                      "job.json", "job.log", "train.log"]
@@ -67,6 +68,7 @@ extension JobExecutor {
         } catch {
             logger.error("job \(job.id): cannot record the final state \(state.rawValue): \(error)")
         }
+        do { try OutboxIndex(layout: layout).write(store: store, generatedAt: now()) } catch { log(job.id, "cannot write outbox/index.html: \(error)") }
         log(job.id, "\(state.rawValue)\(bestMetric.map { ": \($0.0) \(String(format: "%.4f", $0.1))" } ?? "")"
             + (best.map { " (trial \($0.number))" } ?? "") + "; outbox \(outboxPath ?? "none")")
         return state

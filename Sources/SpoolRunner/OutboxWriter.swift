@@ -4,6 +4,8 @@ import Foundation
 ///
 /// Everything is assembled in `outbox/.staging-<id>` (same filesystem) and renamed into place, so a reader of
 /// the outbox never sees half a result, and a crash leaves only a staging folder that the next run removes.
+/// The model's files are hard links to the best trial's (`jobs/<id>/trials/N/model`): one copy on disk; a
+/// copy only where the outbox is on another filesystem, which the job's log says.
 public struct OutboxWriter: Sendable {
     public let layout: SpoolLayout
 
@@ -37,11 +39,24 @@ public struct OutboxWriter: Sendable {
         if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         if let trial = contents.trialOutput {
-            for name in ["model", "metrics.json", "checkpoints"] {
+            // The model and checkpoints are hard links to the trial's files: one copy on disk, shown twice.
+            var linking = TreeLinker.Outcome()
+            for name in ["model", "checkpoints"] {
                 let source = trial.appendingPathComponent(name)
                 if fm.fileExists(atPath: source.path) {
-                    try fm.copyItem(at: source, to: staging.appendingPathComponent(name))
+                    let outcome = try TreeLinker.link(source, to: staging.appendingPathComponent(name))
+                    linking.linked += outcome.linked
+                    linking.copied += outcome.copied
+                    linking.copyReason = linking.copyReason ?? outcome.copyReason
                 }
+            }
+            if linking.copied > 0 {
+                JobLog.append(layout.jobLog(jobID), jobID: jobID,
+                              "outbox: \(linking.copied) model file(s) copied, not hard-linked: \(linking.copyReason ?? "")")
+            }
+            let metrics = trial.appendingPathComponent("metrics.json")
+            if fm.fileExists(atPath: metrics.path) {
+                try fm.copyItem(at: metrics, to: staging.appendingPathComponent("metrics.json"))
             }
             let trainLog = trial.appendingPathComponent("train.log")
             if fm.fileExists(atPath: trainLog.path) {

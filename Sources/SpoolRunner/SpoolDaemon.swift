@@ -20,6 +20,9 @@ public final class SpoolDaemon: @unchecked Sendable {
         /// The clock schedules read (`serve --now` for tests and replays).
         public var clock: @Sendable () -> Date = { Date() }
         public var executor: JobExecutor.Options
+        /// Finished jobs to remove at start and after each job (`serve --retain-days/--retain-per-name`),
+        /// judged by `clock`; nil keeps everything.
+        public var retention: Pruner.Rules?
         public init(executor: JobExecutor.Options) { self.executor = executor }
     }
 
@@ -80,6 +83,7 @@ public final class SpoolDaemon: @unchecked Sendable {
         defer { releaseLock() }
         recover()
         logger.info("spool \(layout.root.path): serving (trainer \(options.executor.trainer.path))")
+        applyRetention()
 
         if options.once {
             schedules.tick()
@@ -189,6 +193,7 @@ public final class SpoolDaemon: @unchecked Sendable {
             Thread.detachNewThread { [self] in
                 JobLog.append(layout.jobLog(job.id), jobID: job.id, "RUNNING (attempt \(job.attempts))")
                 executor.run(job)
+                applyRetention()
                 lock.lock()
                 running[job.id] = nil
                 lock.broadcast()
@@ -220,6 +225,32 @@ public final class SpoolDaemon: @unchecked Sendable {
         lock.lock()
         lock.broadcast()
         lock.unlock()
+    }
+
+    // MARK: - retention
+
+    private let retentionLock = NSLock()
+
+    /// Removes the finished jobs the retention rules select (one pass at a time), saying so in spool.log.
+    func applyRetention() {
+        guard let rules = options.retention else { return }
+        retentionLock.lock()
+        defer { retentionLock.unlock() }
+        let pruner = Pruner(layout: layout, store: store)
+        do {
+            let now = options.clock()
+            let plan = try pruner.plan(rules, now: now)
+            guard !plan.isEmpty else { return }
+            let problems = pruner.apply(plan, now: now)
+            for job in plan.jobs {
+                logger.notice("retention: removed job \(job.id) (\(job.name), \(job.state), \(Pruner.formatBytes(job.bytes)))")
+            }
+            for drop in plan.failedDrops { logger.notice("retention: removed failed/\(drop.name)") }
+            for problem in problems { logger.error("retention: \(problem)") }
+            logger.notice("retention: \(Pruner.formatBytes(plan.bytes)) freed")
+        } catch {
+            logger.error("retention: cannot read the queue: \(error)")
+        }
     }
 
     // MARK: - recovery and the lock

@@ -4,7 +4,16 @@ import SpoolEngine
 
 /// The engine half of `spoolctl doctor`.
 struct DoctorCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "doctor", abstract: "Report libtorch, BLAS, threads and CUDA devices.")
+    static let configuration = CommandConfiguration(
+        commandName: "doctor",
+        abstract: "Report libtorch, BLAS, threads and CUDA devices.",
+        discussion: """
+        `spoolctl doctor` runs this and adds what spoolctl itself links (SQLite, libarchive).
+
+        Examples:
+          spool-trainer doctor
+          spool-trainer doctor --json
+        """)
 
     @Flag(help: "Print JSON.")
     var json = false

@@ -15,6 +15,7 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var arguments: EvaluateArguments
 
     func run() throws {
+        if let predictions = arguments.predictions { try OutputPath.claimFile(predictions, force: arguments.force) }
         try EngineRuntime.setThreads(arguments.threads)
         let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
         if let grid = arguments.tileGrid.override { try predictor.useTiles(grid) }

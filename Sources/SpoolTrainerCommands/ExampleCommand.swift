@@ -8,6 +8,7 @@ struct ExampleCommand: ParsableCommand {
     @OptionGroup var arguments: ExampleArguments
 
     func run() throws {
+        try OutputPath.claimFolder(arguments.out, force: arguments.force)
         let formats = arguments.formats.split(separator: ",").map(String.init)
         if arguments.task != "classification" {
             var shapes = ShapesDetectionDataset()

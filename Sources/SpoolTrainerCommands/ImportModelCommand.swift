@@ -30,6 +30,7 @@ struct ImportModelCommand: ParsableCommand {
         } else {
             throw CommandError("--labels is required for a classifier: one label a line, in class-index order")
         }
+        try OutputPath.claimFolder(arguments.out, force: arguments.force)
         try EngineRuntime.setThreads(nil)
         let out = URL(fileURLWithPath: arguments.out)
         if family == .classification {

@@ -13,6 +13,14 @@ struct ProbeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "probe",
         abstract: "Check that a bundle's images decode and its weights fit its model (used by validation).",
+        discussion: """
+        Prints JSON (the probe report) that `spoolctl validate` and the daemon read. Use `spoolctl \
+        validate` to check a bundle by hand.
+
+        Examples:
+          spool-trainer probe examples/shapes
+          spool-trainer probe examples/shapes --estimate --weights-dir /srv/weights
+        """,
         aliases: ["probe-images"])
 
     @Argument(help: "The bundle folder.")

@@ -15,6 +15,7 @@ struct ScoreCommand: ParsableCommand {
     typealias Line = ScoringResponse
 
     func run() throws {
+        if let jsonl = arguments.jsonl { try OutputPath.claimFile(jsonl, force: arguments.force) }
         let paths: [String]
         do {
             paths = try ScoringInputs.expand(arguments.inputs)

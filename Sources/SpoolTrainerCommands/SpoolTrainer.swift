@@ -9,6 +9,15 @@ public struct SpoolTrainer: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "spool-trainer",
         abstract: "Spool's engine process (libtorch). Normally started by spoolctl; the same commands and options.",
+        discussion: """
+        spoolctl runs its engine commands (train, predict, evaluate, score, serve-model, example, \
+        import-model, doctor) in this process; the daemon starts one per trial. Run it directly only to \
+        debug the engine.
+
+        Examples:
+          spool-trainer doctor --json
+          spool-trainer train examples/shapes --out runs/shapes
+        """,
         version: SpoolVersion.current,
         subcommands: [TrainCommand.self, PredictCommand.self, ImportModelCommand.self, ExampleCommand.self, DoctorCommand.self,
                       ProbeCommand.self, ScoreCommand.self, ServeModelCommand.self, EvaluateCommand.self])

@@ -10,21 +10,18 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var arguments: TrainArguments
 
     func run() throws {
-        let bundleURL = URL(fileURLWithPath: arguments.bundle)
+        var bundleURL = URL(fileURLWithPath: arguments.bundle)
         let out = URL(fileURLWithPath: arguments.out)
         let fm = FileManager.default
-        if let contents = try? fm.contentsOfDirectory(atPath: out.path), !contents.isEmpty {
-            throw CommandError("--out \(out.path): the folder is not empty; choose a new folder so no earlier run is overwritten")
+        try OutputPath.claimFolder(arguments.out, force: arguments.force)
+        if BundleMaker.isFolderPerClass(bundleURL) {
+            bundleURL = try Self.makeBundle(from: bundleURL, shown: arguments.bundle, out: out, quiet: arguments.quiet)
         }
         let bundle: JobBundle
         let parameters: TrainingParameters
         do {
             bundle = try JobBundle.load(directory: bundleURL)
-            var overrides: [String: SettingValue] = [:]
-            for item in arguments.overrides {
-                let parts = item.split(separator: "=", maxSplits: 1).map(String.init)
-                overrides[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
-            }
+            let overrides = try TrainArguments.overrideValues(arguments.overrides)
             parameters = try bundle.settings.trainingParameters(overrides: overrides)
         } catch let error as SettingsError {
             throw CommandError("the bundle's settings have problems:\n\(error.description)")
@@ -61,5 +58,25 @@ struct TrainCommand: ParsableCommand {
         }
         if json { return }  // the finished event carried the outcome
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
+    }
+
+    /// A folder per class becomes a bundle in OUT/bundle/ (images hard-linked), trained with the defaults.
+    static func makeBundle(from folder: URL, shown: String, out: URL, quiet: Bool) throws -> URL {
+        let bundle = out.appendingPathComponent("bundle")
+        let outcome: BundleMaker.Outcome
+        do {
+            try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+            outcome = try BundleMaker(source: folder, sourceName: shown, kind: .folders, link: true)
+                .make(into: bundle, outName: bundle.path)
+        } catch let error as BundleMakerError {
+            throw CommandError(error.description)
+        }
+        let note = outcome.copiedAcrossFilesystems > 0 ? " (\(outcome.copiedAcrossFilesystems) copied: another filesystem)" : ""
+        if !quiet {
+            for warning in outcome.dataset.warnings { printError("warning: \(warning)") }
+        }
+        printError("\(shown): taken as a folder per class: \(outcome.dataset.classNames.count) classes, "
+            + "\(outcome.imageCount) images; bundle made in \(bundle.path) (images linked\(note))")
+        return bundle
     }
 }

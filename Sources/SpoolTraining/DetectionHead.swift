@@ -148,13 +148,25 @@ public struct DetectionHead: TaskHead {
     /// How many validation images the report draws, and their thumbnails' longer side.
     static let exampleCount = 6, thumbnailSide = 256
 
-    /// `examples.json` and `example_N.png` thumbnails: the first validation images with their true boxes and
-    /// the predictions the metrics counted (score at least box_score_thresh), boxes normalised.
+    /// `examples.json` and `example_N.png` thumbnails: the validation images with the most errors first (true
+    /// objects no prediction found plus predictions that match no object, at validation_iou_threshold), with
+    /// their true boxes and the predictions the metrics counted (score at least box_score_thresh), normalised.
     public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters p: TrainingParameters, to folder: URL) throws {
+        var errors: [Int] = []
+        for i in images.indices.prefix(prediction.count) {
+            let kept = try prediction.detections(image: i).detections.filter { Double($0.score) >= p.boxScoreThresh }
+            let truths = images[i].objects.filter { !$0.isCrowd }.map { o in
+                (label: o.classIndex, box: [o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY])
+            }
+            errors.append(Self.matchErrors(truths: truths, predictions: kept.map { (label: $0.label, box: $0.box.map(Double.init)) },
+                                           iouThreshold: p.validationIoUThreshold))
+        }
+        let order = errors.indices.sorted { errors[$0] != errors[$1] ? errors[$0] > errors[$1] : $0 < $1 }
         var out: [DetectionExamples.Image] = []
-        for (i, image) in images.prefix(Self.exampleCount).enumerated() {
+        for (n, i) in order.prefix(Self.exampleCount).enumerated() {
+            let image = images[i]
             let detections = try prediction.detections(image: i).detections
-            let name = "example_\(i).png"
+            let name = "example_\(n).png"
             let size = try ImageLoader.thumbnail(path: image.path, to: folder.appendingPathComponent(name).path, maxSide: Self.thumbnailSide)
             let truths = image.objects.map { o in
                 DetectionExamples.Box(box: [o.box.topX, o.box.topY, o.box.bottomX, o.box.bottomY], label: o.classIndex, score: 1,
@@ -169,5 +181,30 @@ public struct DetectionHead: TaskHead {
                              truths: truths, predictions: kept))
         }
         try DetectionExamples(images: out).write(to: folder.appendingPathComponent(DetectionExamples.fileName))
+    }
+
+    /// True objects left unmatched plus predictions matching no object: each prediction, best first as the
+    /// engine orders them, takes the unmatched object of its label it overlaps most, at IoU >= the threshold.
+    static func matchErrors(truths: [(label: Int, box: [Double])], predictions: [(label: Int, box: [Double])],
+                            iouThreshold: Double) -> Int {
+        func iou(_ a: [Double], _ b: [Double]) -> Double {
+            guard a.count == 4, b.count == 4 else { return 0 }
+            let w = max(0, min(a[2], b[2]) - max(a[0], b[0])), h = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+            let inter = w * h
+            let union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+            return union > 0 ? inter / union : 0
+        }
+        var matched = Set<Int>()
+        var falsePositives = 0
+        for prediction in predictions {
+            let candidates = truths.indices.filter { !matched.contains($0) && truths[$0].label == prediction.label }
+            if let best = candidates.max(by: { iou(truths[$0].box, prediction.box) < iou(truths[$1].box, prediction.box) }),
+               iou(truths[best].box, prediction.box) >= iouThreshold {
+                matched.insert(best)
+            } else {
+                falsePositives += 1
+            }
+        }
+        return falsePositives + truths.count - matched.count
     }
 }

@@ -95,6 +95,29 @@ public struct ClassificationHead: TaskHead {
                                                      classes: classes))
     }
 
+    /// The longer side of the report's thumbnails.
+    static let thumbnailSide = 160
+
+    /// `examples.json` and `example_N.png` thumbnails: the most confident mistakes first, then the most
+    /// confident correct answers (`ClassificationExamples.select`), with their true and predicted classes.
+    public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters p: TrainingParameters, to folder: URL) throws {
+        var probabilities: [Float] = []
+        for i in 0..<prediction.count { probabilities += try prediction.scores(image: i) }
+        let classCount = prediction.count > 0 ? probabilities.count / prediction.count : 0
+        let picks = ClassificationExamples.select(probabilities: probabilities, classCount: classCount,
+                                                  truths: images.prefix(prediction.count).map(\.labels), multilabel: multilabel)
+        var out: [ClassificationExamples.Image] = []
+        for (n, pick) in picks.enumerated() {
+            let image = images[pick.index]
+            let name = "example_\(n).png"
+            let size = try ImageLoader.thumbnail(path: image.path, to: folder.appendingPathComponent(name).path, maxSide: Self.thumbnailSide)
+            out.append(.init(name: URL(fileURLWithPath: image.path).lastPathComponent, thumbnail: name, thumbnailWidth: size.width,
+                             thumbnailHeight: size.height, truths: image.labels, predicted: pick.predicted, scores: pick.scores,
+                             correct: pick.correct, confidence: pick.confidence))
+        }
+        try ClassificationExamples(images: out).write(to: folder.appendingPathComponent(ClassificationExamples.fileName))
+    }
+
     public func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?,
                          source: String) -> ModelManifest {
         let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]

@@ -45,6 +45,8 @@ public final class TrainingRun {
     let logger: Logger
     let progress: (TrainingProgress) -> Void
     let now: () -> Double
+    /// libtorch's version, once the run has asked the engine (for `metrics.json`).
+    var torchVersion: String?
 
     public init(task: ImageTask, parameters: TrainingParameters, data: TrainingData, options: RunOptions,
                 logger: Logger, progress: @escaping (TrainingProgress) -> Void = { _ in },
@@ -80,6 +82,7 @@ public final class TrainingRun {
         try EngineRuntime.setThreads(options.threads)
         try EngineRuntime.seed(options.seed)
         let info = try EngineRuntime.info()
+        torchVersion = info.torchVersion
         logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS \(info.blas), device \(options.device)")
         logger.info("task \(task.rawValue), model \(p.modelName.rawValue), \(data.classes.count) classes, \(data.train.count) training and \(data.validation.count) validation images")
 
@@ -289,12 +292,17 @@ public final class TrainingRun {
         let primary = ModelManifest.PrimaryMetric(name: task.primaryMetric, value: best.value)
         try head.manifest(p, classes: data.classes, primaryMetric: primary, source: "spoolctl train").write(to: modelDirectory)
         try ScoringScript.write(into: modelDirectory)
-        let result = TrainingResult(
+        var result = TrainingResult(
             primaryMetric: primary, bestEpoch: best.epoch, epochsRun: history.last?.epoch ?? 0,
             stoppedEarly: stoppedEarly, complete: complete, history: history, bestReport: best.report, task: task,
             modelName: p.modelName, classes: data.classes, trainImages: data.train.count,
             validationImages: data.validation.count, seconds: now() - started, pretrainedWeights: weightsUsed,
             parameters: p, memoryFormat: memoryFormat)
+        result.device = options.device
+        result.libtorchVersion = torchVersion
+        result.classCounts = ClassCounts(data, task: task)
+        result.split = data.split
+        result.chanceLevel = ChanceLevel.of(task: task, classes: data.classes, validation: data.validation)
         try result.write(to: options.outputDirectory.appendingPathComponent(MetricsDocument.fileName))
         return result
     }

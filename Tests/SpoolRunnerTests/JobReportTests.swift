@@ -42,7 +42,9 @@ struct JobReportTests {
     }
 
     /// A metrics.json shaped like the trainer's (`TrainingResult`), three classes.
-    static func metricsJSON(classes: [String], multilabel: Bool = false) throws -> Data {
+    static func metricsJSON(classes: [String], multilabel: Bool = false, accuracy: Double = 0.583_333_333_333,
+                            supports: [Int]? = nil, trainLosses: [Double] = [1.2, 0.8, 0.6, 0.55],
+                            extra: [String: Any] = [:]) throws -> Data {
         func curve(_ seed: Double) -> ([[String: Any]], [[String: Any]]) {
             let pr = (0..<5).map { (i: Int) -> [String: Any] in
                 let step = Double(i)
@@ -64,7 +66,7 @@ struct JobReportTests {
             let (pr, roc) = curve(0.3 + 0.2 * Double(index))
             var entry: [String: Any] = [
                 "name": name, "precision": 0.5 + 0.1 * Double(index), "recall": 2.0 / 3.0, "f1": 0.571_428_571_428_571_4,
-                "iou": 0.4, "support": 3 + index, "precision_recall_curve": pr, "roc_curve": roc,
+                "iou": 0.4, "support": supports?[index] ?? 3 + index, "precision_recall_curve": pr, "roc_curve": roc,
                 "average_precision": 0.733_333_333_3 + Double(index) * 0.01,
             ]
             // A class that is always present has no ROC AUC (its curve is undefined): the key is absent.
@@ -86,19 +88,33 @@ struct JobReportTests {
             report["decision_threshold"] = 0.5
         } else {
             report["primary_metric"] = "accuracy"
-            report["primary_metric_value"] = 0.583_333_333_333
-            report["accuracy"] = 0.583_333_333_333
+            report["primary_metric_value"] = accuracy
+            report["accuracy"] = accuracy
             report["confusion_matrix"] = [[2, 1, 0], [1, 2, 1], [0, 2, 3]]
         }
         let task: ImageTask = multilabel ? .imageClassificationMultilabel : .imageClassification
         let parameters = try JSONSerialization.jsonObject(with: JSONEncoder().encode(TrainingParameters.defaults(task: task)))
-        let document: [String: Any] = [
-            "best_epoch": 3, "epochs_run": 4, "complete": true, "stopped_early": false, "history": [] as [Any],
+        let primaryName = report["primary_metric"] as! String
+        let history = trainLosses.enumerated().map { (i: Int, loss: Double) -> [String: Any] in
+            let e = Double(i + 1)
+            return ["epoch": i + 1, "train_loss": loss, "validation_loss": 1.3 / e + 0.01, "learning_rate": 0.01 * pow(0.5, e - 1),
+                    "images_per_second": 50.0 + e, "seconds": 9.5 + e * 0.25,
+                    "metrics": [primaryName: 0.2 + 0.1 * e], "losses": ["loss": loss]]
+        }
+        let validationCounts = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, supports?[$0] ?? 3 + $0) })
+        let trainCounts = Dictionary(uniqueKeysWithValues: classes.enumerated().map { ($1, 4 * (supports?[$0] ?? 3 + $0)) })
+        var document: [String: Any] = [
+            "best_epoch": 3, "epochs_run": trainLosses.count, "complete": true, "stopped_early": false, "history": history,
             "best_epoch_report": report,
-            "primary_metric": ["name": report["primary_metric"]!, "value": report["primary_metric_value"]!],
+            "primary_metric": ["name": primaryName, "value": report["primary_metric_value"]!],
             "task": report["task"]!, "classes": classes, "model_name": "resnet18", "train_images": 36,
-            "validation_images": 12, "seconds": 42.0, "training_parameters": parameters,
+            "validation_images": 12, "seconds": 42.25, "training_parameters": parameters,
+            "pretrained_weights": "/var/lib/spool/weights/resnet18.safetensors",
+            "device": "cpu", "libtorch_version": "2.1.2",
+            "class_counts": ["unit": "images", "train": trainCounts, "validation": validationCounts],
+            "split": ["method": "split_ratio", "split_ratio": 0.2, "seed": 7],
         ]
+        for (key, value) in extra { document[key] = value }
         return try JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])
     }
 
@@ -163,9 +179,28 @@ struct JobReportTests {
                   parts[1] < rows[parts[0]].count else { return nil }
             return number(rows[parts[0]][parts[1]])
         }
+        // `class_counts.<side>.<class name>`: the name may hold dots.
+        if path.hasPrefix("class_counts.") {
+            let rest = path.dropFirst("class_counts.".count)
+            guard let dot = rest.firstIndex(of: ".") else { return nil }
+            let side = String(rest[..<dot]), name = String(rest[rest.index(after: dot)...])
+            return number(((document["class_counts"] as? [String: Any])?[side] as? [String: Any])?[name])
+        }
+        // `mean(history.seconds)`: the mean of a key over the history.
+        if path.hasPrefix("mean(history."), path.hasSuffix(")") {
+            let key = String(path.dropFirst("mean(history.".count).dropLast())
+            let values = (document["history"] as? [[String: Any]] ?? []).compactMap { number($0[key]) }
+            return values.isEmpty ? nil : values.reduce(0, +) / Double(values.count)
+        }
         let keys = path.split(separator: ".").map(String.init)
         var node: Any? = report[keys[0]] != nil ? report : document
-        for key in keys { node = (node as? [String: Any])?[key] }
+        for key in keys {
+            if let index = Int(key), let array = node as? [Any] {
+                node = index < array.count ? array[index] : nil
+            } else {
+                node = (node as? [String: Any])?[key]
+            }
+        }
         return number(node)
     }
 
@@ -180,9 +215,16 @@ struct JobReportTests {
                 mismatches.append("\(path): '\(text)' is not a number"); continue
             }
             guard let expected = lookup(path, in: document) else { mismatches.append("\(path): not in metrics.json"); continue }
-            if String(format: "%.4f", shown) != String(format: "%.4f", expected) {
-                mismatches.append("\(path): shows \(text), metrics.json has \(expected)")
+            // As many decimals as the page shows (4 for metrics; counts whole; hyperparameters as written).
+            let written = text.trimmingCharacters(in: .whitespaces)
+            let equal: Bool
+            if written.contains("e") || written.contains("E") {
+                equal = abs(shown - expected) <= 1e-5 * abs(expected)  // 6 significant digits
+            } else {
+                let decimals = written.split(separator: ".").dropFirst().first?.count ?? 0
+                equal = String(format: "%.\(decimals)f", shown) == String(format: "%.\(decimals)f", expected)
             }
+            if !equal { mismatches.append("\(path): shows \(text), metrics.json has \(expected)") }
         }
         return (mismatches, paths)
     }
@@ -190,7 +232,11 @@ struct JobReportTests {
     /// Nothing that a browser would fetch: no external URL, no src/href (but inline `data:` pictures), no script,
     /// no CSS url().
     static func expectSelfContained(_ page: String) {
-        let html = page.replacingOccurrences(of: "href=\"data:image/", with: "")
+        // Inline pictures, the link back to the index and the index's links to the reports fetch nothing.
+        var html = page.replacingOccurrences(of: "href=\"data:image/", with: "").replacingOccurrences(of: "src=\"data:image/", with: "")
+            .replacingOccurrences(of: "href=\"../index.html\"", with: "")
+            .replacingOccurrences(of: "http://127.0.0.1:8080/score", with: "")  // the usage commands' text
+        html = html.replacingOccurrences(of: #"href="[A-Za-z0-9._-]+/report\.html""#, with: "", options: .regularExpression)
         for needle in ["http://", "https://", "src=", "href=", "<script", "url(", "@import", "<link"] {
             #expect(!html.contains(needle), "the page contains \(needle)")
         }
@@ -450,6 +496,22 @@ struct JobReportTests {
 
         let (mismatches, paths) = try Self.compare(dom, with: metrics)
         #expect(mismatches.isEmpty, "\(mismatches)")
+        // The trainer's new fields, the validation images it chose, and the index the daemon rewrote.
+        #expect(paths.filter { $0.hasPrefix("class_counts.train.") }.count == 3 && paths.filter { $0.hasPrefix("class_counts.validation.") }.count == 3)
+        for path in ["epochs_run", "history.0.validation_loss",
+                     "history.1.learning_rate", "training_parameters.learning_rate", "split.split_ratio"] {
+            #expect(paths.contains(path), "\(path)")
+        }
+        #expect(dom.contains("<h2>What was trained</h2>") && dom.contains("<h2>Data</h2>") && dom.contains("<code>cpu</code>"))
+        #expect(dom.contains("<h2>Validation images</h2>") && dom.contains("src=\"data:image/png;base64,") && dom.contains("data-truth"))
+        #expect(dom.contains("<svg class=\"parallel\""))
+        let index = try String(contentsOf: spool.appendingPathComponent("outbox/index.html"), encoding: .utf8)
+        let jobID = try #require(job["id"] as? String)
+        #expect(index.contains("href=\"\(jobID)/report.html\""), "index.html links the report")
+        if let keep {
+            try? FileManager.default.removeItem(at: keep.appendingPathComponent("index.html"))
+            try? FileManager.default.copyItem(at: spool.appendingPathComponent("outbox/index.html"), to: keep.appendingPathComponent("index.html"))
+        }
         let document = try #require(try JSONSerialization.jsonObject(with: metrics) as? [String: Any])
         let classes = try #require((document["best_epoch_report"] as? [String: Any])?["class_names"] as? [String])
         #expect(classes.count == 3)

@@ -32,6 +32,11 @@ struct SpoolEndToEndTests {
         }
         // The original drop is kept under the job.
         let id = try #require(job["id"] as? String)
+        // One copy of the model on disk: the outbox's weights are a hard link to the trial's.
+        var published = stat(), trained = stat()
+        #expect(stat(outbox + "/model/weights.safetensors", &published) == 0)
+        #expect(stat(spool.appendingPathComponent("jobs/\(id)/trials/0/model/weights.safetensors").path, &trained) == 0)
+        #expect(published.st_ino == trained.st_ino && published.st_nlink == 2)
         #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("jobs/\(id)/original/shapes.tar.gz").path))
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("incoming").path).isEmpty)
 

@@ -76,9 +76,9 @@ struct CommandLineTests {
         let first = try #require(scored.first { $0["filename"] as? String == image })
         for (a, b) in zip(first["probs"] as! [Double], probs) { #expect(abs(a - b) < 1e-6) }
 
-        // A second run into the same folder is refused: nothing is overwritten.
+        // A second run into the same folder is refused: nothing is overwritten (the one overwrite rule).
         let again = try Self.spoolctl(["train", bundle.path, "--out", out.path])
-        #expect(again.status != 0 && again.stderr.contains("not empty"))
+        #expect(again.status != 0 && again.stderr.contains("\(out.path) exists; pass --force to replace it"), "\(again.stderr)")
     }
 
     @Test func badSettingsAreRefusedWithKeyValueAndLine() throws {

@@ -37,11 +37,14 @@ public struct TrainingData: Sendable {
     public var classes: [String]
     public var train: [LabeledImage]
     public var validation: [LabeledImage]
+    /// How `validation` was chosen, when known (a bundle's data says; `metrics.json` records it).
+    public var split: SplitDescription?
 
-    public init(classes: [String], train: [LabeledImage], validation: [LabeledImage]) {
+    public init(classes: [String], train: [LabeledImage], validation: [LabeledImage], split: SplitDescription? = nil) {
         self.classes = classes
         self.train = train
         self.validation = validation
+        self.split = split
     }
 
     /// Loader targets: class indices (width 1) or multi-hot rows (width = classes).

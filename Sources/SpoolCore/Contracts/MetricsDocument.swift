@@ -23,6 +23,15 @@ public struct MetricsDocument: Codable, Sendable {
     public var parameters: TrainingParameters
     /// The memory format training used, and why (a measurement).
     public var memoryFormat: String?
+    /// Where it trained (`cpu`, `cuda:0`) and with which libtorch (`2.1.2`); absent in older files.
+    public var device: String?
+    public var libtorchVersion: String?
+    /// Training and validation examples per class; absent in older files.
+    public var classCounts: ClassCounts?
+    /// How the validation images were chosen; absent in older files.
+    public var split: SplitDescription?
+    /// What a model reaches without looking at the images (classification); absent in older files.
+    public var chanceLevel: ChanceLevel?
 
     public init(primaryMetric: ModelManifest.PrimaryMetric, bestEpoch: Int, epochsRun: Int, stoppedEarly: Bool,
                 complete: Bool, history: [EpochRecord], bestReport: TaskReport, task: ImageTask, modelName: ModelName,
@@ -51,7 +60,8 @@ public struct MetricsDocument: Codable, Sendable {
         case stoppedEarly = "stopped_early", complete, history, bestReport = "best_epoch_report", task
         case modelName = "model_name", classes, trainImages = "train_images", validationImages = "validation_images"
         case seconds, pretrainedWeights = "pretrained_weights", parameters = "training_parameters"
-        case memoryFormat = "memory_format"
+        case memoryFormat = "memory_format", device, libtorchVersion = "libtorch_version", classCounts = "class_counts"
+        case split, chanceLevel = "chance_level"
     }
 
     public static let fileName = "metrics.json"

@@ -88,6 +88,16 @@ public struct FolderConverter: Sendable {
         return ConvertedDataset(images: images, warnings: warnings)
     }
 
+    /// Whether the `image_url`s written for `root` resolve from `jsonlDirectory` as a bundle resolves them
+    /// (`ImageLocator`): with a prefix (the user's choice), or with ROOT at or below the JSONL's folder. A
+    /// tree elsewhere gets paths from ROOT, which resolve once its class folders are in the bundle's `images/`
+    /// (bundles refuse `..`, so the JSONL cannot point outside its folder).
+    public func resolvesFromJSONL(root: URL) -> Bool {
+        guard imagePrefix == nil, let jsonlDirectory else { return true }
+        let base = jsonlDirectory.standardizedFileURL.resolvingSymlinksInPath().pathComponents
+        return root.standardizedFileURL.resolvingSymlinksInPath().pathComponents.starts(with: base)
+    }
+
     /// ROOT's path from `jsonlDirectory` (`images`), "" when they are the same folder or ROOT is elsewhere.
     func relativePrefix(of root: URL) -> String {
         guard let jsonlDirectory else { return "" }

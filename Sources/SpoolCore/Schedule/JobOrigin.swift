@@ -15,13 +15,15 @@ public struct JobOrigin: Codable, Sendable, Hashable {
     public var warmStartFrom: String?
     /// The job it retrains, when `spoolctl retrain` made it.
     public var retrainOf: String?
+    /// The job it queues again, when `spoolctl requeue` made it.
+    public var requeueOf: String?
     /// When `latest` moves: `better` (beats the model in use on the new validation set) or `always`.
     public var promote: String
     /// Why the job exists, for its log: "schedule fridge, slot 2026-11-30T02:00:00Z".
     public var note: String
 
     public init(scheduleKey: String? = nil, name: String, lineage: String?, warmStartFrom: String? = nil,
-                retrainOf: String? = nil, promote: String = "better", note: String) {
+                retrainOf: String? = nil, promote: String = "better", note: String, requeueOf: String? = nil) {
         self.scheduleKey = scheduleKey
         self.name = name
         self.lineage = lineage
@@ -29,11 +31,12 @@ public struct JobOrigin: Codable, Sendable, Hashable {
         self.retrainOf = retrainOf
         self.promote = promote
         self.note = note
+        self.requeueOf = requeueOf
     }
 
     enum CodingKeys: String, CodingKey {
         case scheduleKey = "schedule_key", name, lineage, warmStartFrom = "warm_start_from", retrainOf = "retrain_of"
-        case promote, note
+        case promote, note, requeueOf = "requeue_of"
     }
 
     /// The origin written in `folder`, if any.

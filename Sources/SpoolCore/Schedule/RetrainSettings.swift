@@ -17,19 +17,7 @@ public enum RetrainSettings {
         limits["max_trials"] = 1
         limits["max_concurrent_trials"] = 1
         root["limits"] = limits
-        if var list = root["training_parameters"] as? [Any] {
-            // Azure v1's argument list: later values win.
-            for name in best.keys.sorted() { list += ["--\(name)", best[name]!.foundationValue] }
-            root["training_parameters"] = list
-        } else {
-            var parameters = root["training_parameters"] as? [String: Any] ?? [:]
-            for (name, value) in best {
-                let canonical = TrainingParameters.canonicalName(name)
-                for key in parameters.keys where TrainingParameters.canonicalName(key) == canonical { parameters[key] = nil }
-                parameters[name] = value.foundationValue
-            }
-            root["training_parameters"] = parameters
-        }
+        SettingsOverrides.set(best, in: &root)
         return try JSONSerialization.data(withJSONObject: root, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
     }
 }

@@ -12,7 +12,8 @@ extension JobReport {
         guard !parameters.isEmpty else {
             return out + "<p class=\"note\">No hyperparameter varied between the trials.</p></section>\n"
         }
-        out += "<p class=\"note\">Each trial's best \(HTMLEscaping.escape(metricName)) against the values it was given.</p>"
+        out += parallelCoordinates()
+        out += "<h3>Each hyperparameter</h3><p class=\"note\">Each trial's best \(HTMLEscaping.escape(metricName)) against the values it was given.</p>"
         out += SVGChart.legend([
             .init(html: "best", color: "#f5b700", marker: .star),
             .init(html: "completed", color: Self.palette[0], marker: .disc),

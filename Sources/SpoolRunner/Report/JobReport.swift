@@ -42,9 +42,25 @@ struct JobReport {
     let generatedAt: Date
     /// Each trial's sampled values, by trial number.
     let values: [Int: [String: SettingValue]]
+    /// The job's folder in the outbox, for the commands that use its model (nil: written relative to it).
+    let outboxDirectory: URL?
+    /// Each trial's per-epoch records from its own `metrics.json` (learning rates), by trial number.
+    let histories: [Int: [EpochRecord]]
 
     init(job: Job, trials: [Trial], epochs: [Int64: [EpochMetric]], varying: [String], bestTrial: Int?,
-         bestMetrics: MetricsDocument?, bestDirectory: URL? = nil, generatedAt: Date = Date()) {
+         bestMetrics: MetricsDocument?, bestDirectory: URL? = nil, outboxDirectory: URL? = nil,
+         trialDirectory: ((Int) -> URL)? = nil, generatedAt: Date = Date()) {
+        self.outboxDirectory = outboxDirectory
+        var histories: [Int: [EpochRecord]] = [:]
+        for trial in trials {
+            if trial.number == bestTrial, let bestMetrics {
+                histories[trial.number] = bestMetrics.history
+            } else if let url = trialDirectory?(trial.number).appendingPathComponent(MetricsDocument.fileName),
+                      let document = try? MetricsDocument.read(from: url) {
+                histories[trial.number] = document.history
+            }
+        }
+        self.histories = histories
         self.job = job
         self.trials = trials.sorted { $0.number < $1.number }
         self.epochs = epochs.mapValues { $0.sorted { $0.epoch < $1.epoch } }
@@ -75,7 +91,11 @@ struct JobReport {
 
             """
         out += header()
+        out += trainedSection()
+        out += dataSection()
         out += curvesSection()
+        out += classificationExamplesSection()
+        out += usageSection()
         if trials.count > 1 { out += sweepSection() }
         out += trialsSection()
         out += bestTrialSection()
@@ -89,16 +109,21 @@ struct JobReport {
     // MARK: The header
 
     func header() -> String {
-        var out = "<header class=\"card job\"><div class=\"title\"><h1>\(HTMLEscaping.escape(job.name))</h1>"
+        let warnings = self.warnings()
+        var out = "<nav class=\"crumbs\"><a href=\"../index.html\">← all jobs</a></nav>\n"
+        out += "<header class=\"card job\"><div class=\"title\"><h1>\(HTMLEscaping.escape(job.name))</h1>"
         out += "<span class=\"job-id\">\(HTMLEscaping.escape(job.id))</span></div><dl class=\"facts\">"
         out += fact("Task", HTMLEscaping.escape(job.task.rawValue))
-        out += fact("State", Self.badge(job.state))
+        // A result no better than chance, or a diverged loss, is not shown as a success.
+        out += fact("State", warnings.isEmpty ? Self.badge(job.state)
+            : "<span class=\"badge state-warning\">\(HTMLEscaping.escape(job.state.rawValue)) · \(HTMLEscaping.escape(warnings.map(\.short).joined(separator: ", ")))</span>")
         if let bestTrial, let trial = trials.first(where: { $0.number == bestTrial }) {
             let value: String
+            let flagged = warnings.isEmpty ? "" : " class=\"flagged\""
             if let reported = document?.bestReport.primaryValue {
-                value = "<span data-metric=\"primary_metric_value\">\(ReportFormat.fixed(reported))</span>"
+                value = "<span\(flagged) data-metric=\"primary_metric_value\">\(ReportFormat.fixed(reported))</span>"
             } else {
-                value = ReportFormat.fixed(trial.bestMetricValue)
+                value = "<span\(flagged)>\(ReportFormat.fixed(trial.bestMetricValue))</span>"
             }
             out += fact("Best trial", "#\(trial.number) · \(HTMLEscaping.escape(metricName)) \(value)")
         } else {
@@ -115,10 +140,11 @@ struct JobReport {
         }
         out += "</dl>"
         if !job.reason.isEmpty { out += "<p class=\"job-reason\">\(HTMLEscaping.escape(job.reason))</p>" }
+        out += warnings.map(\.html).joined()
         return out + "</header>\n"
     }
 
-    private func fact(_ term: String, _ html: String) -> String {
+    func fact(_ term: String, _ html: String) -> String {
         "<div><dt>\(HTMLEscaping.escape(term))</dt><dd>\(html)</dd></div>"
     }
 
