@@ -9,6 +9,11 @@ import SpoolStore
 extension Spoolctl {
     /// `spoolctl serve`: the daemon.
     public struct Serve: ParsableCommand {
+        /// Where the daemon runs trials.
+        public enum ExecutorKind: String, ExpressibleByArgument, CaseIterable, Sendable {
+            case local, slurm
+        }
+
         public static let configuration = CommandConfiguration(
             abstract: "Watch the spool's incoming/ folder, queue what is dropped there, and train it.",
             discussion: """
@@ -21,12 +26,15 @@ extension Spoolctl {
 
             --once takes what is in incoming/, runs the queue empty and exits: for cron and tests.
 
+            --executor slurm submits each trial to Slurm (sbatch) instead of running it here: the spool must be on a filesystem the nodes share, at the same path; Slurm's commands must work for the daemon's user. Each trial asks for --slurm-cpus cores, --slurm-gpus GPUs and --slurm-mem MiB on --partition, for what is left of its job's budget (at most trial_timeout_minutes). See docs/scale-out.md.
+
             --retain-days and --retain-per-name remove finished jobs as `spoolctl prune` does (never a line's \
             model in use), at start and after each job; spool.log lists what went.
 
             Examples:
               spoolctl serve --spool /var/lib/spool --device cuda
               spoolctl serve --once --max-job-seconds 600
+              spoolctl serve --executor slurm --partition gpu --slurm-gpus 1
             """)
         @OptionGroup public var spool: SpoolOptions
         @Flag(help: "Take what is in incoming/, run the queue empty, exit.")
@@ -46,6 +54,20 @@ extension Spoolctl {
         public var retainDays: Double?
         @Option(name: .customLong("retain-per-name"), help: ArgumentHelp("Keep only the newest N finished jobs of each name.", valueName: "n"))
         public var retainPerName: Int?
+        @Option(help: "Where trials run: local (child processes) or slurm (batch jobs).")
+        public var executor: ExecutorKind = .local
+        @Option(help: "Slurm: the partition for the trials (default: the cluster's default).")
+        public var partition: String?
+        @Option(name: .customLong("slurm-cpus"), help: ArgumentHelp("Slurm: cores per trial.", valueName: "n"))
+        public var slurmCPUs: Int = 1
+        @Option(name: .customLong("slurm-gpus"), help: ArgumentHelp("Slurm: GPUs per trial (--gres=gpu:N).", valueName: "n"))
+        public var slurmGPUs: Int = 0
+        @Option(name: .customLong("slurm-mem"), help: ArgumentHelp("Slurm: memory per trial in MiB (default: the partition's).", valueName: "mib"))
+        public var slurmMemory: Int?
+        @Option(name: .customLong("slurm-max-trials"), help: ArgumentHelp("Slurm: trials this daemon keeps in Slurm at once.", valueName: "n"))
+        public var slurmMaxTrials: Int = 16
+        @Option(name: .customLong("slurm-poll"), help: ArgumentHelp("Slurm: seconds between two looks at a trial.", visibility: .hidden))
+        public var slurmPoll: Double = 1
         @Option(help: ArgumentHelp("The time schedules see, ISO 8601 (tests, replaying a missed night).", visibility: .hidden))
         public var now: String?
         public init() {}
@@ -61,6 +83,16 @@ extension Spoolctl {
             executor.graceSeconds = graceSeconds
             executor.maxJobSeconds = maxJobSeconds
             executor.weightsDirectories = weightsDirectories.isEmpty ? [layout.weights.path] : weightsDirectories
+            if self.executor == .slurm {
+                guard slurmCPUs >= 1, slurmGPUs >= 0, slurmMaxTrials >= 1, (slurmMemory ?? 1) >= 1 else {
+                    throw CommandError("--slurm-cpus, --slurm-max-trials and --slurm-mem must be at least 1, --slurm-gpus at least 0")
+                }
+                executor.slurm = SlurmExecutorSettings(partition: partition, gpusPerTrial: slurmGPUs, cpusPerTrial: slurmCPUs,
+                                                       memoryMiB: slurmMemory, maxTrials: slurmMaxTrials,
+                                                       pollSeconds: max(0.05, slurmPoll))
+            } else if partition != nil || slurmMemory != nil || slurmGPUs != 0 || slurmCPUs != 1 {
+                throw CommandError("--partition and --slurm-* apply to --executor slurm only")
+            }
             var options = SpoolDaemon.Options(executor: executor)
             options.once = once
             options.rescanSeconds = rescanSeconds

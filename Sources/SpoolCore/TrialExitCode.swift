@@ -11,9 +11,15 @@ public enum TrainerEnvironment {
     /// faulting them in again: measured 1.3-1.7x faster training (docs/benchmarks.md).
     public static let mallocTunables = "glibc.malloc.mmap_threshold=4294967295:glibc.malloc.trim_threshold=4294967295"
 
-    /// OpenBLAS single-threaded (libtorch parallelises around BLAS calls) and the malloc tunables, unless set.
+    /// glog's threshold: errors only. libtorch's performance hints ("grad and param do not obey the gradient
+    /// layout contract", "Logging before InitGoogleLogging") are for its developers, not a user's terminal.
+    public static let glogLevel = "2"
+
+    /// OpenBLAS single-threaded (libtorch parallelises around BLAS calls), the malloc tunables and glog's
+    /// threshold, unless set.
     public static func apply(to base: [String: String]) -> [String: String] {
         var env = base
+        if env["GLOG_minloglevel"] == nil { env["GLOG_minloglevel"] = glogLevel }
         if env["OPENBLAS_NUM_THREADS"] == nil { env["OPENBLAS_NUM_THREADS"] = "1" }
         if env["GLIBC_TUNABLES"] == nil { env["GLIBC_TUNABLES"] = mallocTunables }
         return env

@@ -14,7 +14,8 @@ extension JobExecutor {
         try? FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
         let values = launch.configuration.values
         let hyper = SweepState.json(values)
-        let device = pool.kind == .gpu ? "cuda:\(units[0])" : options.device
+        let device = options.slurm.map { $0.gpusPerTrial > 0 ? "cuda (Slurm)" : "\(options.device) (Slurm)" }
+            ?? (pool.kind == .gpu ? "cuda:\(units[0])" : options.device)
 
         func record(_ state: JobState, _ reason: String) {
             if let trial = try? store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
@@ -45,19 +46,24 @@ extension JobExecutor {
         if let startFrom { arguments += ["--set", "checkpoint_run_id=\(startFrom)"] }
         for folder in options.weightsDirectories { arguments += ["--weights-dir", folder] }
         var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
-        environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
-        switch pool.kind {
-        case .cpu:
-            let threads = min(units.count, options.threads ?? Int.max)
-            arguments += ["--device", options.device, "--threads", "\(threads)"]
-        case .gpu:
-            // The trial sees its GPU alone, as device 0.
-            environment["CUDA_VISIBLE_DEVICES"] = units[0]
-            let cores = ProcessInfo.processInfo.activeProcessorCount
-            arguments += ["--device", "cuda", "--threads", "\(max(1, cores / max(1, pool.units.count)))"]
+        if let slurm = options.slurm {
+            // Slurm places the trial; it outlives the daemon (a restart finds it there).
+            arguments += ["--device", slurm.gpusPerTrial > 0 ? "cuda" : options.device, "--threads", "\(slurm.cpusPerTrial)"]
+        } else {
+            environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
+            switch pool.kind {
+            case .cpu:
+                let threads = min(units.count, options.threads ?? Int.max)
+                arguments += ["--device", options.device, "--threads", "\(threads)"]
+            case .gpu:
+                // The trial sees its GPU alone, as device 0.
+                environment["CUDA_VISIBLE_DEVICES"] = units[0]
+                let cores = ProcessInfo.processInfo.activeProcessorCount
+                arguments += ["--device", "cuda", "--threads", "\(max(1, cores / max(1, pool.units.count)))"]
+            }
         }
-        let process = TrialProcess(.init(executable: options.trainer, arguments: arguments, environment: environment,
-                                         logFile: logFile))
+        let process = makeTrial(.init(executable: options.trainer, arguments: arguments, environment: environment,
+                                      logFile: logFile), jobID: job.id, number: number, directory: directory)
         let trial: Trial
         do {
             trial = try store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
@@ -86,8 +92,20 @@ extension JobExecutor {
         }
         lock.withLock { active[number] = running }
         let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
-        log(job.id, "trial \(number) started (pid \(process.pid), \(device)\(pool.kind == .cpu ? " x\(units.count)" : ""))\(summary)"
+        let share = options.slurm.map { " x\($0.cpusPerTrial)" } ?? (pool.kind == .cpu ? " x\(units.count)" : "")
+        log(job.id, "trial \(number) started (\(process.placement), \(device)\(share))\(summary)"
             + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
+    }
+
+    /// The trial's process: a child of the daemon, or a Slurm batch job whose time limit is what is left of the
+    /// job's budget (and at most the trial's own).
+    func makeTrial(_ launch: TrialProcess.Launch, jobID: String, number: Int, directory: URL) -> any TrialHandle {
+        guard let slurm = options.slurm else { return TrialProcess(launch) }
+        var seconds = max(60, (deadline ?? now().addingTimeInterval(86_400)).timeIntervalSince(now()))
+        if let trialBudget { seconds = min(seconds, max(60, trialBudget)) }
+        return SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
+                          settings: slurm, client: SlurmClient(environment: slurm.environment),
+                          timeLimitMinutes: Int((seconds / 60).rounded(.up)), warningSeconds: nil)
     }
 
     /// One progress event of a trial: epochs go to the store; an evaluation goes to the policy.

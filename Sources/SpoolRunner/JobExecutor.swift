@@ -26,6 +26,9 @@ public final class JobExecutor: @unchecked Sendable {
         public var maxJobSeconds: Int?
         /// Folders of reference weights every trial searches (`serve --weights-dir`; `spool/weights`).
         public var weightsDirectories: [String] = []
+        /// Where trials run: nil, as child processes of the daemon; set, as Slurm batch jobs (`serve --executor
+        /// slurm`).
+        public var slurm: SlurmExecutorSettings?
         public init(trainer: URL, owner: String) {
             self.trainer = trainer
             self.owner = owner
@@ -52,6 +55,9 @@ public final class JobExecutor: @unchecked Sendable {
     var startFrom: String?
     /// Set when Spool made the job's bundle (a schedule, a retrain).
     var origin: JobOrigin?
+    /// The job's deadline and each trial's own budget, while it runs (a Slurm trial's `--time`).
+    var deadline: Date?
+    var trialBudget: TimeInterval?
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger, pool: DevicePool? = nil,
                 order: Int = 0, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -59,15 +65,17 @@ public final class JobExecutor: @unchecked Sendable {
         self.store = store
         self.options = options
         self.logger = logger
-        self.pool = pool ?? JobExecutor.defaultPool(device: options.device)
+        self.pool = pool ?? JobExecutor.defaultPool(device: options.device, slurm: options.slurm)
         self.order = order
         self.now = now
     }
 
-    /// The pool a daemon makes for `device`: the cores, the visible GPUs, or the one GPU `cuda:N` names.
-    public static func defaultPool(device: String, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> DevicePool
+    /// The pool a daemon makes for `device`: the cores, the visible GPUs, or the one GPU `cuda:N` names; under
+    /// Slurm, one place per trial the daemon may keep there.
+    public static func defaultPool(device: String, slurm: SlurmExecutorSettings? = nil,
+                                   environment: [String: String] = ProcessInfo.processInfo.environment) -> DevicePool
     {
+        if let slurm { return DevicePool(kind: .cpu, units: (0..<max(1, slurm.maxTrials)).map { "slurm\($0)" }) }
         if device.hasPrefix("cuda:") { return DevicePool(kind: .gpu, units: [String(device.dropFirst(5))]) }
         if device == "cuda" { return .gpus(visible: environment["CUDA_VISIBLE_DEVICES"]) }
         return .cpu()
@@ -123,7 +131,9 @@ public final class JobExecutor: @unchecked Sendable {
         try? store.setBudgetCap(jobID: job.id, seconds: options.maxJobSeconds)  // what `status` shows as the budget
         let deadline = started.addingTimeInterval(TimeInterval(budget))
         let trialBudget = settings.limits.trialTimeoutMinutes.map { TimeInterval($0 * 60) }
-        let unitsPerTrial = pool.unitsPerTrial(concurrent: plan.maxConcurrentTrials)
+        (self.deadline, self.trialBudget) = (deadline, trialBudget)
+        // Under Slurm every trial takes one place: the cores are Slurm's to share.
+        let unitsPerTrial = options.slurm == nil ? pool.unitsPerTrial(concurrent: plan.maxConcurrentTrials) : 1
         let concurrency = pool.maxTrials(concurrent: plan.maxConcurrentTrials)
         var stopping: TrialProcess.StopReason?
 
@@ -156,7 +166,8 @@ public final class JobExecutor: @unchecked Sendable {
                 }
                 if let stopping { stopAll(stopping) }
             }
-            if let trialBudget {
+            // Slurm keeps a trial's budget itself (its --time counts from the start, not from the submission).
+            if let trialBudget, options.slurm == nil {
                 for trial in runningTrials where now().timeIntervalSince(trial.started) >= trialBudget {
                     trial.process.stop(.trialTimeout, grace: options.graceSeconds)
                 }

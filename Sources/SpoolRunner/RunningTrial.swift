@@ -2,10 +2,10 @@ import Foundation
 import SpoolCore
 import SpoolStore
 
-/// A trial the executor supervises: its store row, its process, the pool units it holds.
+/// A trial the executor supervises: its store row, its process (here or in Slurm), the pool units it holds.
 final class RunningTrial: @unchecked Sendable {
     let trial: Trial
-    let process: TrialProcess
+    let process: any TrialHandle
     let units: [String]
     let launch: SweepState.Launch
     let batchSize: Int
@@ -15,7 +15,7 @@ final class RunningTrial: @unchecked Sendable {
     private var lastEvent: ProgressEvent?
     private var lastStored: Date?
 
-    init(trial: Trial, process: TrialProcess, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
+    init(trial: Trial, process: any TrialHandle, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
         self.trial = trial
         self.process = process
         self.units = units

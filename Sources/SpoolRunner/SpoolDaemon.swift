@@ -52,7 +52,7 @@ public final class SpoolDaemon: @unchecked Sendable {
         intake.now = options.clock
         self.intake = intake
         let taken = intake
-        self.pool = JobExecutor.defaultPool(device: options.executor.device)
+        self.pool = JobExecutor.defaultPool(device: options.executor.device, slurm: options.executor.slurm)
         self.schedules = ScheduleRunner(layout: layout, store: store, logger: logger, now: options.clock,
                                         intake: { taken.process(dropNamed: $0) })
     }

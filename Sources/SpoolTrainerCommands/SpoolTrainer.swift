@@ -33,12 +33,14 @@ public struct SpoolTrainer: ParsableCommand {
     }
 
     /// OpenBLAS reads its thread count and core type when it loads, before main: when unset, run again with
-    /// them set. glibc reads GLIBC_TUNABLES at start too (see TrainerProcess.environment).
+    /// them set. glibc reads GLIBC_TUNABLES at start too (see TrainerProcess.environment), glog its level when
+    /// libtorch loads.
     public static func ensureEnvironment() {
         let env = ProcessInfo.processInfo.environment
         var changed = false
         if env["OPENBLAS_NUM_THREADS"] == nil { setenv("OPENBLAS_NUM_THREADS", "1", 1); changed = true }
         if env["GLIBC_TUNABLES"] == nil { setenv("GLIBC_TUNABLES", TrainerEnvironment.mallocTunables, 1); changed = true }
+        if env["GLOG_minloglevel"] == nil { setenv("GLOG_minloglevel", TrainerEnvironment.glogLevel, 1); changed = true }
         if env["OPENBLAS_CORETYPE"] == nil, let core = BLASCore.override(current: BLASCore.current(), cpuFlags: BLASCore.cpuFlags()) {
             setenv("OPENBLAS_CORETYPE", core, 1); changed = true
         }

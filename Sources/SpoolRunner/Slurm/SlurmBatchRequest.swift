@@ -10,6 +10,8 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     public var workingDirectory: URL
     /// Where the batch script's standard output and error go (the trial's log).
     public var logFile: URL
+    /// Where the command's standard output goes instead, when set (the trainer's progress events).
+    public var standardOutput: URL?
     public var partition: String?
     /// GPUs per node (`--gres=gpu:N`); 0 asks for none.
     public var gpus: Int
@@ -18,8 +20,9 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     public var memoryMiB: Int?
     /// Minutes (Slurm's `--time` granularity), at least 1.
     public var timeLimitMinutes: Int
-    /// Seconds before the limit at which Slurm sends SIGTERM to the trial, so that it saves what it has and stops.
-    public var warningSeconds: Int
+    /// Seconds before the limit at which Slurm sends SIGTERM to the trial, so that it saves what it has and stops
+    /// (nil: no warning; at the limit Slurm sends SIGTERM, then SIGKILL after its KillWait).
+    public var warningSeconds: Int?
     /// Whether Slurm may requeue it after a node failure or a preemption.
     public var requeue: Bool
     /// Added to the environment the job inherits from `sbatch` (`--export=ALL,...`).
@@ -27,7 +30,8 @@ public struct SlurmBatchRequest: Sendable, Equatable {
 
     public init(jobName: String, command: [String], workingDirectory: URL, logFile: URL, partition: String? = nil,
                 gpus: Int = 0, cpusPerTask: Int = 1, memoryMiB: Int? = nil, timeLimitMinutes: Int,
-                warningSeconds: Int = 60, requeue: Bool = true, environment: [String: String] = [:]) {
+                warningSeconds: Int? = 60, requeue: Bool = true, environment: [String: String] = [:],
+                standardOutput: URL? = nil) {
         self.jobName = jobName
         self.command = command
         self.workingDirectory = workingDirectory
@@ -40,6 +44,7 @@ public struct SlurmBatchRequest: Sendable, Equatable {
         self.warningSeconds = warningSeconds
         self.requeue = requeue
         self.environment = environment
+        self.standardOutput = standardOutput
     }
 
     /// `sbatch`'s options, before the script's path.
@@ -47,9 +52,9 @@ public struct SlurmBatchRequest: Sendable, Equatable {
         var arguments = ["--parsable", "--job-name=\(jobName)", "--chdir=\(workingDirectory.path)",
                          "--output=\(logFile.path)", "--open-mode=append", "--nodes=1", "--ntasks=1",
                          "--cpus-per-task=\(max(1, cpusPerTask))", "--time=\(max(1, timeLimitMinutes))",
-                         // B: the batch shell, which execs the trainer: the trainer itself gets the signal.
-                         "--signal=B:TERM@\(max(1, warningSeconds))",
                          requeue ? "--requeue" : "--no-requeue"]
+        // B: the batch shell, which execs the trainer: the trainer itself gets the signal.
+        if let warningSeconds { arguments.append("--signal=B:TERM@\(max(1, warningSeconds))") }
         if let partition { arguments.append("--partition=\(partition)") }
         if gpus > 0 { arguments.append("--gres=gpu:\(gpus)") }
         if let memoryMiB { arguments.append("--mem=\(memoryMiB)") }
@@ -68,7 +73,8 @@ public struct SlurmBatchRequest: Sendable, Equatable {
         for key in environment.keys.sorted() where environment[key]!.contains(",") {
             lines.append("export \(key)=\(Self.quote(environment[key]!))")
         }
-        lines.append("exec " + command.map(Self.quote).joined(separator: " "))
+        lines.append("exec " + command.map(Self.quote).joined(separator: " ")
+            + (standardOutput.map { " >>" + Self.quote($0.path) } ?? ""))
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -1,0 +1,31 @@
+import Foundation
+
+/// What `serve --executor slurm` asks of Slurm for every trial, and how the daemon talks to it.
+public struct SlurmExecutorSettings: Sendable, Equatable {
+    /// The partition trials go to (nil: the cluster's default one).
+    public var partition: String?
+    /// GPUs per trial (`--gres=gpu:N`; the trainer then runs on `cuda`).
+    public var gpusPerTrial: Int
+    /// Cores per trial (`--cpus-per-task`, and the trainer's threads).
+    public var cpusPerTrial: Int
+    /// Memory per trial in MiB (`--mem`; nil: the partition's default).
+    public var memoryMiB: Int?
+    /// Trials one daemon keeps in Slurm at once, over all its jobs (each job still keeps to its
+    /// `max_concurrent_trials`).
+    public var maxTrials: Int
+    /// Added to the environment of Slurm's commands (`SLURM_CONF` for a cluster other than the default one).
+    public var environment: [String: String]
+    /// Seconds between two looks at a trial's Slurm state and progress file.
+    public var pollSeconds: Double
+
+    public init(partition: String? = nil, gpusPerTrial: Int = 0, cpusPerTrial: Int = 1, memoryMiB: Int? = nil,
+                maxTrials: Int = 16, environment: [String: String] = [:], pollSeconds: Double = 1) {
+        self.partition = partition
+        self.gpusPerTrial = gpusPerTrial
+        self.cpusPerTrial = cpusPerTrial
+        self.memoryMiB = memoryMiB
+        self.maxTrials = maxTrials
+        self.environment = environment
+        self.pollSeconds = pollSeconds
+    }
+}

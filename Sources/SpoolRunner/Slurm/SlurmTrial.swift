@@ -1,0 +1,190 @@
+import Foundation
+import SpoolCore
+
+/// One trial as a Slurm batch job: submitted with `sbatch --parsable`, followed through `squeue` and the
+/// progress file the trainer writes on the shared filesystem, stopped with `scancel`.
+///
+/// Stopping is `scancel` (SIGTERM to the trainer, which the batch script `exec`s, then SIGKILL after Slurm's
+/// KillWait). The trainer writes its model at every new best evaluation, so a stopped trial keeps its
+/// best so far. Slurm's own ends map to the trial's: TIMEOUT (its time limit) is the trial's budget running out, OUT_OF_MEMORY is out of memory, NODE_FAIL and PREEMPTED are requeued by Slurm (`--requeue`) and
+/// so stay active. Every Slurm command runs with a time limit on this object's own thread: a slow controller
+/// delays this trial's news, nothing else.
+public final class SlurmTrial: TrialHandle, @unchecked Sendable {
+    let launch: TrialProcess.Launch
+    let client: SlurmClient
+    let request: SlurmBatchRequest
+    let pollSeconds: Double
+    /// The trainer's standard output: one progress event a line.
+    let progressFile: URL
+    let scriptFile: URL
+
+    private let lock = NSLock()
+    private var jobID: String?
+    private var status: SlurmJobStatus?
+    private var ended = false
+    private var forgotten = false
+    private var stopReason: TrialProcess.StopReason?
+    private var cancelSent = false
+    private var offset: UInt64 = 0
+    private var pending = Data()
+    private var onEvent: (@Sendable (ProgressEvent) -> Void)?
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// `launch` is what would run here; it runs in Slurm with `settings`' resources for at most
+    /// `timeLimitMinutes`, warned `warningSeconds` before.
+    public init(_ launch: TrialProcess.Launch, jobName: String, workingDirectory: URL, settings: SlurmExecutorSettings,
+                client: SlurmClient, timeLimitMinutes: Int, warningSeconds: Int?) {
+        self.launch = launch
+        self.client = client
+        self.pollSeconds = settings.pollSeconds
+        let base = launch.logFile.deletingPathExtension()
+        progressFile = base.appendingPathExtension("progress.jsonl")
+        scriptFile = base.appendingPathExtension("sbatch.sh")
+        request = SlurmBatchRequest(jobName: jobName, command: [launch.executable.path] + launch.arguments,
+                                    workingDirectory: workingDirectory, logFile: launch.logFile,
+                                    partition: settings.partition, gpus: settings.gpusPerTrial,
+                                    cpusPerTask: settings.cpusPerTrial, memoryMiB: settings.memoryMiB,
+                                    timeLimitMinutes: timeLimitMinutes, warningSeconds: warningSeconds, requeue: true,
+                                    environment: Self.added(launch.environment), standardOutput: progressFile)
+    }
+
+    /// What `environment` adds to or changes in the daemon's own (which the job inherits through `--export=ALL`).
+    static func added(_ environment: [String: String], to base: [String: String] = ProcessInfo.processInfo.environment)
+        -> [String: String]
+    {
+        environment.filter { base[$0.key] != $0.value }
+    }
+
+    /// Slurm's id for the trial, once submitted.
+    public var slurmJobID: String? { lock.withLock { jobID } }
+
+    /// The latest state Slurm gave.
+    public var slurmStatus: SlurmJobStatus? { lock.withLock { status } }
+
+    public var placement: String {
+        lock.withLock { jobID.map { "Slurm job \($0)" } ?? "Slurm (not submitted)" }
+    }
+
+    public func start(onEvent: @escaping @Sendable (ProgressEvent) -> Void) throws {
+        try FileManager.default.createDirectory(at: launch.logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
+        _ = FileManager.default.createFile(atPath: progressFile.path, contents: nil)
+        let id = try client.submit(request, scriptFile: scriptFile)
+        lock.withLock {
+            self.jobID = id
+            self.onEvent = onEvent
+        }
+        Thread.detachNewThread { [self] in follow(id) }
+    }
+
+    /// Polls Slurm and the progress file until Slurm reports the job ended (or no longer knows it).
+    private func follow(_ id: String) {
+        var misses = 0
+        while true {
+            readProgress()
+            cancelIfAsked(id)
+            do {
+                if let current = try client.statuses(of: [id])[id] {
+                    misses = 0
+                    lock.withLock { status = current }
+                    if let state = current.state, !state.isActive { break }
+                } else {
+                    // Slurm forgets an ended job after MinJobAge; a just-submitted one is always listed.
+                    misses += 1
+                    if misses >= 3 {
+                        lock.withLock { forgotten = true }
+                        break
+                    }
+                }
+            } catch {
+                // The controller did not answer: look again on the next turn (the job goes on meanwhile).
+            }
+            Thread.sleep(forTimeInterval: pollSeconds)
+        }
+        readProgress()
+        lock.withLock { ended = true }
+        finished.signal()
+    }
+
+    /// Hands every complete new line of the progress file to `onEvent`.
+    private func readProgress() {
+        guard let handle = try? FileHandle(forReadingFrom: progressFile) else { return }
+        defer { try? handle.close() }
+        let start = lock.withLock { offset }
+        guard (try? handle.seek(toOffset: start)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return }
+        var events: [ProgressEvent] = []
+        let callback: (@Sendable (ProgressEvent) -> Void)? = lock.withLock {
+            offset = start + UInt64(data.count)
+            pending.append(data)
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = pending[pending.startIndex..<newline]
+                pending.removeSubrange(pending.startIndex...newline)
+                if let event = ProgressEvent.parse(Data(line)) { events.append(event) }
+            }
+            return onEvent
+        }
+        events.forEach { callback?($0) }
+    }
+
+    /// `scancel`: Slurm sends the trainer SIGTERM, then SIGKILL after the cluster's KillWait (its grace, not
+    /// `grace`); the job ends CANCELLED in Slurm. A pending job is simply removed from the queue.
+    public func stop(_ reason: TrialProcess.StopReason, grace: Double) {
+        let id: String? = lock.withLock {
+            guard stopReason == nil, !ended else { return nil }
+            stopReason = reason
+            return jobID
+        }
+        guard let id else { return }
+        cancelIfAsked(id)
+    }
+
+    /// Sends the `scancel` a stop asked for, once; a controller that did not answer is asked again on the next
+    /// poll.
+    private func cancelIfAsked(_ id: String) {
+        let due = lock.withLock { stopReason != nil && !cancelSent }
+        guard due, (try? client.cancel(id)) != nil else { return }
+        lock.withLock { cancelSent = true }
+    }
+
+    public var isRunning: Bool { lock.withLock { !ended } }
+
+    public func wait() -> TrialProcess.Outcome {
+        finished.wait()
+        finished.signal()  // later waits return at once
+        let (reason, last, lost, id) = lock.withLock { (stopReason, status, forgotten, jobID ?? "?") }
+        if let reason {
+            switch reason {
+            case .timeout: return .timedOut
+            case .trialTimeout: return .trialTimedOut
+            case .cancel: return .cancelled
+            case .shutdown: return .interrupted
+            case .policy: return .earlyTerminated
+            }
+        }
+        let tail = TrialProcess.tail(of: launch.logFile)
+        guard !lost, let last, let state = last.state else {
+            return .failed("Slurm no longer knows job \(id) and the trial left no result: \(tail)")
+        }
+        let node = last.nodes.map { " on \($0)" } ?? ""
+        switch state {
+        case .completed:
+            return .completed
+        case .timeout, .deadline:
+            return .trialTimedOut
+        case .outOfMemory:
+            return .outOfMemory("Slurm stopped job \(id)\(node) for using more than its memory (OUT_OF_MEMORY); "
+                + "raise --slurm-mem or lower training_batch_size")
+        case .cancelled, .revoked:
+            return .cancelled
+        case .failed, .specialExit:
+            if let signal = last.signal {
+                return .failed("the trial crashed (signal \(signal)) in Slurm job \(id)\(node): \(tail)")
+            }
+            if last.exitStatus == TrialExitCode.outOfMemory {
+                return .outOfMemory("out of memory in Slurm job \(id)\(node): \(tail); lower training_batch_size")
+            }
+            return .failed("the trial exited with status \(last.exitStatus ?? -1) in Slurm job \(id)\(node): \(tail)")
+        default:
+            return .failed("Slurm ended job \(id)\(node) as \(last.summary): \(tail)")
+        }
+    }
+}
