@@ -57,6 +57,13 @@ extension JobReportTests {
         let typed = try JSONDecoder().decode([String: SettingValue].self, from: JSONSerialization.data(withJSONObject: given))
         for (key, value) in typed { #expect(shown[key] == JobReport.describe(value), "\(key): \(shown[key] ?? "none") vs \(value)") }
         #expect(shown["optimizer"] == "sgd", "\(shown["optimizer"] ?? "none")")
+        // What a classifier does not use (an R-CNN's NMS threshold) is folded away below what it does.
+        let folded = html.components(separatedBy: "<details class=\"unused-params\">")
+        #expect(folded.count == 2)
+        if folded.count == 2 {
+            #expect(folded[1].contains(#"data-parameter="box_nms_thresh""#) && !folded[1].contains(#"data-parameter="learning_rate""#))
+            #expect(folded[0].contains(#"data-parameter="learning_rate""#) && !folded[0].contains(#"data-parameter="box_nms_thresh""#))
+        }
         // Numbers: all equal to the file, and the new ones all there.
         let (mismatches, paths) = try Self.compare(html, with: metrics)
         #expect(mismatches.isEmpty, "\(mismatches)")

@@ -40,30 +40,46 @@ extension JobReport {
     }
 
     /// Every key of `training_parameters`, in name order, three pairs to a row on a wide page; values that
-    /// differ from the task's and model's defaults in bold, those the sweep varied marked.
+    /// differ from the task's and model's defaults in bold, those the sweep varied marked. The keys that do not
+    /// apply to this task and model (a detector's NMS threshold for a classifier) are folded away below.
     private func parametersTable(_ document: MetricsDocument) -> String {
         guard let data = try? JSONEncoder().encode(document.parameters),
               let given = try? JSONDecoder().decode([String: SettingValue].self, from: data) else { return "" }
         let defaults = (try? JSONEncoder().encode(TrainingParameters.defaults(task: document.task, model: document.modelName)))
             .flatMap { try? JSONDecoder().decode([String: SettingValue].self, from: $0) } ?? [:]
-        var out = "<h3>Hyperparameters of the best trial</h3><p class=\"note\">All \(given.count) of metrics.json's "
-            + "training_parameters. <strong>Bold</strong>: not the default for this task and model; "
-            + "<span class=\"swept\">swept</span>: varied between the trials.</p><div class=\"params\">"
-        for key in given.keys.sorted() {
-            let value = given[key]!
-            let text = HTMLEscaping.escape(Self.describe(value))
-            let attributes: String
-            switch value {
-            case .int, .double: attributes = "data-metric=\"training_parameters.\(HTMLEscaping.escape(key))\" data-parameter=\"\(HTMLEscaping.escape(key))\""
-            default: attributes = "data-parameter=\"\(HTMLEscaping.escape(key))\""
-            }
-            var classes = ["param"]
-            if defaults[key] != value { classes.append("changed") }
-            if parameters.contains(key) { classes.append("is-swept") }
-            out += "<div class=\"\(classes.joined(separator: " "))\"><span class=\"param-name\">\(HTMLEscaping.escape(key))</span>"
-                + "<span class=\"param-value\" \(attributes)>\(text)</span></div>"
+        let applicable = Set(ParameterTable.names(task: document.task, model: document.modelName))
+        let applies = { (key: String) in
+            ParameterTable.row(key) == nil || applicable.contains(ParameterTable.canonicalName(key)) || self.parameters.contains(key)
         }
-        return out + "</div>"
+        let used = given.keys.sorted().filter(applies)
+        let unused = given.keys.sorted().filter { !applies($0) }
+        func cells(_ keys: [String]) -> String {
+            var out = "<div class=\"params\">"
+            for key in keys {
+                let value = given[key]!
+                let text = HTMLEscaping.escape(Self.describe(value))
+                let attributes: String
+                switch value {
+                case .int, .double: attributes = "data-metric=\"training_parameters.\(HTMLEscaping.escape(key))\" data-parameter=\"\(HTMLEscaping.escape(key))\""
+                default: attributes = "data-parameter=\"\(HTMLEscaping.escape(key))\""
+                }
+                var classes = ["param"]
+                if defaults[key] != value { classes.append("changed") }
+                if parameters.contains(key) { classes.append("is-swept") }
+                out += "<div class=\"\(classes.joined(separator: " "))\"><span class=\"param-name\">\(HTMLEscaping.escape(key))</span>"
+                    + "<span class=\"param-value\" \(attributes)>\(text)</span></div>"
+            }
+            return out + "</div>"
+        }
+        var out = "<h3>Hyperparameters of the best trial</h3><p class=\"note\">The \(used.count) of metrics.json's "
+            + "training_parameters that \(HTMLEscaping.escape(document.modelName.rawValue)) uses for this task. "
+            + "<strong>Bold</strong>: not the default for this task and model; "
+            + "<span class=\"swept\">swept</span>: varied between the trials.</p>" + cells(used)
+        if !unused.isEmpty {
+            out += "<details class=\"unused-params\"><summary>\(unused.count) more in metrics.json that other tasks or "
+                + "models use (not used here)</summary>" + cells(unused) + "</details>"
+        }
+        return out
     }
 
     /// On what data: training and validation examples per class side by side, and how validation was chosen.

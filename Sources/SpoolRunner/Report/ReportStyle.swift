@@ -74,6 +74,7 @@ enum ReportStyle {
         .callout code,.note code,p code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:var(--page);padding:0 4px;border-radius:4px}
         .facts dd code{font:13px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
         .params{display:grid;grid-template-columns:repeat(auto-fill,minmax(260px,1fr));gap:0 20px;font-size:12.5px;margin-top:6px}
+        .unused-params{margin-top:10px}.unused-params summary{cursor:pointer;color:var(--muted);font-size:12.5px}
         .param{display:flex;justify-content:space-between;gap:10px;padding:3px 0;border-bottom:1px solid var(--line)}
         .param-name{color:#3e4c59;font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:12px}
         .param-value{font-variant-numeric:tabular-nums;text-align:right;overflow-wrap:anywhere}
