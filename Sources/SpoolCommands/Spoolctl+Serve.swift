@@ -26,7 +26,7 @@ extension Spoolctl {
 
             --once takes what is in incoming/, runs the queue empty and exits: for cron and tests.
 
-            --executor slurm submits each trial to Slurm (sbatch) instead of running it here: the spool must be on a filesystem the nodes share, at the same path; Slurm's commands must work for the daemon's user. Each trial asks for --slurm-cpus cores, --slurm-gpus GPUs and --slurm-mem MiB on --partition, for what is left of its job's budget (at most trial_timeout_minutes). See docs/scale-out.md.
+            --executor slurm submits each trial to Slurm (sbatch) instead of running it here: the spool must be on a filesystem the nodes share, at the same path; Slurm's commands must work for the daemon's user. Each trial asks for --slurm-cpus cores, --slurm-gpus GPUs and --slurm-mem MiB on --partition, for what is left of its job's budget (at most trial_timeout_minutes). Trials in Slurm outlive the daemon: stopping it (or kill -9) leaves them there, and the next daemon re-attaches to them. See docs/scale-out.md.
 
             --retain-days and --retain-per-name remove finished jobs as `spoolctl prune` does (never a line's \
             model in use), at start and after each job; spool.log lists what went.

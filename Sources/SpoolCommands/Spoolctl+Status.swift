@@ -202,6 +202,14 @@ extension Spoolctl {
                 }
             }
             let varying = Array(Set(trials.flatMap { hyper($0).keys })).filter { $0 != "model_name" }.sorted()
+            // Trials in Slurm: their job ids, and where the running ones run (one squeue, a few seconds at most).
+            let inSlurm = trials.contains { $0.slurmJobID != nil }
+            let runningIDs = trials.filter { $0.state == .running }.compactMap(\.slurmJobID)
+            let slurmNow = runningIDs.isEmpty ? [:] : ((try? SlurmClient(timeout: 5).statuses(of: runningIDs)) ?? [:])
+            func slurm(_ t: Trial) -> String {
+                guard let id = t.slurmJobID else { return "-" }
+                return id + (slurmNow[id].flatMap(\.nodes).map { $0.isEmpty ? "" : " on \($0)" } ?? "")
+            }
             if json {
                 var object = row.json
                 object["best_trial"] = bestTrial ?? NSNull()
@@ -213,6 +221,8 @@ extension Spoolctl {
                             "is_best": t.number == bestTrial, "model": hyper(t)["model_name"] ?? fixedModel ?? NSNull(),
                             "branch": t.branch ?? NSNull(), "configuration_index": t.configurationIndex ?? NSNull(),
                             "retry_of": t.retryOf ?? NSNull(), "device": t.device ?? NSNull(),
+                            "slurm_job_id": t.slurmJobID ?? NSNull(),
+                            "slurm_nodes": t.slurmJobID.flatMap { slurmNow[$0]?.nodes } ?? NSNull(),
                             "progress": TrialProgressView(t)?.json ?? NSNull(),
                             "hyperparameters": (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) ?? [:],
                             "epochs": epochs.map { e in
@@ -232,13 +242,18 @@ extension Spoolctl {
                 ["time", "\(row.elapsedText)  (attempt \(job.attempts) of \(job.maxAttempts))"],
                 ["outbox", job.outboxPath ?? "-"],
             ] + files.map { ["", $0] } + [["log", layout.jobLog(job.id).path]])
-            var table = [["TRIAL", "MODEL"] + varying.map { $0.uppercased() } + ["STATE", "EPOCHS", "BEST", "PROGRESS", "REASON"]]
+            let slurmHeader: [String] = inSlurm ? ["SLURM"] : []
+            var table: [[String]] = [["TRIAL", "MODEL"] + varying.map { $0.uppercased() } + ["STATE"] + slurmHeader
+                + ["EPOCHS", "BEST", "PROGRESS", "REASON"]]
             for t in trials {
                 let values = hyper(t)
-                table.append(["\(t.number)\(t.number == bestTrial ? " *" : "")", text(values["model_name"] ?? fixedModel ?? "default")]
-                    + varying.map { text(values[$0]) }
-                    + [t.state.rawValue, "\(t.epochsDone)", t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-",
-                       TrialProgressView(t)?.text ?? "-", t.reason])
+                let name: String = "\(t.number)\(t.number == bestTrial ? " *" : "")"
+                let model: String = text(values["model_name"] ?? fixedModel ?? "default")
+                let swept: [String] = varying.map { text(values[$0]) }
+                let placement: [String] = inSlurm ? [slurm(t)] : []
+                let best: String = t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-"
+                let tail: [String] = ["\(t.epochsDone)", best, TrialProgressView(t)?.text ?? "-", t.reason]
+                table.append([name, model] + swept + [t.state.rawValue] + placement + tail)
             }
             print("")
             printTable(table)

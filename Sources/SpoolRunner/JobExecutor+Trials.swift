@@ -49,6 +49,9 @@ extension JobExecutor {
         if let slurm = options.slurm {
             // Slurm places the trial; it outlives the daemon (a restart finds it there).
             arguments += ["--device", slurm.gpusPerTrial > 0 ? "cuda" : options.device, "--threads", "\(slurm.cpusPerTrial)"]
+            // Slurm may run it again (a node failure, a preemption, `scontrol requeue`): that run starts over in
+            // the folder the first one left.
+            arguments.append("--force")
         } else {
             environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
             switch pool.kind {
@@ -90,6 +93,7 @@ extension JobExecutor {
             sweep.exhausted = true
             return
         }
+        if let slurmID = (process as? SlurmTrial)?.slurmJobID { _ = try? store.setSlurmJobID(trialID: trial.id, slurmID) }
         lock.withLock { active[number] = running }
         let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
         let share = options.slurm.map { " x\($0.cpusPerTrial)" } ?? (pool.kind == .cpu ? " x\(units.count)" : "")
@@ -106,6 +110,39 @@ extension JobExecutor {
         return SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
                           settings: slurm, client: SlurmClient(environment: slurm.environment),
                           timeLimitMinutes: Int((seconds / 60).rounded(.up)), warningSeconds: nil)
+    }
+
+    /// Follows again the trials an earlier daemon left running in Slurm (their ids are in the store): they are
+    /// not submitted twice. Each takes a place in the pool and ends as any other trial.
+    func reattach(_ job: Job, settings: JobSettings, sweep: inout SweepState) {
+        let left = ((try? store.trials(jobID: job.id)) ?? []).filter { $0.state == .running && $0.slurmJobID != nil }
+        for trial in left {
+            guard let slurmID = trial.slurmJobID else { continue }
+            let values = SweepState.values(trial.hyperparametersJSON)
+            let launch = SweepState.Launch(index: trial.configurationIndex ?? trial.number,
+                                           configuration: Configuration(branch: trial.branch ?? 0, values: values),
+                                           retryOf: trial.retryOf)
+            let units = pool.tryAcquire(order: order, count: 1) ?? []
+            let directory = trialDirectory(job.id, trial.number)
+            let logFile = directory.deletingLastPathComponent().appendingPathComponent("\(trial.number).log")
+            let handle = SlurmTrial(.init(executable: options.trainer, arguments: [], environment: [:], logFile: logFile),
+                                    jobName: "spool-\(job.id)-t\(trial.number)", workingDirectory: directory.deletingLastPathComponent(),
+                                    settings: options.slurm ?? SlurmExecutorSettings(),
+                                    client: SlurmClient(environment: options.slurm?.environment ?? [:]),
+                                    timeLimitMinutes: 1, warningSeconds: nil)
+            let batchSize = (try? settings.trainingParameters(overrides: values))?.trainingBatchSize ?? 1
+            let running = RunningTrial(trial: trial, process: handle, units: units, launch: launch, batchSize: batchSize,
+                                       started: trial.startedAt ?? now())
+            sweep.started(launch, number: trial.number)
+            // The progress file is read again from its start: the evaluations are counted once, from it.
+            lock.withLock { progress[trial.number] = TrialProgress(number: trial.number, metrics: []) }
+            let policy = sweep.plan.policy
+            handle.attach(slurmJobID: slurmID) { [weak self] event in
+                self?.handle(event, of: running, jobID: job.id, policy: policy)
+            }
+            lock.withLock { active[trial.number] = running }
+            log(job.id, "trial \(trial.number) re-attached (Slurm job \(slurmID)), left by an earlier daemon")
+        }
     }
 
     /// One progress event of a trial: epochs go to the store; an evaluation goes to the policy.

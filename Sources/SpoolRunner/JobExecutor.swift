@@ -81,12 +81,14 @@ public final class JobExecutor: @unchecked Sendable {
         return .cpu()
     }
 
-    /// Stops the running trials so that the job is requeued (daemon shutdown).
+    /// Stops the running trials so that the job is requeued (daemon shutdown). Trials in Slurm go on: the
+    /// next daemon re-attaches to them.
     public func shutdown() {
         let trials = lock.withLock {
             shuttingDown = true
             return Array(active.values)
         }
+        guard options.slurm == nil else { return }
         trials.forEach { $0.process.stop(.shutdown, grace: options.graceSeconds) }
     }
 
@@ -117,6 +119,7 @@ public final class JobExecutor: @unchecked Sendable {
         var sweep = SweepState(plan: plan)
         sweep.resume(from: (try? store.trials(jobID: job.id)) ?? [], epochs: { try? self.store.epochs(trialID: $0) })
         lock.withLock { progress = sweep.progress }
+        reattach(job, settings: settings, sweep: &sweep)
         if sweep.launched > 0 {
             log(job.id, "resuming the sweep: \(sweep.launched) of \(plan.maxTrials) configurations already tried")
         }
@@ -151,6 +154,8 @@ public final class JobExecutor: @unchecked Sendable {
             let wantsMore = stopping == nil && runningCount < concurrency && sweep.hasMoreToLaunch && now() < deadline
             pool.setWaiting(order: order, wantsMore)
             if runningCount == 0 && (!wantsMore || isShuttingDown) { break }
+            // Slurm's trials outlive the daemon: it leaves them to the next one.
+            if isShuttingDown && options.slurm != nil { break }
 
             Thread.sleep(forTimeInterval: options.pollSeconds)
             if stopping == nil {
@@ -224,6 +229,8 @@ public final class JobExecutor: @unchecked Sendable {
     var runningTrials: [RunningTrial] { lock.withLock { active.values.sorted { $0.trial.number < $1.trial.number } } }
 
     func stopAll(_ reason: TrialProcess.StopReason) {
+        // A daemon that stops (or lost the job) leaves Slurm's trials running for the next one.
+        if reason == .shutdown && options.slurm != nil { return }
         for trial in runningTrials { trial.process.stop(reason, grace: options.graceSeconds) }
     }
 

@@ -37,7 +37,20 @@ public final class TrialProcess: @unchecked Sendable {
     }
 
     /// Why the supervisor asks a trial to stop.
-    public enum StopReason: Sendable { case timeout, trialTimeout, cancel, shutdown, policy }
+    public enum StopReason: Sendable {
+        case timeout, trialTimeout, cancel, shutdown, policy
+
+        /// How a trial stopped for this reason ended, whatever its exit status.
+        public var outcome: Outcome {
+            switch self {
+            case .timeout: .timedOut
+            case .trialTimeout: .trialTimedOut
+            case .cancel: .cancelled
+            case .shutdown: .interrupted
+            case .policy: .earlyTerminated
+            }
+        }
+    }
 
     let launch: Launch
     let process = Process()
@@ -119,16 +132,9 @@ public final class TrialProcess: @unchecked Sendable {
         lock.unlock()
         let status = process.terminationStatus
         let signalled = process.terminationReason == .uncaughtSignal
-        if let reason {
-            switch reason {
-            case .timeout: return .timedOut
-            case .trialTimeout: return .trialTimedOut
-            case .cancel: return .cancelled
-            case .shutdown: return .interrupted
-            case .policy: return .earlyTerminated
-            }
-        }
+        // A trainer exits 0 only once its run is done: it finished before the stop reached it.
         if !signalled && status == 0 { return .completed }
+        if let reason { return reason.outcome }
         let tail = Self.tail(of: launch.logFile)
         if signalled && status == SIGKILL {
             // Nobody here sent SIGKILL: the kernel's out-of-memory killer is the usual sender.

@@ -107,16 +107,20 @@ extension JobStore {
             UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
             WHERE id = ? RETURNING *
             """, arguments: [state, reason, state.isFinal ? at : nil, job.id])!
-        try closeRunningTrials(of: job.id, state: .failed, reason: "interrupted: \(cause.whileRunning)", at: at, db)
+        // A trial in Slurm goes on without the daemon: the next one re-attaches to it, unless the job is over.
+        try closeRunningTrials(of: job.id, state: .failed, reason: "interrupted: \(cause.whileRunning)", at: at, db,
+                               keepingSlurm: !state.isFinal)
         try log(db, job.id, at, level, "\(state): \(reason)")
         return rescued
     }
 
-    /// Ends the trials a job left RUNNING (the job was rescued or finished under them).
-    static func closeRunningTrials(of jobID: String, state: JobState, reason: String, at: Date, _ db: Database) throws {
+    /// Ends the trials a job left RUNNING (the job was rescued or finished under them); with `keepingSlurm`,
+    /// those running in Slurm stay RUNNING for the daemon that takes the job next.
+    static func closeRunningTrials(of jobID: String, state: JobState, reason: String, at: Date, _ db: Database,
+                                   keepingSlurm: Bool = false) throws {
         try db.execute(sql: """
             UPDATE trials SET state = ?, reason = ?, finished_at = ? WHERE job_id = ? AND state = 'RUNNING'
-            """, arguments: [state, reason, at, jobID])
+            """ + (keepingSlurm ? " AND slurm_job_id IS NULL" : ""), arguments: [state, reason, at, jobID])
     }
 
     /// Why `owner` may not act on `jobID`: it does not exist, it has finished, or it is not `owner`'s.

@@ -141,6 +141,12 @@ extension JobStore {
                 """)
         }
 
+        // v6: a trial's Slurm job id (`serve --executor slurm`): a restarted daemon re-attaches to the trials
+        // still queued or running in Slurm instead of submitting them again.
+        migrator.registerMigration("v6") { db in
+            try db.execute(sql: "ALTER TABLE trials ADD COLUMN slurm_job_id TEXT")
+        }
+
         return migrator
     }()
 

@@ -17,7 +17,8 @@ extension JobStore {
             else {
                 throw try Self.refusal(jobID: jobID, owner: owner, db)
             }
-            try Self.closeRunningTrials(of: jobID, state: .cancelled, reason: "interrupted: \(reason)", at: at, db)
+            try Self.closeRunningTrials(of: jobID, state: .cancelled, reason: "interrupted: \(reason)", at: at, db,
+                                        keepingSlurm: true)
             try Self.log(db, jobID, at, .warning, "PENDING: \(reason)")
             return job
         }

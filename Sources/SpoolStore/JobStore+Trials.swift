@@ -102,6 +102,13 @@ extension JobStore {
         }
     }
 
+    /// Records the Slurm job a trial runs as, once `sbatch` has accepted it.
+    public func setSlurmJobID(trialID: Int64, _ slurmJobID: String) throws {
+        try writeImmediate { db in
+            try db.execute(sql: "UPDATE trials SET slurm_job_id = ? WHERE id = ?", arguments: [slurmJobID, trialID])
+        }
+    }
+
     /// Keeps a RUNNING trial's latest progress event (the trainer's JSON line) for `spoolctl status`. A trial
     /// that has ended keeps none, so a late event is dropped. Returns whether it was kept.
     @discardableResult

@@ -30,12 +30,14 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
     public var retryOf: Int?
     /// Its latest progress event while it runs (the trainer's JSON line: epoch, step, images/s, ETA).
     public var progressJSON: String?
+    /// Its Slurm job id, when it runs in Slurm (`serve --executor slurm`).
+    public var slurmJobID: String?
 
     public init(
         id: Int64, jobID: String, number: Int, state: JobState, reason: String, hyperparametersJSON: String = "{}",
         startedAt: Date? = nil, finishedAt: Date? = nil, epochsDone: Int = 0, bestMetricValue: Double? = nil,
         pid: Int32? = nil, device: String? = nil, branch: Int? = nil, configurationIndex: Int? = nil, retryOf: Int? = nil,
-        progressJSON: String? = nil
+        progressJSON: String? = nil, slurmJobID: String? = nil
     ) {
         self.id = id
         self.jobID = jobID
@@ -53,6 +55,7 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
         self.configurationIndex = configurationIndex
         self.retryOf = retryOf
         self.progressJSON = progressJSON
+        self.slurmJobID = slurmJobID
     }
 
     enum CodingKeys: String, CodingKey {
@@ -60,6 +63,7 @@ public struct Trial: Sendable, Hashable, Codable, FetchableRecord, PersistableRe
         case startedAt = "started_at", finishedAt = "finished_at", epochsDone = "epochs_done"
         case bestMetricValue = "best_metric_value", pid, device, branch
         case configurationIndex = "configuration_index", retryOf = "retry_of", progressJSON = "progress_json"
+        case slurmJobID = "slurm_job_id"
     }
 
     /// The columns the store queries by.

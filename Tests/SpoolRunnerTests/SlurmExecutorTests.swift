@@ -28,8 +28,9 @@ struct SlurmExecutorTests {
         let dir = try RunnerSupport.temporaryDirectory("slurm-sweep")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        // Six epochs, read every quarter second: the policy sees a trial's evaluations while it still runs.
-        let bundle = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: 6, perClass: 15)
+        // Twenty short epochs, read every quarter second: the policy judges a trial while it has most of its run
+        // ahead (a stop that reaches a trial already done leaves it COMPLETED, in Slurm and here).
+        let bundle = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: 20, perClass: 15)
         let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "limits: {timeout_minutes: 30}\n", with: "")
         try (settings + """
@@ -117,5 +118,120 @@ struct SlurmExecutorTests {
         #expect(ids.count == 1, "\(log)")
         let id = try #require(ids.values.first)
         #expect(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id]?.state == .timeout)
+    }
+
+    /// Slurm runs a trial again after a node failure or a preemption (`--requeue`); `scontrol requeue` does the
+    /// same to a running trial: the second run starts over in the trial's folder and the job completes.
+    @Test(.timeLimit(.minutes(6))) func aTrialSlurmRequeuesRunsAgainAndCompletes() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-requeue")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "requeued", epochs: 12, perClass: 6)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+
+        let daemon = Process()
+        daemon.executableURL = RunnerSupport.spoolctl
+        daemon.arguments = ["serve", "--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"]
+        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        // Once the trial has evaluated in Slurm, Slurm is told to run it again.
+        var slurmID: String?
+        for _ in 0..<480 where slurmID == nil {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
+            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
+            if log.contains("epoch 1:") { slurmID = Self.slurmIDs(inLog: log).values.first }
+        }
+        let id = try #require(slurmID)
+        // While it runs, `status JOB` shows its Slurm id and node.
+        let jobID = try #require(try RunnerSupport.statusJSON(spool: spool).first?["id"] as? String)
+        let running = try RunnerSupport.spoolctl(["status", "--spool", spool.path, jobID], environment: cluster.environment)
+        #expect(running.stdout.contains("SLURM") && running.stdout.contains("\(id) on spoolnode"), "\(running.stdout)")
+        let requeue = try RunnerSupport.run(URL(fileURLWithPath: "/usr/bin/scontrol"), ["requeue", id], environment: cluster.environment)
+        #expect(requeue.status == 0, "\(requeue.stderr)")
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
+        let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
+        #expect(status.state == .completed, "\(status.summary)")
+        #expect(status.restarts >= 1, "\(status)")
+    }
+
+    /// `kill -9` of the daemon while one trial runs in Slurm and another waits there for cores; a new daemon
+    /// re-attaches to both (their ids are in the store) and runs the rest: all four trials complete, each once,
+    /// and Slurm saw four jobs, not six.
+    @Test(.timeLimit(.minutes(8))) func killDashNineThenRestartReattachesAndSubmitsNothingTwice() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-kill9")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "kill9", epochs: 6, perClass: 10)
+        let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
+            .replacingOccurrences(of: "limits: {timeout_minutes: 30}\n", with: "")
+        try (settings + """
+
+            limits: {timeout_minutes: 30, max_trials: 4, max_concurrent_trials: 2}
+            sweep: {sampling_algorithm: grid}
+            search_space:
+              - learning_rate: "choice(0.05, 0.01)"
+                momentum: "choice(0.9, 0.5)"
+            """).write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        // Two cores per trial on a node of two: one trial runs, the other is PENDING (Resources) in Slurm.
+        let arguments = ["--spool", spool.path, "--executor", "slurm", "--slurm-cpus", "2", "--slurm-poll", "0.25"]
+        let daemon = Process()
+        daemon.executableURL = RunnerSupport.spoolctl
+        daemon.arguments = ["serve"] + arguments
+        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        var jobID: String?
+        for _ in 0..<480 where jobID == nil {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
+            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
+            if Self.slurmIDs(inLog: log).count == 2, log.contains("epoch 1:") { jobID = id }
+        }
+        let id = try #require(jobID)
+        kill(daemon.processIdentifier, SIGKILL)
+        daemon.waitUntilExit()
+        let client = SlurmClient(environment: cluster.environment)
+        let firstLog = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)
+        let before = try client.statuses(of: Array(Self.slurmIDs(inLog: firstLog).values))
+        #expect(before.values.contains { $0.state?.isActive == true }, "\(before.values.map(\.summary))")
+
+        let restart = try RunnerSupport.spoolctl(["serve", "--once"] + arguments, environment: cluster.environment)
+        #expect(restart.status == 0, "\(restart.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        let trials = try #require(try SweepEndToEndTests.trialsJSON(outbox)["trials"] as? [[String: Any]])
+        #expect(trials.count == 4)
+        #expect(trials.allSatisfy { $0["state"] as? String == "COMPLETED" }, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
+        let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
+        #expect(log.components(separatedBy: " re-attached (Slurm job ").count - 1 == 2, "\(log)")
+        // Slurm ran exactly four jobs for this spool job, each COMPLETED.
+        let squeue = try RunnerSupport.run(URL(fileURLWithPath: "/usr/bin/squeue"), ["--json", "--states=all"],
+                                           environment: cluster.environment)
+        let mine = try SlurmJobStatus.parse(squeueJSON: Data(squeue.stdout.utf8)).filter { $0.name.hasPrefix("spool-\(id)-t") }
+        #expect(mine.count == 4, "\(mine.map { "\($0.name) \($0.summary)" })")
+        #expect(Set(mine.map(\.name)).count == 4)
+        #expect(mine.allSatisfy { $0.state == .completed })
+        // `status JOB --json`: each trial with its Slurm job id.
+        let detail = try RunnerSupport.spoolctl(["status", "--json", "--spool", spool.path, id], environment: cluster.environment)
+        let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
+        let stored = ((object?["trials_detail"] as? [[String: Any]]) ?? []).compactMap { $0["slurm_job_id"] as? String }
+        #expect(Set(stored) == Set(mine.map(\.id)), "\(detail.stdout)")
     }
 }

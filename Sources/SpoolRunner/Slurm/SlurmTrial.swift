@@ -76,6 +76,16 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
         Thread.detachNewThread { [self] in follow(id) }
     }
 
+    /// Follows a trial an earlier daemon submitted as `slurmJobID` (a restart): its progress file is read from
+    /// the start, so every evaluation it made meanwhile is seen.
+    public func attach(slurmJobID id: String, onEvent: @escaping @Sendable (ProgressEvent) -> Void) {
+        lock.withLock {
+            self.jobID = id
+            self.onEvent = onEvent
+        }
+        Thread.detachNewThread { [self] in follow(id) }
+    }
+
     /// Polls Slurm and the progress file until Slurm reports the job ended (or no longer knows it).
     private func follow(_ id: String) {
         var misses = 0
@@ -151,18 +161,15 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
         finished.wait()
         finished.signal()  // later waits return at once
         let (reason, last, lost, id) = lock.withLock { (stopReason, status, forgotten, jobID ?? "?") }
-        if let reason {
-            switch reason {
-            case .timeout: return .timedOut
-            case .trialTimeout: return .trialTimedOut
-            case .cancel: return .cancelled
-            case .shutdown: return .interrupted
-            case .policy: return .earlyTerminated
-            }
-        }
+        // COMPLETED with exit 0: the trainer had finished before the stop reached it.
+        if let last, last.state == .completed, (last.exitStatus ?? 0) == 0 { return .completed }
+        if let reason { return reason.outcome }
         let tail = TrialProcess.tail(of: launch.logFile)
         guard !lost, let last, let state = last.state else {
-            return .failed("Slurm no longer knows job \(id) and the trial left no result: \(tail)")
+            // Slurm forgets an ended job after MinJobAge: the trial's own metrics.json says whether it finished.
+            let metrics = launch.logFile.deletingPathExtension().appendingPathComponent(MetricsDocument.fileName)
+            if (try? MetricsDocument.read(from: metrics))?.complete == true { return .completed }
+            return .failed("Slurm no longer knows job \(id) and the trial left no complete result: \(tail)")
         }
         let node = last.nodes.map { " on \($0)" } ?? ""
         switch state {
