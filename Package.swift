@@ -111,6 +111,7 @@ let package = Package(
         .target(name: "SpoolTrainerCommands", dependencies: [
             "SpoolArguments", "SpoolTraining", "SpoolEngine", "SpoolServer", "CSpoolSystem",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands", "SpoolArguments"]),
         .executableTarget(name: "spool-trainer", dependencies: ["SpoolTrainerCommands", "SpoolArguments"]),

@@ -7,6 +7,7 @@ runtime=(
   libtorch-dev libopenblas0-pthread          # the engine; OpenBLAS: the reference BLAS is ~30x slower
   libopencv-imgcodecs-dev libopencv-imgproc-dev  # image decoding (JPEG, PNG, BMP, TIFF, WebP) and resizing
   nlohmann-json3-dev                          # JSON in the C++ engine (safetensors headers)
+  libgloo-dev                                 # gloo's headers: data-parallel collectives on the CPU (libtorch's c10d)
   libsqlite3-dev libarchive-dev libinotifytools0-dev
   cmake pkg-config zstd
   tzdata                                      # schedules read their time zone's rules (daylight saving)

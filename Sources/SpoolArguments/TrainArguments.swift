@@ -25,10 +25,16 @@ public struct TrainArguments: ParsableArguments {
         Writes OUT/model/ (weights.safetensors + model.json), OUT/metrics.json (primary metric at the best \
         epoch, per-epoch history, per-class report) and OUT/train.log. Progress goes to standard error.
 
+        With --nproc N (and --nnodes), N processes train data-parallel: each takes its share of every batch \
+        (training_batch_size is the whole batch), gradients are averaged and batch norm uses the whole batch \
+        (gloo on the CPU, NCCL on CUDA), so the result does not depend on N beyond floating-point order. \
+        The first process evaluates and writes the outputs; if one process dies, the run stops.
+
         Examples:
           spoolctl train examples/shapes --out runs/shapes
           spoolctl train shapes --out runs/quick --set number_of_epochs=3
           spoolctl train shapes --out runs/r18 --set model_name=resnet18
+          spoolctl train shapes --out runs/dp --nproc 2 --set training_batch_size=32
         """)
 
     @Argument(help: "The bundle folder (settings.yaml, JSONL, images), or a folder per class.")
@@ -61,6 +67,18 @@ public struct TrainArguments: ParsableArguments {
     @Flag(name: .customLong("progress-json"), help: "Write progress as JSON lines on standard output (the spool daemon reads them).")
     public var progressJSON = false
 
+    @Option(help: "Data-parallel: processes on this machine (one per GPU with --device cuda), training_batch_size divided among them.")
+    public var nproc = 1
+
+    @Option(help: "Data-parallel: machines in the run, each running --nproc processes.")
+    public var nnodes = 1
+
+    @Option(name: .customLong("node-rank"), help: "Data-parallel: this machine's place among --nnodes (0 writes the outputs).")
+    public var nodeRank = 0
+
+    @Option(help: ArgumentHelp("Data-parallel: the first machine's address (default with one machine: 127.0.0.1, a free port).", valueName: "host:port"))
+    public var rendezvous: String?
+
     public init() {}
 
     /// `--set key=value` items as overrides of training parameters (values read leniently, as the settings
@@ -81,6 +99,11 @@ public struct TrainArguments: ParsableArguments {
     public func validate() throws {
         _ = try Self.overrideValues(overrides)
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if nproc < 1 || nnodes < 1 { throw ValidationError("--nproc and --nnodes must be at least 1") }
+        if !(0..<nnodes).contains(nodeRank) { throw ValidationError("--node-rank \(nodeRank): must be in 0..<--nnodes (\(nnodes))") }
+        if nnodes > 1, rendezvous == nil {
+            throw ValidationError("--nnodes \(nnodes) needs --rendezvous HOST:PORT, an address of the first machine (--node-rank 0) the others reach")
+        }
         let device = self.device
         if !(device == "cpu" || device == "cuda" || (device.hasPrefix("cuda:") && Int(device.dropFirst(5)) != nil)) {
             throw ValidationError("--device \(device): use cpu, cuda or cuda:N")

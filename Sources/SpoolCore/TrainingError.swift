@@ -4,10 +4,12 @@ public enum TrainingError: Error, CustomStringConvertible, Equatable {
     case modelFolder(String)
     case weights(String)
     case data(String)
+    /// A data-parallel run's processes could not join or lost one another.
+    case dataParallel(String)
 
     public var description: String {
         switch self {
-        case .bundle(let m), .modelFolder(let m), .weights(let m), .data(let m): m
+        case .bundle(let m), .modelFolder(let m), .weights(let m), .data(let m), .dataParallel(let m): m
         }
     }
 }

@@ -16,7 +16,7 @@ public enum EngineRuntime {
     }
 
     /// The ABI this Swift side was written for.
-    public static let expectedABIVersion = 4
+    public static let expectedABIVersion = 5
 
     /// Checks, once, that the engine library speaks the ABI this code was written for: a mismatch (a stale
     /// library beside a newer executable) is said plainly instead of crashing in a changed struct.

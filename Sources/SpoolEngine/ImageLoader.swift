@@ -34,6 +34,10 @@ public struct LoaderOptions: Sendable, Equatable {
     public var hsvSaturation: Float = 0.7
     public var hsvValue: Float = 0.4
     public var dropLast = false
+    /// Data-parallel training: this process takes `batchSize` images of every batch of `shardCount` x
+    /// `batchSize` (the same order and augmentation in every process); an incomplete last batch is dropped.
+    public var shardRank = 0
+    public var shardCount = 1
     public var seed: UInt64 = 0
     public var workers = 2
     public var prefetch = 4
@@ -71,6 +75,8 @@ public struct LoaderOptions: Sendable, Equatable {
         p.hsv_s = hsvSaturation
         p.hsv_v = hsvValue
         p.drop_last = dropLast ? 1 : 0
+        p.shard_rank = Int32(clamping: shardRank)
+        p.shard_count = Int32(clamping: shardCount)
         p.seed = seed
         p.workers = Int32(clamping: workers)
         p.prefetch = Int32(clamping: prefetch)

@@ -45,6 +45,7 @@ public struct TrainerOptions: Sendable, Equatable {
 public final class Trainer {
     let handle: OpaquePointer
     public let model: Model
+    private var processGroup: ProcessGroup?
 
     public init(model: Model, options: TrainerOptions) throws(EngineError) {
         var p = spool_trainer_default_params()
@@ -121,6 +122,13 @@ public final class Trainer {
     /// Applies a partial gradient accumulation left at the end of an epoch.
     public func flush() throws(EngineError) {
         try check(spool_trainer_flush(handle), "spool_trainer_flush")
+    }
+
+    /// Makes the trainer data-parallel over `group` (DistributedDataParallel's semantics; see ProcessGroup).
+    /// Before the first step.
+    public func setProcessGroup(_ group: ProcessGroup) throws(EngineError) {
+        try check(spool_trainer_set_process_group(handle, group.handle), "spool_trainer_set_process_group")
+        processGroup = group
     }
 
     /// The memory format in use and the measurement behind it ("" until chosen).

@@ -1,5 +1,7 @@
 import ArgumentParser
+import CSpoolSystem
 import Foundation
+import Logging
 import SpoolArguments
 import SpoolCore
 import SpoolEngine
@@ -13,10 +15,31 @@ struct TrainCommand: ParsableCommand {
         var bundleURL = URL(fileURLWithPath: arguments.bundle)
         let out = URL(fileURLWithPath: arguments.out)
         let fm = FileManager.default
-        try OutputPath.claimFolder(arguments.out, force: arguments.force)
-        if BundleMaker.isFolderPerClass(bundleURL) {
-            bundleURL = try Self.makeBundle(from: bundleURL, shown: arguments.bundle, out: out, quiet: arguments.quiet)
+        // One process of a data-parallel run (started by the launcher below, or by srun): its launcher claimed
+        // the output folder and made any bundle; only rank 0 writes.
+        let worker = try DataParallelLauncher.worker()
+        if let worker {
+            _ = spool_set_parent_death_signal(SIGKILL)  // never outlives its launcher
+            if BundleMaker.isFolderPerClass(bundleURL) { bundleURL = out.appendingPathComponent("bundle") }
+            if worker.0.rank == 0 { try fm.createDirectory(at: out, withIntermediateDirectories: true) }
+        } else {
+            if arguments.nodeRank == 0 { try OutputPath.claimFolder(arguments.out, force: arguments.force) }
+            if BundleMaker.isFolderPerClass(bundleURL) {
+                bundleURL = try Self.makeBundle(from: bundleURL, shown: arguments.bundle, out: out, quiet: arguments.quiet)
+            }
+            let world = arguments.nproc * arguments.nnodes
+            if world > 1 {
+                let rendezvous = try arguments.rendezvous ?? "127.0.0.1:\(DataParallelLauncher.freePort())"
+                _ = try DataParallelLauncher.parseRendezvous(rendezvous, option: "--rendezvous")
+                let launcher = DataParallelLauncher(processes: arguments.nproc, firstRank: arguments.nodeRank * arguments.nproc,
+                                                    worldSize: world, rendezvous: rendezvous,
+                                                    arguments: Array(CommandLine.arguments.dropFirst()))
+                let status = try launcher.run()
+                if status != 0 { throw ExitCode(status) }
+                return
+            }
         }
+        let rank = worker?.0.rank ?? 0
         let bundle: JobBundle
         let parameters: TrainingParameters
         do {
@@ -32,30 +55,43 @@ struct TrainCommand: ParsableCommand {
         }
         let seed = arguments.seed ?? parameters.seed.map { UInt64(truncatingIfNeeded: $0) } ?? 0
         let data = try bundle.trainingData(splitRatio: parameters.splitRatio, seed: seed)
-        try fm.createDirectory(at: out, withIntermediateDirectories: true)
-
-        let logger = RunLogHandler.logger(label: "spool.train", file: out.appendingPathComponent("train.log"),
+        var logger: Logger
+        if rank == 0 {
+            try fm.createDirectory(at: out, withIntermediateDirectories: true)
+            logger = RunLogHandler.logger(label: "spool.train", file: out.appendingPathComponent("train.log"),
                                           mirrorToStderr: !arguments.quiet)
+        } else {  // rank 0 logs the run; the others only their warnings and errors
+            logger = RunLogHandler.logger(label: "spool.train", file: nil, mirrorToStderr: true)
+            logger.logLevel = .warning
+            logger[metadataKey: "rank"] = "\(rank)"
+        }
         var options = RunOptions(outputDirectory: out)
         options.device = arguments.device
+        if let (dp, localRank) = worker {
+            options.dataParallel = dp
+            if arguments.device == "cuda" { options.device = "cuda:\(localRank)" }  // one GPU per process
+        }
         options.seed = seed
         options.threads = arguments.threads
         options.baseDirectory = bundleURL
         options.weightsSearchPaths = WeightsFolder.searchPath(arguments.weightsDirectories).map(\.url)
-        let quiet = arguments.quiet, json = arguments.progressJSON
+        let quiet = arguments.quiet || rank != 0, json = arguments.progressJSON && rank == 0
         let run = TrainingRun(task: bundle.settings.task, parameters: parameters, data: data, options: options,
                               logger: logger, progress: { p in
                                   if json { ProgressOutput.emit(p) }
                                   if !quiet, p.kind == .step { printError(p.line) }
                               })
-        let result: TrainingResult
+        let outcome: TrainingResult?
         do {
-            result = try run.run()
+            outcome = try run.run()
         } catch let error as EngineError where error.code == .outOfMemory {
             // A distinct exit code, so the daemon can mark the trial OUT_OF_MEMORY.
             printError("error: out of memory: \(error.message); lower training_batch_size (now \(parameters.trainingBatchSize))")
             throw ExitCode(TrialExitCode.outOfMemory)
+        } catch let error as EngineError where worker != nil {
+            throw CommandError("data-parallel process \(rank) of \(worker!.0.worldSize): \(error.message) (a process stops when another of its run has died or its collectives time out)")
         }
+        guard let result = outcome else { return }  // a data-parallel process other than rank 0
         if json { return }  // the finished event carried the outcome
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
     }

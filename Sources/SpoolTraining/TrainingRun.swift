@@ -22,9 +22,31 @@ public struct RunOptions: Sendable {
     public var progressEvery = 10
     /// The memory layout during training (measured by default).
     public var memoryFormat: MemoryFormat = .automatic
+    /// This process's place in a data-parallel run (`spool-trainer train --nproc`); nil: a run of its own.
+    public var dataParallel: DataParallel?
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
+    }
+}
+
+/// One process of a data-parallel run: `worldSize` processes train on their share of every batch (the whole
+/// batch is training_batch_size) and average their gradients, with DistributedDataParallel's semantics; rank 0
+/// evaluates and writes every output, and decides early stopping for all.
+public struct DataParallel: Sendable, Equatable {
+    public var rank: Int
+    public var worldSize: Int
+    /// The rendezvous, rank 0's address.
+    public var host: String
+    public var port: Int
+    /// A collective that waits longer fails the run (rank 0's evaluation included).
+    public var timeoutSeconds: Double = 1800
+
+    public init(rank: Int, worldSize: Int, host: String, port: Int) {
+        self.rank = rank
+        self.worldSize = worldSize
+        self.host = host
+        self.port = port
     }
 }
 
@@ -69,7 +91,9 @@ public final class TrainingRun {
     var modelDirectory: URL { options.outputDirectory.appendingPathComponent("model") }
     var head: any TaskHead { TaskHeads.head(for: task) }
 
-    public func run() throws -> TrainingResult {
+    /// Trains and returns the metrics, which it has written; nil in the processes of a data-parallel run other
+    /// than rank 0, which write nothing.
+    public func run() throws -> TrainingResult? {
         guard !data.train.isEmpty, !data.validation.isEmpty else {
             throw TrainingError.data("training needs at least one training and one validation image (got \(data.train.count) and \(data.validation.count))")
         }
@@ -84,6 +108,25 @@ public final class TrainingRun {
         let info = try EngineRuntime.info()
         torchVersion = info.torchVersion
         logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS \(info.blas), device \(options.device)")
+        // A data-parallel run joins its peers first: a missing one fails it before any work.
+        let group: ProcessGroup? = try options.dataParallel.map { dp in
+            var o = ProcessGroup.Options(rank: dp.rank, worldSize: dp.worldSize, host: dp.host, port: dp.port)
+            o.timeoutSeconds = dp.timeoutSeconds
+            o.device = options.device
+            let group: ProcessGroup
+            do {
+                group = try ProcessGroup(o)
+            } catch {
+                throw TrainingError.dataParallel("data-parallel process \(dp.rank) of \(dp.worldSize): the run's processes did not all join at \(dp.host):\(dp.port) within \(Int(dp.timeoutSeconds)) s; check that every process was started and that this address is reachable from each (\((error as? EngineError)?.message ?? "\(error)"))")
+            }
+            logger.info("data-parallel: process \(dp.rank) of \(dp.worldSize) (\(group.backend), rendezvous \(dp.host):\(dp.port)); training_batch_size \(p.trainingBatchSize) is the whole batch, \(p.trainingBatchSize / max(1, dp.worldSize)) images per process")
+            return group
+        }
+        let world = group?.size ?? 1
+        let isWriter = (group?.rank ?? 0) == 0
+        if world > 1, p.trainingBatchSize % world != 0 {
+            throw TrainingError.data("training_batch_size \(p.trainingBatchSize) is the whole batch of \(world) processes and must divide among them: use a multiple of \(world)")
+        }
         logger.info("task \(task.rawValue), model \(p.modelName.rawValue), \(data.classes.count) classes, \(data.train.count) training and \(data.validation.count) validation images")
 
         // The model, its starting weights and frozen layers. Whether weights will load decides a detector's
@@ -105,10 +148,17 @@ public final class TrainingRun {
             logger.info("layers_to_freeze \(groups): \(count.trainable) of \(count.total) parameters train")
         }
 
+        var trainOptions = head.loaderOptions(p, train: true, seed: options.seed, workers: options.loaderWorkers)
+        if let group {
+            trainOptions.batchSize = p.trainingBatchSize / world
+            trainOptions.shardRank = group.rank
+            trainOptions.shardCount = world
+        }
         let trainLoader = try ImageLoader(dataset: try head.views(of: try head.dataset(data.train, classes: data.classes), p),
-                                          options: head.loaderOptions(p, train: true, seed: options.seed, workers: options.loaderWorkers))
-        let validLoader = try ImageLoader(dataset: try head.views(of: try head.dataset(data.validation, classes: data.classes), p),
-                                          options: head.loaderOptions(p, train: false, seed: options.seed, workers: options.loaderWorkers))
+                                          options: trainOptions)
+        // Rank 0 evaluates; the other processes of a data-parallel run wait for its decision.
+        let validLoader = isWriter ? try ImageLoader(dataset: try head.views(of: try head.dataset(data.validation, classes: data.classes), p),
+                                                     options: head.loaderOptions(p, train: false, seed: options.seed, workers: options.loaderWorkers)) : nil
         let stepsPerEpoch = try trainLoader.batchCount
         guard stepsPerEpoch > 0 else {
             throw TrainingError.data("no full training batch: \(data.train.count) training images with training_batch_size \(p.trainingBatchSize)")
@@ -154,6 +204,7 @@ public final class TrainingRun {
             trainerOptions.memoryFormat = options.memoryFormat
         }
         let trainer = try Trainer(model: model, options: trainerOptions)
+        if let group { try trainer.setProcessGroup(group) }
 
         let schedule = LearningRateSchedule(p)
         var stopper = EarlyStopping(p)
@@ -195,7 +246,7 @@ public final class TrainingRun {
                     let note = trainer.memoryFormatNote
                     if !note.isEmpty {
                         memoryNote = note
-                        if cachedFormat == nil {
+                        if cachedFormat == nil, group == nil {
                             logger.info("memory format: \(note)")
                             cache.record(cacheKey, note: note)
                         }
@@ -222,7 +273,7 @@ public final class TrainingRun {
             let evaluate = epoch % p.evaluationFrequency == 0 || epoch == p.numberOfEpochs
             // A model with a weight average (yolov5) is evaluated, saved and checkpointed with it.
             try trainer.useAverage(true)
-            if evaluate {
+            if evaluate, let validLoader {
                 let prediction = try Prediction(model: model, loader: validLoader)
                 let report = try head.evaluate(prediction, images: data.validation, classes: data.classes, parameters: p)
                 record.validationLoss = prediction.meanLoss
@@ -247,6 +298,7 @@ public final class TrainingRun {
                 if p.earlyStopping, stopper.record(value) == .stop {
                     logger.info("early stopping at epoch \(epoch): no improvement of \(task.primaryMetric) for \(p.earlyStoppingPatience) evaluations")
                     stoppedEarly = true
+                    if let group { _ = try group.broadcast([1]) }  // the others stop with it
                     if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
                     progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                               steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
@@ -258,7 +310,12 @@ public final class TrainingRun {
                 logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4))\(Self.lossesText(record.losses)), \(fmt(record.imagesPerSecond, 1)) img/s")
                 history.append(record)
             }
-            if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
+            // Every process of a data-parallel run learns here whether rank 0 stopped early.
+            if let group, try group.broadcast([0])[0] != 0 {
+                stoppedEarly = true
+                break epochs
+            }
+            if isWriter, let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
             try trainer.useAverage(false)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                       steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
@@ -267,6 +324,10 @@ public final class TrainingRun {
                                       record: history.last))
         }
 
+        guard isWriter else {
+            logger.info("data-parallel process \(group?.rank ?? 0): done after \(history.last?.epoch ?? 0) epochs")
+            return nil
+        }
         guard let best else { throw TrainingError.data("no evaluation ran") }
         let result = try writeOutputs(best: best, history: history, stoppedEarly: stoppedEarly, complete: true,
                                       weightsUsed: weightsUsed, started: started, memoryFormat: memoryNote)

@@ -75,7 +75,7 @@ enum TrainingSupport {
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         let logger = RunLogHandler.logger(label: "test", file: out.appendingPathComponent("train.log"), mirrorToStderr: false)
         return try TrainingRun(task: job.settings.task, parameters: parameters, data: data, options: options,
-                               logger: logger).run()
+                               logger: logger).run()!
     }
 
     static func log(_ out: URL) -> String {

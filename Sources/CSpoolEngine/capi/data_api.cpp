@@ -51,6 +51,8 @@ spool::LoaderConfig to_config(const spool_loader_params& p) {
     if (c.translate < 0 || c.translate > 0.5f) throw std::invalid_argument("translate must be in [0, 0.5]");
     if (c.scale < 0 || c.scale >= 1) throw std::invalid_argument("scale must be in [0, 1)");
     c.drop_last = p.drop_last != 0;
+    c.shard_rank = p.shard_rank;
+    c.shard_count = p.shard_count;
     c.seed = p.seed;
     c.workers = p.workers;
     c.prefetch = p.prefetch;
@@ -195,6 +197,8 @@ spool_loader_params spool_loader_default_params(void) {
     p.hsv_s = c.hsv_s;
     p.hsv_v = c.hsv_v;
     p.drop_last = 0;
+    p.shard_rank = 0;
+    p.shard_count = 1;
     p.seed = 0;
     p.workers = c.workers;
     p.prefetch = c.prefetch;

@@ -41,6 +41,10 @@ struct spool_trainer {
     std::unique_ptr<spool::Trainer> impl;
 };
 
+struct spool_process_group {
+    std::shared_ptr<spool::ProcessGroup> impl;
+};
+
 struct spool_prediction {
     spool::Prediction value;
 };

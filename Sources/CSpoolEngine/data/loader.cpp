@@ -30,10 +30,17 @@ Loader::Loader(std::shared_ptr<const Dataset> dataset, std::unique_ptr<Pipeline>
     if (config_.batch_size < 1) throw std::invalid_argument("batch_size must be at least 1");
     config_.workers = std::max(1, config_.workers);
     config_.prefetch = std::max(1, config_.prefetch);
+    if (config_.shard_count < 1 || config_.shard_rank < 0 || config_.shard_rank >= config_.shard_count)
+        throw std::invalid_argument("shard_rank must be in [0, shard_count)");
     const int64_t n = size();
-    num_batches_ = config_.drop_last ? n / config_.batch_size : (n + config_.batch_size - 1) / config_.batch_size;
-    // A final training batch of one image breaks batch norm: it is dropped (the next epoch reshuffles).
-    if (config_.train && !config_.drop_last && n > 1 && n % config_.batch_size == 1) num_batches_ -= 1;
+    const int64_t global = static_cast<int64_t>(config_.batch_size) * config_.shard_count;
+    if (config_.shard_count > 1) {
+        num_batches_ = n / global;
+    } else {
+        num_batches_ = config_.drop_last ? n / config_.batch_size : (n + config_.batch_size - 1) / config_.batch_size;
+        // A final training batch of one image breaks batch norm: it is dropped (the next epoch reshuffles).
+        if (config_.train && !config_.drop_last && n > 1 && n % config_.batch_size == 1) num_batches_ -= 1;
+    }
     cv::setNumThreads(1);  // the workers are the parallelism; OpenCV's own pool would oversubscribe
     for (int i = 0; i < config_.workers; ++i) threads_.emplace_back([this] { worker_loop(); });
 }
@@ -111,7 +118,7 @@ void Loader::produce(int64_t index, uint64_t generation, Batch& out) const {
         std::lock_guard<std::mutex> lock(mutex_);
         if (generation != generation_) return;
         epoch = epoch_;
-        const int64_t begin = index * config_.batch_size;
+        const int64_t begin = (index * config_.shard_count + config_.shard_rank) * config_.batch_size;
         const int64_t end = std::min<int64_t>(begin + config_.batch_size, static_cast<int64_t>(order_.size()));
         items.assign(order_.begin() + begin, order_.begin() + end);
     }

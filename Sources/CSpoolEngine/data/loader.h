@@ -46,6 +46,11 @@ struct LoaderConfig {
     float degrees = 0.0f, translate = 0.1f, scale = 0.5f, shear = 0.0f;
     float hsv_h = 0.015f, hsv_s = 0.7f, hsv_v = 0.4f;
     bool drop_last = false;
+    /// Data-parallel training: each of shard_count processes takes its batch_size images of every batch of
+    /// shard_count x batch_size (the same shuffled order everywhere: shuffling and augmentation follow the
+    /// global position, so an image is transformed alike whichever process takes it). An incomplete last
+    /// batch is dropped, as DistributedSampler's drop_last does.
+    int shard_rank = 0, shard_count = 1;
     uint64_t seed = 0;
     int workers = 2;
     int prefetch = 4;

@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define SPOOL_ENGINE_ABI_VERSION 4
+#define SPOOL_ENGINE_ABI_VERSION 5
 
 typedef enum spool_status {
     SPOOL_OK = 0,
@@ -189,6 +189,9 @@ typedef struct spool_loader_params {
     uint64_t seed;            /* shuffling and augmentation are reproducible under it */
     int32_t workers;          /* background decode threads (>= 1) */
     int32_t prefetch;         /* batches prepared ahead */
+    /* data-parallel training: this process takes batch_size images of every batch of shard_count x batch_size
+       (the same shuffled order and augmentation in every process); an incomplete last batch is dropped */
+    int32_t shard_rank, shard_count;
 } spool_loader_params;
 
 spool_loader_params spool_loader_default_params(void);
@@ -298,6 +301,44 @@ spool_status spool_trainer_step(spool_trainer *trainer, spool_loader *loader, sp
 spool_status spool_trainer_flush(spool_trainer *trainer);
 /* The memory format in use and the measurement behind it ("" until chosen); free with spool_string_free. */
 spool_status spool_trainer_memory_format(spool_trainer *trainer, char **out);
+
+/* ---------------------------------------------------------------- data-parallel training */
+
+/*
+ * The processes of one data-parallel run (libtorch's c10d): rank 0 serves the rendezvous (a TCPStore at
+ * host:port), the collectives run on gloo for the CPU and NCCL for CUDA. Creating one blocks until every rank
+ * has joined or timeout_seconds pass; a collective waiting longer than timeout_seconds fails (SPOOL_ERR_TORCH),
+ * as does one whose peer died.
+ */
+typedef struct spool_process_group spool_process_group;
+
+typedef struct spool_process_group_params {
+    int32_t rank;
+    int32_t world_size;
+    const char *host;         /* the rendezvous address (rank 0's) */
+    int32_t port;
+    double timeout_seconds;
+    const char *device;       /* "cpu" (gloo) or "cuda[:N]" (NCCL) */
+} spool_process_group_params;
+
+spool_status spool_process_group_create(const spool_process_group_params *params, spool_process_group **out);
+void spool_process_group_free(spool_process_group *group);
+/* "gloo" or "nccl" (static storage). */
+const char *spool_process_group_backend(const spool_process_group *group);
+/* In place: the sums over the ranks of n doubles. */
+spool_status spool_process_group_all_reduce(spool_process_group *group, double *values, int64_t n);
+/* In place: rank root's n doubles on every rank. */
+spool_status spool_process_group_broadcast(spool_process_group *group, double *values, int64_t n, int32_t root);
+spool_status spool_process_group_barrier(spool_process_group *group);
+/* 1 when this libtorch has NCCL (data-parallel on CUDA), else 0. */
+int32_t spool_process_group_has_nccl(void);
+/*
+ * Makes the trainer data-parallel over the group, with DistributedDataParallel's semantics: rank 0's parameters
+ * and buffers are broadcast now, gradients are averaged over the ranks before every update, batch norm
+ * normalises with the whole batch's statistics (SyncBatchNorm), and each step's loss is the whole batch's. Call
+ * before the first step; the memory format stays contiguous unless set. The trainer keeps the group.
+ */
+spool_status spool_trainer_set_process_group(spool_trainer *trainer, spool_process_group *group);
 
 /* ---------------------------------------------------------------- prediction */
 

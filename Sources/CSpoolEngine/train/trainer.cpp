@@ -145,6 +145,75 @@ Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConf
     }
 }
 
+Trainer::~Trainer() {
+    if (group_ && batch_norm_group() == group_) set_batch_norm_group(nullptr);
+}
+
+void Trainer::set_process_group(std::shared_ptr<ProcessGroup> group) {
+    if (iterations_ > 0) throw std::logic_error("the process group must be set before the first step");
+    group_ = std::move(group);
+    if (!group_) return;
+    {
+        torch::NoGradGuard no_grad;
+        auto share = [&](torch::Tensor t) {
+            auto dense = t.detach().contiguous();
+            group_->broadcast(dense, 0);
+            if (!dense.is_same(t)) t.detach().copy_(dense);
+        };
+        for (auto& p : model_->parameters()) share(p);
+        for (auto& b : model_->buffers()) share(b);
+        for (auto& [live, average] : ema_) average.copy_(live.detach());
+    }
+    set_batch_norm_group(group_);
+    if (measuring_) {  // timing both layouts would run collectives the ranks must agree on: not measured
+        measuring_ = false;
+        memory_note_ = "contiguous (data-parallel: not measured)";
+    }
+}
+
+void Trainer::average_gradients() {
+    std::vector<torch::Tensor> params;
+    for (auto& g : optimizer_->param_groups())
+        for (auto& p : g.params()) params.push_back(p);
+    std::vector<torch::Tensor> parts;
+    parts.reserve(params.size() + 1);
+    auto flags = torch::zeros({static_cast<int64_t>(params.size())}, torch::TensorOptions().dtype(torch::kFloat32).device(device_));
+    for (size_t i = 0; i < params.size(); ++i) {
+        const auto& grad = params[i].grad();
+        if (grad.defined()) {
+            parts.push_back(grad.reshape(-1).to(torch::kFloat32));
+            flags[static_cast<int64_t>(i)] = 1;
+        } else {
+            parts.push_back(torch::zeros({params[i].numel()}, torch::TensorOptions().dtype(torch::kFloat32).device(device_)));
+        }
+    }
+    parts.push_back(flags);
+    auto flat = torch::cat(parts);
+    group_->all_reduce_sum(flat);
+    flat.div_(static_cast<double>(group_->size()));
+    const auto any = flat.slice(0, flat.numel() - static_cast<int64_t>(params.size())).gt(0).cpu();
+    int64_t offset = 0;
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < params.size(); ++i) {
+        auto& p = params[i];
+        const int64_t n = p.numel();
+        if (any[static_cast<int64_t>(i)].item<bool>()) {
+            auto mean = flat.slice(0, offset, offset + n).view(p.sizes()).to(p.scalar_type());
+            if (p.grad().defined()) p.mutable_grad().copy_(mean);
+            else p.mutable_grad() = mean.clone();
+        }
+        offset += n;
+    }
+}
+
+void Trainer::apply_update() {
+    if (group_) average_gradients();
+    optimizer_->step();
+    optimizer_->zero_grad();
+    pending_ = 0;
+    update_average();
+}
+
 void Trainer::set_learning_rate(double lr) {
     base_lr_ = lr;
     for (auto& group : optimizer_->param_groups()) group.options().set_lr(lr);
@@ -260,16 +329,27 @@ StepResult Trainer::step(Loader& loader) {
         total = total.defined() ? total + value : value;
     }
     if (!total.defined()) throw std::logic_error("the model returned no loss in training mode");
-    // YOLOv5's losses are sums over the batch, accumulated as they are (Ultralytics does not divide them).
-    (config_.yolo_recipe ? total : total / config_.grad_accumulation_step).backward();
+    // YOLOv5's losses are sums over the batch, accumulated as they are (Ultralytics does not divide them); in a
+    // data-parallel run each process's sum is scaled by the processes, so the averaged gradient is the whole
+    // batch's sum, as Ultralytics' `loss *= WORLD_SIZE`.
+    if (config_.yolo_recipe) (group_ ? total * static_cast<double>(group_->size()) : total).backward();
+    else (total / config_.grad_accumulation_step).backward();
     result.loss = total.item<double>();
     result.images = batch->size;
+    if (group_) {  // the whole batch's losses: each process's weighted by its images
+        std::vector<double> values{result.loss * static_cast<double>(result.images), static_cast<double>(result.images)};
+        for (auto& [name, value] : result.losses) values.push_back(value * static_cast<double>(result.images));
+        auto sums = torch::tensor(values, torch::kFloat64).to(device_);
+        group_->all_reduce_sum(sums);
+        const double images = sums[1].item<double>();
+        result.loss = sums[0].item<double>() / images;
+        for (size_t i = 0; i < result.losses.size(); ++i)
+            result.losses[i].second = sums[static_cast<int64_t>(i) + 2].item<double>() / images;
+        result.images = static_cast<int64_t>(std::llround(images));
+    }
     if (++pending_ >= accumulate_) {
-        optimizer_->step();
-        optimizer_->zero_grad();
-        pending_ = 0;
+        apply_update();
         result.updated = true;
-        update_average();
     }
     return result;
 }
@@ -277,10 +357,7 @@ StepResult Trainer::step(Loader& loader) {
 void Trainer::flush() {
     // YOLOv5's accumulation runs across epochs, as Ultralytics' does.
     if (pending_ == 0 || config_.yolo_recipe) return;
-    optimizer_->step();
-    optimizer_->zero_grad();
-    pending_ = 0;
-    update_average();
+    apply_update();
 }
 
 ModelInput to_model_input(const Batch& batch, const Dataset& dataset, torch::Device device) {

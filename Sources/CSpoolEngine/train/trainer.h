@@ -5,6 +5,7 @@
 
 #include "data/loader.h"
 #include "models/model.h"
+#include "train/process_group.h"
 
 #include <torch/optim/optimizer.h>
 
@@ -54,6 +55,11 @@ struct StepResult {
 class Trainer {
 public:
     Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConfig config);
+    ~Trainer();
+    /// Data-parallel over `group` (DistributedDataParallel's semantics): rank 0's parameters and buffers are
+    /// broadcast now, gradients are averaged over the ranks before each update, batch norm uses the whole
+    /// batch's statistics, and a step's loss and image count are the whole batch's. Before the first step.
+    void set_process_group(std::shared_ptr<ProcessGroup> group);
     void set_learning_rate(double lr);
     /// With an EMA: puts its weights into the model (true; the training weights are kept aside) or the training
     /// weights back (false). Evaluation and saving use the average.
@@ -75,6 +81,12 @@ private:
     /// YOLOv5's warm-up and accumulation for batch `iterations_`; returns the batches per update.
     int64_t prepare_yolo_step();
     void update_average();
+    /// The mean of every trainable parameter's gradient over the ranks (one all-reduce of them all, flattened);
+    /// a gradient no rank has stays undefined, as the optimisers then skip its parameter.
+    void average_gradients();
+    void apply_update();
+
+    std::shared_ptr<ProcessGroup> group_;
 
     std::unique_ptr<torch::optim::Optimizer> optimizer_;
     int pending_ = 0;

@@ -6,6 +6,7 @@
 //   features.18           conv 1x1 to 1280 + BN + ReLU6
 //   classifier.0 / .1     dropout 0.2, linear
 // Init as torchvision: conv kaiming-normal fan_out, BN 1/0, linear N(0, 0.01) with zero bias.
+#include "models/layers/sync_batch_norm.h"
 #include "models/backbones/backbones.h"
 
 #include <torch/nn/init.h>
@@ -33,7 +34,7 @@ struct ConvBNReLU6Impl : nn::SequentialImpl {
                                  .padding((kernel - 1) / 2)
                                  .groups(groups)
                                  .bias(false)));
-        push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
+        push_back(SyncBatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
         push_back(nn::ReLU6());
     }
     torch::Tensor forward(torch::Tensor x) { return nn::SequentialImpl::forward(x); }
@@ -51,7 +52,7 @@ struct InvertedResidualImpl : nn::Module {
         if (expand_ratio != 1) layers->push_back(ConvBNReLU6(in, hidden, 1));                // expand
         layers->push_back(ConvBNReLU6(hidden, hidden, 3, stride, /*groups=*/hidden));       // depthwise
         layers->push_back(nn::Conv2d(nn::Conv2dOptions(hidden, out, 1).bias(false)));      // project
-        layers->push_back(nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
+        layers->push_back(SyncBatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-5).momentum(0.1)));
         conv = register_module("conv", layers);
     }
 
@@ -96,7 +97,7 @@ public:
             if (auto* c = module->as<nn::Conv2d>()) {
                 nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanOut);
                 if (c->bias.defined()) nn::init::zeros_(c->bias);
-            } else if (auto* bn = module->as<nn::BatchNorm2d>()) {
+            } else if (auto* bn = module->as<SyncBatchNorm2d>()) {
                 nn::init::ones_(bn->weight);
                 nn::init::zeros_(bn->bias);
             } else if (auto* linear = module->as<nn::Linear>()) {

@@ -13,6 +13,7 @@
 //     averaged, fc1 (1x1 conv with bias) -> bn1 -> ReLU -> fc2 (1x1 conv with bias), a softmax across the radix
 //     splits per channel ("rSoftMax"), and the splits are summed weighted by it.
 // Head: global average pool, fc.
+#include "models/layers/sync_batch_norm.h"
 #include "models/backbones/backbones.h"
 
 #include <torch/nn/init.h>
@@ -57,9 +58,9 @@ public:
         const int64_t mid = out_channels * kRadix;
         const int64_t attn = make_divisible(in_channels * kRadix * 0.25, 8, 32);
         conv_ = register_module("conv", conv(in_channels, mid, 3, 1, false, kRadix));
-        bn0_ = register_module("bn0", torch::nn::BatchNorm2d(mid));
+        bn0_ = register_module("bn0", SyncBatchNorm2d(mid));
         fc1_ = register_module("fc1", conv(out_channels, attn, 1, 1, true));
-        bn1_ = register_module("bn1", torch::nn::BatchNorm2d(attn));
+        bn1_ = register_module("bn1", SyncBatchNorm2d(attn));
         fc2_ = register_module("fc2", conv(attn, mid, 1, 1, true));
     }
 
@@ -77,7 +78,7 @@ public:
 private:
     int64_t channels_;
     torch::nn::Conv2d conv_{nullptr}, fc1_{nullptr}, fc2_{nullptr};
-    torch::nn::BatchNorm2d bn0_{nullptr}, bn1_{nullptr};
+    SyncBatchNorm2d bn0_{nullptr}, bn1_{nullptr};
 };
 TORCH_MODULE(SplitAttn);
 
@@ -88,13 +89,13 @@ public:
     ResNestBottleneckImpl(int64_t inplanes, int64_t planes, int64_t stride, torch::nn::Sequential downsample) {
         const int64_t width = planes;  // planes * base_width / 64 * cardinality, with 64 and 1
         conv1_ = register_module("conv1", conv(inplanes, width, 1));
-        bn1_ = register_module("bn1", torch::nn::BatchNorm2d(width));
+        bn1_ = register_module("bn1", SyncBatchNorm2d(width));
         conv2_ = register_module("conv2", SplitAttn(width, width));
         if (stride > 1)
             avd_last_ = register_module(
                 "avd_last", torch::nn::AvgPool2d(torch::nn::AvgPool2dOptions(3).stride(stride).padding(1)));
         conv3_ = register_module("conv3", conv(width, planes * kExpansion, 1));
-        bn3_ = register_module("bn3", torch::nn::BatchNorm2d(planes * kExpansion));
+        bn3_ = register_module("bn3", SyncBatchNorm2d(planes * kExpansion));
         if (downsample) downsample_ = register_module("downsample", downsample);
     }
 
@@ -107,11 +108,11 @@ public:
         return out.relu_();
     }
 
-    torch::nn::BatchNorm2d& bn3() { return bn3_; }
+    SyncBatchNorm2d& bn3() { return bn3_; }
 
 private:
     torch::nn::Conv2d conv1_{nullptr}, conv3_{nullptr};
-    torch::nn::BatchNorm2d bn1_{nullptr}, bn3_{nullptr};
+    SyncBatchNorm2d bn1_{nullptr}, bn3_{nullptr};
     SplitAttn conv2_{nullptr};
     torch::nn::AvgPool2d avd_last_{nullptr};
     torch::nn::Sequential downsample_{nullptr};
@@ -125,12 +126,12 @@ public:
     ResNestImpl(const std::vector<int64_t>& blocks, int64_t stem_width, const ModelConfig& config) {
         int64_t inplanes = stem_width * 2;
         conv1_ = register_module(
-            "conv1", torch::nn::Sequential(conv(3, stem_width, 3, 2), torch::nn::BatchNorm2d(stem_width),
+            "conv1", torch::nn::Sequential(conv(3, stem_width, 3, 2), SyncBatchNorm2d(stem_width),
                                            torch::nn::ReLU(torch::nn::ReLUOptions(true)),
-                                           conv(stem_width, stem_width, 3), torch::nn::BatchNorm2d(stem_width),
+                                           conv(stem_width, stem_width, 3), SyncBatchNorm2d(stem_width),
                                            torch::nn::ReLU(torch::nn::ReLUOptions(true)),
                                            conv(stem_width, inplanes, 3)));
-        bn1_ = register_module("bn1", torch::nn::BatchNorm2d(inplanes));
+        bn1_ = register_module("bn1", SyncBatchNorm2d(inplanes));
         maxpool_ = register_module("maxpool",
                                    torch::nn::MaxPool2d(torch::nn::MaxPool2dOptions(3).stride(2).padding(1)));
 
@@ -148,7 +149,7 @@ public:
                         downsample->push_back(torch::nn::AvgPool2d(
                             torch::nn::AvgPool2dOptions(2).stride(stride).ceil_mode(true).count_include_pad(false)));
                     downsample->push_back(conv(inplanes, out, 1));
-                    downsample->push_back(torch::nn::BatchNorm2d(out));
+                    downsample->push_back(SyncBatchNorm2d(out));
                 }
                 auto block = ResNestBottleneck(inplanes, planes[stage], i == 0 ? stride : 1, downsample);
                 bottlenecks_.push_back(block);
@@ -186,7 +187,7 @@ private:
     }
 
     torch::nn::Sequential conv1_{nullptr};
-    torch::nn::BatchNorm2d bn1_{nullptr};
+    SyncBatchNorm2d bn1_{nullptr};
     torch::nn::MaxPool2d maxpool_{nullptr};
     std::vector<torch::nn::Sequential> layers_;
     std::vector<ResNestBottleneck> bottlenecks_;

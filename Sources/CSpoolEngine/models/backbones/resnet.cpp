@@ -9,6 +9,7 @@
 //   - torchvision: BN weight 1 / bias 0, nothing zero-initialised (zero_init_residual=False).
 //   - timm: zero_init_last=True, so every bottleneck's bn3.weight starts at 0; SE convs have a bias.
 //   - both: every Conv2d weight kaiming-normal (fan_out, ReLU gain); fc keeps the default Linear init.
+#include "models/layers/sync_batch_norm.h"
 #include "models/backbones/backbones.h"
 #include "models/layers/frozen_batch_norm.h"
 #include "models/layers/squeeze_excite.h"
@@ -35,8 +36,8 @@ nn::Conv2d conv2d(int64_t in, int64_t out, int64_t kernel, int64_t stride = 1, i
         nn::Conv2dOptions(in, out, kernel).stride(stride).padding(kernel / 2).groups(groups).bias(bias));
 }
 
-nn::BatchNorm2d batch_norm(int64_t channels) {
-    return nn::BatchNorm2d(nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
+SyncBatchNorm2d batch_norm(int64_t channels) {
+    return SyncBatchNorm2d(nn::BatchNorm2dOptions(channels).eps(1e-5).momentum(0.1));
 }
 
 // The normalisation layer: trainable BatchNorm2d, or FrozenBatchNorm2d in a detector's pretrained backbone.
@@ -170,7 +171,7 @@ public:
         for (const auto& module : modules(/*include_self=*/false)) {
             if (auto* conv = module->as<nn::Conv2d>())
                 nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
-            else if (auto* bn = module->as<nn::BatchNorm2d>()) {
+            else if (auto* bn = module->as<SyncBatchNorm2d>()) {
                 nn::init::ones_(bn->weight);
                 nn::init::zeros_(bn->bias);
             }
@@ -178,9 +179,9 @@ public:
         if (spec.zero_init_last) {
             for (const auto& module : modules(/*include_self=*/false)) {
                 if (auto* block = module->as<Bottleneck>()) {
-                    if (auto* bn = block->bn3.ptr()->as<nn::BatchNorm2d>()) nn::init::zeros_(bn->weight);
+                    if (auto* bn = block->bn3.ptr()->as<SyncBatchNorm2d>()) nn::init::zeros_(bn->weight);
                 } else if (auto* block = module->as<BasicBlock>()) {
-                    if (auto* bn = block->bn2.ptr()->as<nn::BatchNorm2d>()) nn::init::zeros_(bn->weight);
+                    if (auto* bn = block->bn2.ptr()->as<SyncBatchNorm2d>()) nn::init::zeros_(bn->weight);
                 }
             }
         }

@@ -1,4 +1,5 @@
 // yolov5.cpp — YOLOv5 v7.0 (see yolov5.h): Conv, Bottleneck, C3, SPPF, Detect and the 25-layer table.
+#include "models/layers/sync_batch_norm.h"
 #include "models/detection/yolov5.h"
 
 #include "models/detection/ops.h"
@@ -34,10 +35,10 @@ constexpr int64_t kMaxNMS = 30000;        // candidates into NMS, by score
 /// Conv2d without bias, BatchNorm2d (eps 1e-3, momentum 0.03), SiLU: `conv`, `bn`.
 struct ConvBNSiLUImpl : nn::Module {
     nn::Conv2d conv{nullptr};
-    nn::BatchNorm2d bn{nullptr};
+    SyncBatchNorm2d bn{nullptr};
     ConvBNSiLUImpl(int64_t in, int64_t out, int64_t k = 1, int64_t s = 1, int64_t p = -1) {
         conv = register_module("conv", nn::Conv2d(nn::Conv2dOptions(in, out, k).stride(s).padding(p < 0 ? k / 2 : p).bias(false)));
-        bn = register_module("bn", nn::BatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-3).momentum(0.03)));
+        bn = register_module("bn", SyncBatchNorm2d(nn::BatchNorm2dOptions(out).eps(1e-3).momentum(0.03)));
     }
     torch::Tensor forward(const torch::Tensor& x) { return torch::silu(bn(conv(x))); }
 };
