@@ -62,6 +62,8 @@ extension Spoolctl {
         public var slurmCPUs: Int = 1
         @Option(name: .customLong("slurm-gpus"), help: ArgumentHelp("Slurm: GPUs per trial (--gres=gpu:N).", valueName: "n"))
         public var slurmGPUs: Int = 0
+        @Option(name: .customLong("slurm-tasks"), help: ArgumentHelp("Slurm: data-parallel processes per trial, one srun of them (default: one per GPU).", valueName: "n"))
+        public var slurmTasks: Int?
         @Option(name: .customLong("slurm-mem"), help: ArgumentHelp("Slurm: memory per trial in MiB (default: the partition's).", valueName: "mib"))
         public var slurmMemory: Int?
         @Option(name: .customLong("slurm-max-trials"), help: ArgumentHelp("Slurm: trials this daemon keeps in Slurm at once.", valueName: "n"))
@@ -84,13 +86,13 @@ extension Spoolctl {
             executor.maxJobSeconds = maxJobSeconds
             executor.weightsDirectories = weightsDirectories.isEmpty ? [layout.weights.path] : weightsDirectories
             if self.executor == .slurm {
-                guard slurmCPUs >= 1, slurmGPUs >= 0, slurmMaxTrials >= 1, (slurmMemory ?? 1) >= 1 else {
-                    throw CommandError("--slurm-cpus, --slurm-max-trials and --slurm-mem must be at least 1, --slurm-gpus at least 0")
+                guard slurmCPUs >= 1, slurmGPUs >= 0, slurmMaxTrials >= 1, (slurmMemory ?? 1) >= 1, (slurmTasks ?? 1) >= 1 else {
+                    throw CommandError("--slurm-cpus, --slurm-tasks, --slurm-max-trials and --slurm-mem must be at least 1, --slurm-gpus at least 0")
                 }
                 executor.slurm = SlurmExecutorSettings(partition: partition, gpusPerTrial: slurmGPUs, cpusPerTrial: slurmCPUs,
                                                        memoryMiB: slurmMemory, maxTrials: slurmMaxTrials,
-                                                       pollSeconds: max(0.05, slurmPoll))
-            } else if partition != nil || slurmMemory != nil || slurmGPUs != 0 || slurmCPUs != 1 {
+                                                       pollSeconds: max(0.05, slurmPoll), processesPerTrial: slurmTasks)
+            } else if partition != nil || slurmMemory != nil || slurmGPUs != 0 || slurmCPUs != 1 || slurmTasks != nil {
                 throw CommandError("--partition and --slurm-* apply to --executor slurm only")
             }
             var options = SpoolDaemon.Options(executor: executor)

@@ -10,7 +10,8 @@ public final class DevicePool: @unchecked Sendable {
     public enum Kind: Sendable, Equatable {
         /// CPU cores; a trial takes `threads` of them.
         case cpu
-        /// GPUs by CUDA index or UUID; a trial takes one and sees it as its only device.
+        /// GPUs by CUDA index or UUID; a trial sees its own alone. GPUs that `max_concurrent_trials` would leave
+        /// idle go to the trials, which train data-parallel over them.
         case gpu
     }
 
@@ -40,10 +41,17 @@ public final class DevicePool: @unchecked Sendable {
         return DevicePool(kind: .gpu, units: names.isEmpty ? ["0"] : names)
     }
 
-    /// How many units one trial of a job that runs `concurrent` trials at once takes: one GPU, or the
-    /// cores divided among the trials (at least one each, so they do not thrash).
+    /// How many units one trial of a job that runs `concurrent` trials at once takes: the GPUs or the cores
+    /// divided among the trials (at least one each).
     public func unitsPerTrial(concurrent: Int) -> Int {
-        kind == .gpu ? 1 : max(1, units.count / max(1, min(concurrent, units.count)))
+        max(1, units.count / max(1, min(concurrent, units.count)))
+    }
+
+    /// The data-parallel processes a trial runs on `gpus` GPUs with a whole batch of `batchSize`: one per GPU,
+    /// as many as divide the batch evenly (a GPU the batch cannot use stays idle for that trial).
+    public static func processes(gpus: Int, batchSize: Int) -> Int {
+        guard gpus > 1, batchSize > 1 else { return 1 }
+        return (1...min(gpus, batchSize)).last { batchSize % $0 == 0 } ?? 1
     }
 
     /// How many trials of one job can run at once on this pool.

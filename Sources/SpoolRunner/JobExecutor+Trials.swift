@@ -59,10 +59,13 @@ extension JobExecutor {
                 let threads = min(units.count, options.threads ?? Int.max)
                 arguments += ["--device", options.device, "--threads", "\(threads)"]
             case .gpu:
-                // The trial sees its GPU alone, as device 0.
-                environment["CUDA_VISIBLE_DEVICES"] = units[0]
+                // The trial sees its GPUs alone, from device 0; on more than one it trains data-parallel, a
+                // process per GPU.
+                let processes = DevicePool.processes(gpus: units.count, batchSize: parameters.trainingBatchSize)
+                environment["CUDA_VISIBLE_DEVICES"] = units.prefix(processes).joined(separator: ",")
                 let cores = ProcessInfo.processInfo.activeProcessorCount
                 arguments += ["--device", "cuda", "--threads", "\(max(1, cores / max(1, pool.units.count)))"]
+                if processes > 1 { arguments += ["--nproc", "\(processes)"] }
             }
         }
         let process = makeTrial(.init(executable: options.trainer, arguments: arguments, environment: environment,
@@ -96,7 +99,9 @@ extension JobExecutor {
         if let slurmID = (process as? SlurmTrial)?.slurmJobID { _ = try? store.setSlurmJobID(trialID: trial.id, slurmID) }
         lock.withLock { active[number] = running }
         let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
-        let share = options.slurm.map { " x\($0.cpusPerTrial)" } ?? (pool.kind == .cpu ? " x\(units.count)" : "")
+        let gpus = units.count > 1 ? " x\(units.count) GPUs, data-parallel" : ""
+        let share = options.slurm.map { $0.processesPerTrial > 1 ? " \($0.processesPerTrial) processes x\($0.cpusPerTrial), data-parallel" : " x\($0.cpusPerTrial)" }
+            ?? (pool.kind == .cpu ? " x\(units.count)" : gpus)
         log(job.id, "trial \(number) started (\(process.placement), \(device)\(share))\(summary)"
             + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
     }

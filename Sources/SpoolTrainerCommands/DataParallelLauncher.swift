@@ -68,6 +68,7 @@ struct DataParallelLauncher {
         var base = ProcessInfo.processInfo.environment
         base[Environment.worldSize] = String(worldSize)
         base[Environment.rendezvous] = rendezvous
+        base["SPOOL_PARENT_PID"] = String(getpid())  // each process dies with its launcher (as a trial with its daemon)
         // The launcher's SIGTERM or SIGINT (a cancelled trial) reaches every process.
         let children = ChildSet()
         signal(SIGTERM, SIG_IGN)

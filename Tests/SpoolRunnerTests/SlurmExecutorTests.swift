@@ -88,6 +88,34 @@ struct SlurmExecutorTests {
         #expect((metrics?["primary_metric"] as? [String: Any])?["value"] as? Double == best["best_metric"] as? Double)
     }
 
+    /// `--slurm-tasks 2`: a trial is one `srun` of two tasks in one batch job, which find each other from Slurm's
+    /// SLURM_PROCID and SLURM_NTASKS and train data-parallel over gloo; the trial completes.
+    @Test(.timeLimit(.minutes(5))) func aTrialOfTwoProcessesIsOneSrunOfTwoTasks() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-ddp")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "ddp", epochs: 2, perClass: 8)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm",
+                                                "--slurm-tasks", "2", "--slurm-cpus", "1", "--slurm-mem", "1500",
+                                                "--slurm-poll", "0.25"],
+                                               environment: cluster.environment)
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
+        let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
+        #expect(log.contains("2 processes x1, data-parallel"), "\(log)")
+        let id = try #require(Self.slurmIDs(inLog: log).values.first)
+        let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
+        #expect(status.state == .completed, "\(status.summary)")
+        let trainLog = try #require(DataParallelTrialTests.trainLogs(under: spool).first)
+        #expect(trainLog.contains("data-parallel: process 0 of 2 (gloo"), "\(trainLog)")
+    }
+
     /// A trial that outlives its Slurm time limit is ended by Slurm (TIMEOUT): the trial is TIMEOUT and keeps the
     /// model of its best evaluation so far, which the job publishes.
     @Test(.timeLimit(.minutes(6))) func slurmsTimeLimitMakesATimeoutWithTheBestSoFar() throws {

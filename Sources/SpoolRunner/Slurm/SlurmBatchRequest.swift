@@ -16,6 +16,9 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     /// GPUs per node (`--gres=gpu:N`); 0 asks for none.
     public var gpus: Int
     public var cpusPerTask: Int
+    /// Processes (`--ntasks`): more than one run as one `srun` of a data-parallel trainer, each told its rank
+    /// by Slurm (SPOOL_RANK from SLURM_PROCID) and meeting the others at a port derived from the job id.
+    public var tasks: Int
     /// Memory per node in MiB (`--mem`); nil leaves Slurm's default.
     public var memoryMiB: Int?
     /// Minutes (Slurm's `--time` granularity), at least 1.
@@ -31,7 +34,8 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     public init(jobName: String, command: [String], workingDirectory: URL, logFile: URL, partition: String? = nil,
                 gpus: Int = 0, cpusPerTask: Int = 1, memoryMiB: Int? = nil, timeLimitMinutes: Int,
                 warningSeconds: Int? = 60, requeue: Bool = true, environment: [String: String] = [:],
-                standardOutput: URL? = nil) {
+                standardOutput: URL? = nil, tasks: Int = 1) {
+        self.tasks = max(1, tasks)
         self.jobName = jobName
         self.command = command
         self.workingDirectory = workingDirectory
@@ -50,7 +54,7 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     /// `sbatch`'s options, before the script's path.
     public var sbatchArguments: [String] {
         var arguments = ["--parsable", "--job-name=\(jobName)", "--chdir=\(workingDirectory.path)",
-                         "--output=\(logFile.path)", "--open-mode=append", "--nodes=1", "--ntasks=1",
+                         "--output=\(logFile.path)", "--open-mode=append", "--nodes=1", "--ntasks=\(tasks)",
                          "--cpus-per-task=\(max(1, cpusPerTask))", "--time=\(max(1, timeLimitMinutes))",
                          requeue ? "--requeue" : "--no-requeue"]
         // B: the batch shell, which execs the trainer: the trainer itself gets the signal.
@@ -73,8 +77,15 @@ public struct SlurmBatchRequest: Sendable, Equatable {
         for key in environment.keys.sorted() where environment[key]!.contains(",") {
             lines.append("export \(key)=\(Self.quote(environment[key]!))")
         }
-        lines.append("exec " + command.map(Self.quote).joined(separator: " ")
-            + (standardOutput.map { " >>" + Self.quote($0.path) } ?? ""))
+        let redirect = standardOutput.map { " >>" + Self.quote($0.path) } ?? ""
+        if tasks > 1 {
+            // One node: the processes meet on its loopback, at a port of the job's own (20000 + id mod 20000).
+            lines.append("export SPOOL_WORLD_SIZE=\"$SLURM_NTASKS\" SPOOL_RENDEZVOUS=\"127.0.0.1:$((20000 + SLURM_JOB_ID % 20000))\"")
+            lines.append("exec srun --kill-on-bad-exit=1 sh -c 'SPOOL_RANK=$SLURM_PROCID SPOOL_LOCAL_RANK=$SLURM_LOCALID exec \"$0\" \"$@\"' "
+                + command.map(Self.quote).joined(separator: " ") + redirect)
+        } else {
+            lines.append("exec " + command.map(Self.quote).joined(separator: " ") + redirect)
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 

@@ -6,8 +6,11 @@ public struct SlurmExecutorSettings: Sendable, Equatable {
     public var partition: String?
     /// GPUs per trial (`--gres=gpu:N`; the trainer then runs on `cuda`).
     public var gpusPerTrial: Int
-    /// Cores per trial (`--cpus-per-task`, and the trainer's threads).
+    /// Cores per process of a trial (`--cpus-per-task`, and the trainer's threads).
     public var cpusPerTrial: Int
+    /// Processes per trial (`--ntasks`, one `srun` of them): data-parallel training, one process per GPU by
+    /// default; on CPUs, processes that share each batch through gloo.
+    public var processesPerTrial: Int
     /// Memory per trial in MiB (`--mem`; nil: the partition's default).
     public var memoryMiB: Int?
     /// Trials one daemon keeps in Slurm at once, over all its jobs (each job still keeps to its
@@ -19,10 +22,12 @@ public struct SlurmExecutorSettings: Sendable, Equatable {
     public var pollSeconds: Double
 
     public init(partition: String? = nil, gpusPerTrial: Int = 0, cpusPerTrial: Int = 1, memoryMiB: Int? = nil,
-                maxTrials: Int = 16, environment: [String: String] = [:], pollSeconds: Double = 1) {
+                maxTrials: Int = 16, environment: [String: String] = [:], pollSeconds: Double = 1,
+                processesPerTrial: Int? = nil) {
         self.partition = partition
         self.gpusPerTrial = gpusPerTrial
         self.cpusPerTrial = cpusPerTrial
+        self.processesPerTrial = max(1, processesPerTrial ?? gpusPerTrial)
         self.memoryMiB = memoryMiB
         self.maxTrials = maxTrials
         self.environment = environment

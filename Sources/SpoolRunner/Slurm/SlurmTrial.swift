@@ -45,7 +45,8 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
                                     partition: settings.partition, gpus: settings.gpusPerTrial,
                                     cpusPerTask: settings.cpusPerTrial, memoryMiB: settings.memoryMiB,
                                     timeLimitMinutes: timeLimitMinutes, warningSeconds: warningSeconds, requeue: true,
-                                    environment: Self.added(launch.environment), standardOutput: progressFile)
+                                    environment: Self.added(launch.environment), standardOutput: progressFile,
+                                    tasks: settings.processesPerTrial)
     }
 
     /// What `environment` adds to or changes in the daemon's own (which the job inherits through `--export=ALL`).
