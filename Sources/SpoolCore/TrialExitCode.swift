@@ -3,6 +3,9 @@ public enum TrialExitCode {
     public static let failure: Int32 = 1
     /// libtorch could not allocate (host or device): the trial is OUT_OF_MEMORY, not FAILED.
     public static let outOfMemory: Int32 = 3
+    /// Asked to stop (SIGTERM: Slurm's warning before its time limit, a preemption, a cancel), the trainer saved a
+    /// checkpoint of where it was and stopped; its best model so far is in place.
+    public static let stopped: Int32 = 4
 }
 
 /// The environment every engine process starts with (spool-trainer re-executes itself to get it).

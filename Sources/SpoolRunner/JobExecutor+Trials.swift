@@ -114,7 +114,9 @@ extension JobExecutor {
         if let trialBudget { seconds = min(seconds, max(60, trialBudget)) }
         return SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
                           settings: slurm, client: SlurmClient(environment: slurm.environment),
-                          timeLimitMinutes: Int((seconds / 60).rounded(.up)), warningSeconds: nil)
+                          timeLimitMinutes: Int((seconds / 60).rounded(.up)),
+                          // Slurm may send its warning up to a minute early: only trials of 5 minutes or more get one.
+                          warningSeconds: seconds >= 300 ? 90 : nil)
     }
 
     /// Follows again the trials an earlier daemon left running in Slurm (their ids are in the store): they are

@@ -140,6 +140,9 @@ public final class TrialProcess: @unchecked Sendable {
             // Nobody here sent SIGKILL: the kernel's out-of-memory killer is the usual sender.
             return .outOfMemory("the trial was killed (SIGKILL), most likely by the out-of-memory killer; lower training_batch_size")
         }
+        if !signalled && status == TrialExitCode.stopped {
+            return .cancelled  // a SIGTERM from outside Spool: it saved a checkpoint and stopped
+        }
         if !signalled && status == TrialExitCode.outOfMemory {
             return .outOfMemory("out of memory: \(tail); lower training_batch_size")
         }

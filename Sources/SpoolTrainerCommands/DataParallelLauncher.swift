@@ -1,6 +1,7 @@
 import CSpoolSystem
 import Foundation
 import SpoolArguments
+import SpoolCore
 import SpoolTraining
 
 /// `spool-trainer train --nproc N`: starts this machine's N processes of a data-parallel run (as torchrun does)
@@ -89,6 +90,7 @@ struct DataParallelLauncher {
             children.add(pid, rank: firstRank + local)
         }
         var firstFailure: (rank: Int, status: Int32, text: String)?
+        var stoppedWhenAsked = false
         while children.running > 0 {
             var status: Int32 = 0
             let pid = waitpid(-1, &status, 0)
@@ -99,6 +101,8 @@ struct DataParallelLauncher {
             guard let rank = children.remove(pid) else { continue }
             let signalled = (status & 0x7f) != 0
             let code = signalled ? 128 + (status & 0x7f) : (status >> 8) & 0xff
+            // Asked to stop (SIGTERM), the processes stop together at one step, rank 0 with a checkpoint.
+            if code == TrialExitCode.stopped { stoppedWhenAsked = true; continue }
             if code != 0, firstFailure == nil {
                 let text = signalled ? "was killed by signal \(status & 0x7f)" : "exited with status \(code)"
                 firstFailure = (rank, code, text)
@@ -112,7 +116,7 @@ struct DataParallelLauncher {
             printError("error: data-parallel process \(failure.rank) of \(worldSize) \(failure.text); the run was stopped (its other processes ended with it)")
             return failure.status == 0 ? 1 : failure.status
         }
-        return 0
+        return stoppedWhenAsked ? TrialExitCode.stopped : 0
     }
 
     private func spawn(_ path: String, _ argv: [String], _ env: [String: String]) throws -> pid_t {

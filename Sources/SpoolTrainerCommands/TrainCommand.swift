@@ -75,6 +75,15 @@ struct TrainCommand: ParsableCommand {
         options.threads = arguments.threads
         options.baseDirectory = bundleURL
         options.weightsSearchPaths = WeightsFolder.searchPath(arguments.weightsDirectories).map(\.url)
+        // SIGTERM (Slurm's warning before its time limit, a preemption, a cancel): finish the step, save a
+        // checkpoint, stop with TrialExitCode.stopped. Past its grace the supervisor sends SIGKILL.
+        let stopFlag = StopFlag()
+        signal(SIGTERM, SIG_IGN)
+        let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
+        terminate.setEventHandler { stopFlag.set() }
+        terminate.resume()
+        defer { terminate.cancel() }
+        options.stopRequested = { stopFlag.isSet }
         let quiet = arguments.quiet || rank != 0, json = arguments.progressJSON && rank == 0
         let run = TrainingRun(task: bundle.settings.task, parameters: parameters, data: data, options: options,
                               logger: logger, progress: { p in
@@ -84,6 +93,9 @@ struct TrainCommand: ParsableCommand {
         let outcome: TrainingResult?
         do {
             outcome = try run.run()
+        } catch let stopped as TrainingStopped {
+            printError("stopped: \(stopped)")
+            throw ExitCode(TrialExitCode.stopped)
         } catch let error as EngineError where error.code == .outOfMemory {
             // A distinct exit code, so the daemon can mark the trial OUT_OF_MEMORY.
             printError("error: out of memory: \(error.message); lower training_batch_size (now \(parameters.trainingBatchSize))")
@@ -115,4 +127,12 @@ struct TrainCommand: ParsableCommand {
             + "\(outcome.imageCount) images; bundle made in \(bundle.path) (images linked\(note))")
         return bundle
     }
+}
+
+/// Set once, from a signal handler's queue; read after every training step.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
 }

@@ -24,6 +24,9 @@ public struct RunOptions: Sendable {
     public var memoryFormat: MemoryFormat = .automatic
     /// This process's place in a data-parallel run (`spool-trainer train --nproc`); nil: a run of its own.
     public var dataParallel: DataParallel?
+    /// Asked after every step: true stops the run there, with a checkpoint of its weights (`TrainingStopped`).
+    /// A data-parallel run stops when any of its processes is asked.
+    public var stopRequested: (@Sendable () -> Bool)?
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
@@ -47,6 +50,22 @@ public struct DataParallel: Sendable, Equatable {
         self.worldSize = worldSize
         self.host = host
         self.port = port
+    }
+}
+
+/// A run that stopped when asked (`RunOptions.stopRequested`), after saving a checkpoint of its weights.
+public struct TrainingStopped: Error, CustomStringConvertible {
+    public let epoch: Int
+    public let step: Int
+    /// The checkpoint written (rank 0), nil in the other processes of a data-parallel run.
+    public let checkpoint: URL?
+    /// The epoch of the best model so far (in model/), if any evaluation ran.
+    public let bestEpoch: Int?
+
+    public var description: String {
+        "stopped when asked at epoch \(epoch), step \(step)"
+            + (checkpoint.map { "; checkpoint \($0.path)" } ?? "")
+            + (bestEpoch.map { "; the best model so far (epoch \($0)) is in model/" } ?? "; no evaluation had run yet")
     }
 }
 
@@ -260,6 +279,20 @@ public final class TrainingRun {
                                               steps: stepsPerEpoch, loss: result.loss, learningRate: lr,
                                               imagesPerSecond: rate, etaSeconds: (totalSteps - stepsDone) * secondsPerStep,
                                               losses: result.losses))
+                }
+                var stop = options.stopRequested?() ?? false
+                if let group { stop = try group.allReduceSum([stop ? 1 : 0])[0] > 0 }  // all stop at the same step
+                if stop {
+                    var checkpoint: URL?
+                    if isWriter {
+                        let folder = options.outputDirectory.appendingPathComponent("checkpoints")
+                        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                        checkpoint = folder.appendingPathComponent("last.safetensors")
+                        try model.save(to: checkpoint!.path)
+                    }
+                    let stopped = TrainingStopped(epoch: epoch, step: step, checkpoint: checkpoint, bestEpoch: best?.epoch)
+                    logger.notice("\(stopped)")
+                    throw stopped
                 }
             }
             try trainer.flush()

@@ -148,6 +148,50 @@ struct SlurmExecutorTests {
         #expect(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id]?.state == .timeout)
     }
 
+    /// Slurm's warning before a trial's time limit (`--signal=B:TERM@90` for trials of 5 minutes or more; sent here
+    /// at once with `scancel --batch --signal=TERM`, which is what Slurm does at the warning): the trainer finishes its
+    /// step, saves a checkpoint and stops; the trial is TIMEOUT with the model of its best evaluation so far.
+    @Test(.timeLimit(.minutes(5))) func slurmsWarningSignalMakesTheTrainerCheckpointAndStop() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-warning")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "warned", epochs: 400, perClass: 6)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let daemon = Process()
+        daemon.executableURL = RunnerSupport.spoolctl
+        daemon.arguments = ["serve", "--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"]
+        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        var slurmID: String?, jobID: String?
+        for _ in 0..<480 where slurmID == nil {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
+            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
+            if log.contains("epoch 2:") { (slurmID, jobID) = (Self.slurmIDs(inLog: log).values.first, id) }
+        }
+        let id = try #require(slurmID)
+        try SlurmClient(environment: cluster.environment).cancel(id, signal: "TERM")
+        daemon.waitUntilExit()
+        #expect(daemon.terminationStatus == 0)
+
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        let outbox = try #require(job["outbox"] as? String)
+        let trial = try #require((try SweepEndToEndTests.trialsJSON(outbox)["trials"] as? [[String: Any]])?.first)
+        #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
+        #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
+        let trialFolder = spool.appendingPathComponent("jobs/\(try #require(jobID))/trials/0")
+        #expect(FileManager.default.fileExists(atPath: trialFolder.appendingPathComponent("checkpoints/last.safetensors").path))
+        let trainLog = try String(contentsOf: trialFolder.appendingPathComponent("train.log"), encoding: .utf8)
+        #expect(trainLog.contains("stopped when asked at epoch"), "\(trainLog)")
+        let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
+        #expect(status.exitStatus == 4, "the trainer stopped itself (exit 4), it was not killed: \(status.summary)")
+    }
+
     /// Slurm runs a trial again after a node failure or a preemption (`--requeue`); `scontrol requeue` does the
     /// same to a running trial: the second run starts over in the trial's folder and the job completes.
     @Test(.timeLimit(.minutes(6))) func aTrialSlurmRequeuesRunsAgainAndCompletes() throws {

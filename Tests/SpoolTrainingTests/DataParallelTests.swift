@@ -130,6 +130,46 @@ struct DataParallelTests {
         if let m = try? Self.metrics(out) { #expect(!m.complete) }
     }
 
+    /// SIGTERM (what Slurm sends before a time limit, and the daemon to stop a trial): the trainer finishes its
+    /// step, saves checkpoints/last.safetensors and stops with exit 4; its best model so far stays. With two
+    /// processes, the launcher passes the signal on and both stop at the same step.
+    @Test(arguments: [1, 2]) func sigtermSavesACheckpointAndStops(processes: Int) throws {
+        let dir = try TrainingSupport.temporaryDirectory("stop")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 200)
+        let out = dir.appendingPathComponent("run")
+        let process = Process()
+        process.executableURL = Self.trainer
+        process.arguments = ["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"]
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        nonisolated(unsafe) var errData = Data()
+        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
+        reader.start()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        var waited = 0.0
+        while !((try? String(contentsOf: out.appendingPathComponent("train.log"), encoding: .utf8))?.contains("epoch 2/200") ?? false) {
+            try #require(waited < 120 && process.isRunning, "the run did not reach its second epoch")
+            Thread.sleep(forTimeInterval: 0.2)
+            waited += 0.2
+        }
+        kill(process.processIdentifier, SIGTERM)
+        let sent = Date()
+        while process.isRunning, Date().timeIntervalSince(sent) < 60 { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!process.isRunning)
+        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
+        let stderr = String(decoding: errData, as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 4, "\(process.terminationStatus): \(stderr)")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/last.safetensors").path))
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model/weights.safetensors").path))
+        let metrics = try Self.metrics(out)
+        #expect(!metrics.complete && metrics.history.count >= 1)
+        #expect(TrainingSupport.log(out).contains("stopped when asked at epoch"))
+        #expect(!stderr.contains("data-parallel process"), "no process failed: \(stderr)")
+    }
+
     static func children(of pid: Int32) -> [Int32] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.flatMap { task in

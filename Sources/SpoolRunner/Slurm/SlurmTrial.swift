@@ -187,6 +187,11 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
             if let signal = last.signal {
                 return .failed("the trial crashed (signal \(signal)) in Slurm job \(id)\(node): \(tail)")
             }
+            if last.exitStatus == TrialExitCode.stopped {
+                // Nobody in Spool stopped it: Slurm's warning before the time limit (--signal) reached the trainer,
+                // which saved a checkpoint and stopped; the model of its best evaluation so far stands.
+                return .trialTimedOut
+            }
             if last.exitStatus == TrialExitCode.outOfMemory {
                 return .outOfMemory("out of memory in Slurm job \(id)\(node): \(tail); lower training_batch_size")
             }
