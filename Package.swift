@@ -63,7 +63,7 @@ let package = Package(
         // C++ on libtorch behind the C ABI in include/spool_engine.h.
         .target(
             name: "CSpoolEngine",
-            exclude: ["CMakeLists.txt", "tools"],
+            exclude: ["CMakeLists.txt"],
             cxxSettings: engineCxx,
             linkerSettings: engineLink
         ),
@@ -115,6 +115,10 @@ let package = Package(
         ]),
         .executableTarget(name: "spoolctl", dependencies: ["SpoolCommands", "SpoolArguments"]),
         .executableTarget(name: "spool-trainer", dependencies: ["SpoolTrainerCommands", "SpoolArguments"]),
+        // The engine's check through its C ABI alone (the GPU machine builds it with the engine's CMake).
+        // A C program links with clang, not clang++: the C++ runtime and libm are named.
+        .executableTarget(name: "spool-engine-driver", dependencies: ["CSpoolEngine"],
+                          linkerSettings: [.linkedLibrary("stdc++"), .linkedLibrary("m")]),
 
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
         .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),

@@ -35,23 +35,8 @@ public struct RunOptions: Sendable {
 
 /// One process of a data-parallel run: `worldSize` processes train on their share of every batch (the whole
 /// batch is training_batch_size) and average their gradients, with DistributedDataParallel's semantics; rank 0
-/// evaluates and writes every output, and decides early stopping for all.
-public struct DataParallel: Sendable, Equatable {
-    public var rank: Int
-    public var worldSize: Int
-    /// The rendezvous, rank 0's address.
-    public var host: String
-    public var port: Int
-    /// A collective that waits longer fails the run (rank 0's evaluation included).
-    public var timeoutSeconds: Double = 1800
-
-    public init(rank: Int, worldSize: Int, host: String, port: Int) {
-        self.rank = rank
-        self.worldSize = worldSize
-        self.host = host
-        self.port = port
-    }
-}
+/// evaluates and writes every output, and decides early stopping for all. Its device is the run's.
+public typealias DataParallel = ProcessGroup.Options
 
 /// A run that stopped when asked (`RunOptions.stopRequested`), after saving a checkpoint of its weights.
 public struct TrainingStopped: Error, CustomStringConvertible {
@@ -129,8 +114,7 @@ public final class TrainingRun {
         logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS \(info.blas), device \(options.device)")
         // A data-parallel run joins its peers first: a missing one fails it before any work.
         let group: ProcessGroup? = try options.dataParallel.map { dp in
-            var o = ProcessGroup.Options(rank: dp.rank, worldSize: dp.worldSize, host: dp.host, port: dp.port)
-            o.timeoutSeconds = dp.timeoutSeconds
+            var o = dp
             o.device = options.device
             let group: ProcessGroup
             do {

@@ -20,6 +20,27 @@ struct SlurmExecutorTests {
         return ids
     }
 
+    /// `spoolctl serve ARGUMENTS` in the background against the cluster, and the first job's id and job log once
+    /// `ready` holds for that log (checked every quarter second, for two minutes at most).
+    static func startDaemon(_ arguments: [String], spool: URL, cluster: LocalSlurm,
+                            until ready: (String) -> Bool) throws -> (daemon: Process, jobID: String, log: String) {
+        let daemon = Process()
+        daemon.executableURL = RunnerSupport.spoolctl
+        daemon.arguments = ["serve"] + arguments
+        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
+        daemon.standardOutput = FileHandle.nullDevice
+        daemon.standardError = FileHandle.nullDevice
+        try daemon.run()
+        for _ in 0..<480 {
+            Thread.sleep(forTimeInterval: 0.25)
+            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
+            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
+            if ready(log) { return (daemon, id, log) }
+        }
+        kill(daemon.processIdentifier, SIGKILL)
+        throw TestFailure("the daemon's job never reached the awaited point")
+    }
+
     /// Four grid trials, two at a time in Slurm, a bandit policy: the sweep completes, the best model is in the
     /// outbox, every trial ran as a Slurm job (COMPLETED in Slurm, or CANCELLED there when the policy stopped it).
     @Test(.timeLimit(.minutes(10))) func aSweepRunsInSlurmAndThePolicyCancelsThroughScancel() throws {
@@ -124,8 +145,9 @@ struct SlurmExecutorTests {
         let dir = try RunnerSupport.temporaryDirectory("slurm-timeout")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        // Many epochs of a few images: the first evaluations come in seconds, the last long after one minute.
-        let bundle = try RunnerSupport.bundle(in: dir, name: "long", epochs: 400, perClass: 6)
+        // Many epochs of a few images: the first evaluations come in seconds, the last long after the limit of one
+        // minute on any machine (400 epochs once finished within it on a fast CI runner).
+        let bundle = try RunnerSupport.bundle(in: dir, name: "long", epochs: 20_000, perClass: 6)
         let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "limits: {timeout_minutes: 30}", with: "limits: {timeout_minutes: 30, trial_timeout_minutes: 1}")
         try settings.write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
@@ -157,24 +179,13 @@ struct SlurmExecutorTests {
         let dir = try RunnerSupport.temporaryDirectory("slurm-warning")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let bundle = try RunnerSupport.bundle(in: dir, name: "warned", epochs: 400, perClass: 6)
+        let bundle = try RunnerSupport.bundle(in: dir, name: "warned", epochs: 20_000, perClass: 6)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
-        let daemon = Process()
-        daemon.executableURL = RunnerSupport.spoolctl
-        daemon.arguments = ["serve", "--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"]
-        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
+        let (daemon, jobID, started) = try Self.startDaemon(
+            ["--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"], spool: spool, cluster: cluster,
+            until: { $0.contains("epoch 2:") })
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
-        var slurmID: String?, jobID: String?
-        for _ in 0..<480 where slurmID == nil {
-            Thread.sleep(forTimeInterval: 0.25)
-            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
-            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
-            if log.contains("epoch 2:") { (slurmID, jobID) = (Self.slurmIDs(inLog: log).values.first, id) }
-        }
-        let id = try #require(slurmID)
+        let id = try #require(Self.slurmIDs(inLog: started).values.first)
         try SlurmClient(environment: cluster.environment).cancel(id, signal: "TERM")
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
@@ -184,7 +195,7 @@ struct SlurmExecutorTests {
         let trial = try #require((try SweepEndToEndTests.trialsJSON(outbox)["trials"] as? [[String: Any]])?.first)
         #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
-        let trialFolder = spool.appendingPathComponent("jobs/\(try #require(jobID))/trials/0")
+        let trialFolder = spool.appendingPathComponent("jobs/\(jobID)/trials/0")
         #expect(FileManager.default.fileExists(atPath: trialFolder.appendingPathComponent("checkpoints/last.safetensors").path))
         let trainLog = try String(contentsOf: trialFolder.appendingPathComponent("train.log"), encoding: .utf8)
         #expect(trainLog.contains("stopped when asked at epoch"), "\(trainLog)")
@@ -203,25 +214,13 @@ struct SlurmExecutorTests {
         let bundle = try RunnerSupport.bundle(in: dir, name: "requeued", epochs: 12, perClass: 6)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
 
-        let daemon = Process()
-        daemon.executableURL = RunnerSupport.spoolctl
-        daemon.arguments = ["serve", "--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"]
-        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
         // Once the trial has evaluated in Slurm, Slurm is told to run it again.
-        var slurmID: String?
-        for _ in 0..<480 where slurmID == nil {
-            Thread.sleep(forTimeInterval: 0.25)
-            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
-            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
-            if log.contains("epoch 1:") { slurmID = Self.slurmIDs(inLog: log).values.first }
-        }
-        let id = try #require(slurmID)
+        let (daemon, jobID, started) = try Self.startDaemon(
+            ["--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"], spool: spool, cluster: cluster,
+            until: { $0.contains("epoch 1:") })
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let id = try #require(Self.slurmIDs(inLog: started).values.first)
         // While it runs, `status JOB` shows its Slurm id and node.
-        let jobID = try #require(try RunnerSupport.statusJSON(spool: spool).first?["id"] as? String)
         let running = try RunnerSupport.spoolctl(["status", "--spool", spool.path, jobID], environment: cluster.environment)
         #expect(running.stdout.contains("SLURM") && running.stdout.contains("\(id) on spoolnode"), "\(running.stdout)")
         let requeue = try RunnerSupport.run(URL(fileURLWithPath: "/usr/bin/scontrol"), ["requeue", id], environment: cluster.environment)
@@ -261,21 +260,8 @@ struct SlurmExecutorTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         // Two cores per trial on a node of two: one trial runs, the other is PENDING (Resources) in Slurm.
         let arguments = ["--spool", spool.path, "--executor", "slurm", "--slurm-cpus", "2", "--slurm-poll", "0.25"]
-        let daemon = Process()
-        daemon.executableURL = RunnerSupport.spoolctl
-        daemon.arguments = ["serve"] + arguments
-        daemon.environment = ProcessInfo.processInfo.environment.merging(cluster.environment) { $1 }
-        daemon.standardOutput = FileHandle.nullDevice
-        daemon.standardError = FileHandle.nullDevice
-        try daemon.run()
-        var jobID: String?
-        for _ in 0..<480 where jobID == nil {
-            Thread.sleep(forTimeInterval: 0.25)
-            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
-            let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
-            if Self.slurmIDs(inLog: log).count == 2, log.contains("epoch 1:") { jobID = id }
-        }
-        let id = try #require(jobID)
+        let (daemon, id, _) = try Self.startDaemon(arguments, spool: spool, cluster: cluster,
+                                                   until: { Self.slurmIDs(inLog: $0).count == 2 && $0.contains("epoch 1:") })
         kill(daemon.processIdentifier, SIGKILL)
         daemon.waitUntilExit()
         let client = SlurmClient(environment: cluster.environment)

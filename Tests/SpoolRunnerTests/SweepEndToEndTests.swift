@@ -182,7 +182,7 @@ struct SweepEndToEndTests {
         let dir = try RunnerSupport.temporaryDirectory("sweep-timeout")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let bundle = try Self.sweepBundle(in: dir, epochs: 400)
+        let bundle = try Self.sweepBundle(in: dir, epochs: 20_000)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let started = Date()
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "25", "--grace", "2"])
@@ -195,7 +195,7 @@ struct SweepEndToEndTests {
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/weights.safetensors"))
         let document = try Self.trialsJSON(outbox)
         let trials = try #require(document["trials"] as? [[String: Any]])
-        // The deadline stopped what was running; nothing finished its 400 epochs.
+        // The deadline stopped what was running; nothing finished its 20,000 epochs.
         #expect(trials.contains { $0["state"] as? String == "TIMEOUT" })
         #expect(!trials.contains { $0["state"] as? String == "COMPLETED" })
         #expect(document["best_trial"] is Int)

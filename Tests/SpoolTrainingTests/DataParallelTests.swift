@@ -91,37 +91,20 @@ struct DataParallelTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 200)
         let out = dir.appendingPathComponent("run")
-        let process = Process()
-        process.executableURL = Self.trainer
-        process.arguments = ["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "2", "--quiet"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-
+        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "2", "--quiet"])
+        defer { run.kill() }
         // Once the run has trained its first epoch, kill -9 the process of rank 1 in the middle of the next.
-        let log = out.appendingPathComponent("train.log")
-        var waited = 0.0
-        while !((try? String(contentsOf: log, encoding: .utf8))?.contains("epoch 1/200") ?? false) {
-            try #require(waited < 120 && process.isRunning, "the run did not reach its first epoch")
-            Thread.sleep(forTimeInterval: 0.2)
-            waited += 0.2
-        }
+        try run.waitForLog(out, containing: "epoch 1/200")
+        let process = run.process
         let workers = Self.children(of: process.processIdentifier)
         #expect(workers.count == 2)
         let rank1 = try #require(workers.first { Self.environment(of: $0)["SPOOL_RANK"] == "1" })
         let rank0 = try #require(workers.first { Self.environment(of: $0)["SPOOL_RANK"] == "0" })
         kill(rank1, SIGKILL)
         let killed = Date()
-        while process.isRunning, Date().timeIntervalSince(killed) < 60 { Thread.sleep(forTimeInterval: 0.1) }
+        let stderr = run.finish(within: 60)
         let seconds = Date().timeIntervalSince(killed)
         #expect(!process.isRunning, "the launcher still runs 60 s after a process died")
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        let stderr = String(decoding: errData, as: UTF8.self)
         print("data-parallel: rank 1 killed mid-epoch; the run ended \(String(format: "%.1f", seconds)) s later")
         #expect(process.terminationStatus != 0)
         #expect(stderr.contains("data-parallel process 1 of 2 was killed by signal 9; the run was stopped"), "\(stderr)")
@@ -138,29 +121,13 @@ struct DataParallelTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 200)
         let out = dir.appendingPathComponent("run")
-        let process = Process()
-        process.executableURL = Self.trainer
-        process.arguments = ["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"]
-        let err = Pipe()
-        process.standardError = err
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-        var waited = 0.0
-        while !((try? String(contentsOf: out.appendingPathComponent("train.log"), encoding: .utf8))?.contains("epoch 2/200") ?? false) {
-            try #require(waited < 120 && process.isRunning, "the run did not reach its second epoch")
-            Thread.sleep(forTimeInterval: 0.2)
-            waited += 0.2
-        }
+        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"])
+        defer { run.kill() }
+        try run.waitForLog(out, containing: "epoch 2/200")
+        let process = run.process
         kill(process.processIdentifier, SIGTERM)
-        let sent = Date()
-        while process.isRunning, Date().timeIntervalSince(sent) < 60 { Thread.sleep(forTimeInterval: 0.1) }
+        let stderr = run.finish(within: 60)
         #expect(!process.isRunning)
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        let stderr = String(decoding: errData, as: UTF8.self)
         #expect(process.terminationReason == .exit && process.terminationStatus == 4, "\(process.terminationStatus): \(stderr)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/last.safetensors").path))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model/weights.safetensors").path))
@@ -186,5 +153,56 @@ struct DataParallelTests {
             if let eq = text.firstIndex(of: "=") { env[String(text[..<eq])] = String(text[text.index(after: eq)...]) }
         }
         return env
+    }
+}
+
+/// `spool-trainer ARGUMENTS` in the background, its standard error collected while it runs.
+final class BackgroundTrainer: @unchecked Sendable {
+    let process = Process()
+    private let err = Pipe()
+    private let lock = NSLock()
+    private var data = Data()
+    private var reader: Thread?
+
+    init(_ arguments: [String]) throws {
+        process.executableURL = DataParallelTests.trainer
+        process.arguments = arguments
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let handle = err.fileHandleForReading
+        let reader = Thread { [self] in
+            let all = handle.readDataToEndOfFile()
+            lock.withLock { data = all }
+        }
+        reader.start()
+        self.reader = reader
+    }
+
+    /// Waits (two minutes at most) until OUT/train.log holds `marker`.
+    func waitForLog(_ out: URL, containing marker: String) throws {
+        var waited = 0.0
+        while !((try? String(contentsOf: out.appendingPathComponent("train.log"), encoding: .utf8))?.contains(marker) ?? false) {
+            guard waited < 120, process.isRunning else { throw RunFailure("the run ended or took two minutes before its log said \(marker)") }
+            Thread.sleep(forTimeInterval: 0.2)
+            waited += 0.2
+        }
+    }
+
+    /// Waits up to `seconds` for the end; returns its standard error (what came before the wait ended).
+    func finish(within seconds: Double) -> String {
+        let started = Date()
+        while process.isRunning, Date().timeIntervalSince(started) < seconds { Thread.sleep(forTimeInterval: 0.1) }
+        if !process.isRunning { while reader?.isFinished == false { Thread.sleep(forTimeInterval: 0.01) } }
+        return lock.withLock { String(decoding: data, as: UTF8.self) }
+    }
+
+    func kill() {
+        if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+    }
+
+    struct RunFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
     }
 }
