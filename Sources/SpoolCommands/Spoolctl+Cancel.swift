@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import SpoolArguments
+import SpoolCore
+import SpoolRunner
 import SpoolStore
 
 extension Spoolctl {
@@ -38,7 +40,8 @@ extension Spoolctl {
                     if let found = try store.job(id: reference) {
                         switch try store.requestCancel(jobID: found.id) {
                         case .cancelled(let j):
-                            (job, outcome, state, message) = (j.id, "cancelled", j.state.rawValue, "\(j.id): CANCELLED")
+                            (job, outcome, state, message) = (j.id, "cancelled", j.state.rawValue,
+                                                              "\(j.id): CANCELLED" + (try Self.cancelSlurmTrials(of: j.id, store: store)))
                         case .requested(let j):
                             (job, outcome, state, message) = (j.id, "requested", j.state.rawValue,
                                                               "\(j.id): cancellation requested; the daemon stops it shortly")
@@ -67,6 +70,30 @@ extension Spoolctl {
             }
             if failed { throw ExitCode(1) }
         }
+    }
+}
+
+extension Spoolctl.Cancel {
+    /// A pending job may still have trials in Slurm: a stopped daemon leaves them running for the next one. They
+    /// are cancelled with `scancel` and closed; what could not be cancelled is named, for the operator.
+    static func cancelSlurmTrials(of jobID: String, store: JobStore) throws -> String {
+        let left = try store.trials(jobID: jobID).filter { $0.state == .running && $0.slurmJobID != nil }
+        guard !left.isEmpty else { return "" }
+        let client = SlurmClient()
+        var missed: [String] = []
+        var problem: String?
+        for trial in left {
+            guard let slurmID = trial.slurmJobID else { continue }
+            do {
+                try client.cancel(slurmID)
+                _ = try store.finishTrial(trialID: trial.id, state: .cancelled, reason: "cancelled by the user (scancel \(slurmID))")
+            } catch {
+                missed.append(slurmID)
+                problem = ErrorText.describe(error)
+            }
+        }
+        if missed.isEmpty { return "; its trials in Slurm cancelled (scancel \(left.compactMap(\.slurmJobID).joined(separator: " ")))" }
+        return "; its Slurm jobs \(missed.joined(separator: " ")) may still run (\(problem ?? "scancel failed")): scancel them"
     }
 }
 

@@ -69,10 +69,28 @@ extension Spoolctl {
         @Option(name: .customLong("slurm-max-trials"), help: ArgumentHelp("Slurm: trials this daemon keeps in Slurm at once.", valueName: "n"))
         public var slurmMaxTrials: Int = 16
         @Option(name: .customLong("slurm-poll"), help: ArgumentHelp("Slurm: seconds between two looks at a trial.", visibility: .hidden))
-        public var slurmPoll: Double = 1
+        public var slurmPoll: Double = 5
         @Option(help: ArgumentHelp("The time schedules see, ISO 8601 (tests, replaying a missed night).", visibility: .hidden))
         public var now: String?
         public init() {}
+
+        /// The partition's time limit, which caps every trial's `--time` (a job asking more would wait for ever). Slurm's
+        /// commands missing is an error now, not at the first trial; a controller that does not answer only leaves
+        /// the limit unknown.
+        static func partitionTimeLimit(_ partition: String?, logger: Logger) throws -> Int? {
+            do {
+                let limit = try SlurmClient(timeout: 15).partitionTimeLimitMinutes(partition)
+                logger.info("Slurm partition \(partition ?? "(the default)"): time limit \(limit.map { "\($0) min" } ?? "none")")
+                return limit
+            } catch let error as SlurmError {
+                if case .missingCommand = error { throw CommandError("--executor slurm: \(error)") }
+                if case .refused(_, let message) = error, message.hasPrefix("there is no partition") {
+                    throw CommandError("--partition \(partition ?? ""): \(message)")
+                }
+                logger.warning("cannot read the partition's time limit (\(error)); trials ask for their whole budget")
+                return nil
+            }
+        }
 
         public func run() throws {
             let layout = spool.layout
@@ -92,6 +110,7 @@ extension Spoolctl {
                 executor.slurm = SlurmExecutorSettings(partition: partition, gpusPerTrial: slurmGPUs, cpusPerTrial: slurmCPUs,
                                                        memoryMiB: slurmMemory, maxTrials: slurmMaxTrials,
                                                        pollSeconds: max(0.05, slurmPoll), processesPerTrial: slurmTasks)
+                executor.slurm?.maxTimeMinutes = try Self.partitionTimeLimit(partition, logger: logger)
             } else if partition != nil || slurmMemory != nil || slurmGPUs != 0 || slurmCPUs != 1 || slurmTasks != nil {
                 throw CommandError("--partition and --slurm-* apply to --executor slurm only")
             }

@@ -89,10 +89,12 @@ extension JobExecutor {
         do {
             try process.start { [weak self] event in self?.handle(event, of: running, jobID: job.id, policy: policy) }
         } catch {
-            _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "cannot start the trainer: \(error)")
+            let what = process is SlurmTrial ? "cannot submit the trial to Slurm" : "cannot start the trainer"
+            _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "\(what): \(ErrorText.describe(error))")
             sweep.ended(launch, number: number, state: .failed, value: nil)
             pool.release(units)
-            log(job.id, "cannot start \(options.trainer.path): \(error)")
+            log(job.id, process is SlurmTrial ? "trial \(number): \(what): \(ErrorText.describe(error))"
+                : "cannot start \(options.trainer.path): \(ErrorText.describe(error))")
             sweep.exhausted = true
             return
         }
@@ -112,11 +114,14 @@ extension JobExecutor {
         guard let slurm = options.slurm else { return TrialProcess(launch) }
         var seconds = max(60, (deadline ?? now().addingTimeInterval(86_400)).timeIntervalSince(now()))
         if let trialBudget { seconds = min(seconds, max(60, trialBudget)) }
+        var minutes = Int((seconds / 60).rounded(.up))
+        // No more than the partition allows: a job asking more would wait for ever (PartitionTimeLimit).
+        if let limit = slurm.maxTimeMinutes { minutes = min(minutes, limit) }
         return SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
                           settings: slurm, client: SlurmClient(environment: slurm.environment),
-                          timeLimitMinutes: Int((seconds / 60).rounded(.up)),
+                          timeLimitMinutes: minutes,
                           // Slurm may send its warning up to a minute early: only trials of 5 minutes or more get one.
-                          warningSeconds: seconds >= 300 ? 90 : nil)
+                          warningSeconds: minutes >= 5 ? 90 : nil)
     }
 
     /// Follows again the trials an earlier daemon left running in Slurm (their ids are in the store): they are
@@ -176,9 +181,14 @@ extension JobExecutor {
                                    metricsJSON: metricsJSON ?? "{}")
         guard let primary else { return }
         let number = running.trial.number
+        let startedOver = running.evaluated(epoch: epoch)
+        if startedOver {
+            JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(number) started over (requeued): its evaluations count from here")
+        }
         JobLog.append(layout.jobLog(jobID), jobID: jobID,
                       "trial \(number) epoch \(epoch): \(event.metricName ?? "metric") \(String(format: "%.4f", primary))")
         let decision: String? = lock.withLock {
+            if startedOver { progress[number]?.metrics = [] }
             progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
             guard let policy, let mine = progress[number] else { return nil }
             return policy.shouldStop(trial: mine, at: mine.metrics.count, among: Array(progress.values))
@@ -203,7 +213,12 @@ extension JobExecutor {
             (state, reason) = (.cancelled, "early termination: " + (running.stoppedBecause ?? "stopped by the policy"))
         case .timedOut: (state, reason) = (.timeout, "the job's budget ran out while it trained")
         case .trialTimedOut:
-            (state, reason) = (.timeout, "its budget of \(Int((trialBudget ?? 0) / 60)) min (trial_timeout_minutes) ran out")
+            if let slurm = running.process as? SlurmTrial {
+                (state, reason) = (.timeout, "its Slurm time limit of \(slurm.request.timeLimitMinutes) min came (--time: "
+                    + "what was left of the job's budget, at most trial_timeout_minutes and the partition's limit)")
+            } else {
+                (state, reason) = (.timeout, "its budget of \(Int((trialBudget ?? 0) / 60)) min (trial_timeout_minutes) ran out")
+            }
         case .cancelled: (state, reason) = (.cancelled, "cancelled by the user")
         case .interrupted: (state, reason) = (.cancelled, "interrupted: the daemon stopped")
         case .outOfMemory(let why): (state, reason) = (.outOfMemory, why)

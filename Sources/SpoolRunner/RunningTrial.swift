@@ -14,6 +14,7 @@ final class RunningTrial: @unchecked Sendable {
     private var policyReason: String?
     private var lastEvent: ProgressEvent?
     private var lastStored: Date?
+    private var lastEvaluated: Int?
 
     init(trial: Trial, process: any TrialHandle, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
         self.trial = trial
@@ -22,6 +23,15 @@ final class RunningTrial: @unchecked Sendable {
         self.launch = launch
         self.batchSize = batchSize
         self.started = started
+    }
+
+    /// Records an evaluation at `epoch`; true when it is not after the previous one: the trial started over
+    /// (Slurm requeued it after a node failure or a preemption).
+    func evaluated(epoch: Int) -> Bool {
+        lock.withLock {
+            defer { lastEvaluated = epoch }
+            return lastEvaluated.map { epoch <= $0 } ?? false
+        }
     }
 
     /// The trial's latest progress event (its epoch, step, images per second and ETA).

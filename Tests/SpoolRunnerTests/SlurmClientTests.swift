@@ -81,6 +81,24 @@ import Testing
     }
 
     /// A command missing from PATH, and a refusal, say what to do and keep Slurm's own message.
+    /// sinfo's time limits, in every form Slurm prints them, in whole minutes (rounded down: a job may not ask more).
+    @Test func partitionTimeLimitsAreRead() throws {
+        let cases: [(String, Int?)] = [("infinite", nil), ("UNLIMITED", nil), ("30", 30), ("5:30", 5), ("2:00:00", 120),
+                                       ("1-00:00:00", 1440), ("2-12", 3600), ("1-01:30", 1530), ("0:20", 1), ("soon", nil)]
+        for (text, minutes) in cases {
+            #expect(SlurmClient.minutes(ofTimeLimit: text) == minutes, "\(text)")
+        }
+        let client = SlurmClient { tool, arguments in
+            #expect(tool == "sinfo")
+            let listing = "debug 30\ngpu* 2-00:00:00\nlong infinite\n"
+            return ChildProcess.Output(status: 0, signalled: false, stdout: Data(listing.utf8), stderr: Data(), timedOut: false)
+        }
+        #expect(try client.partitionTimeLimitMinutes(nil) == 2880, "the default partition is marked *")
+        #expect(try client.partitionTimeLimitMinutes("debug") == 30)
+        #expect(try client.partitionTimeLimitMinutes("long") == nil)
+        #expect(throws: SlurmError.self) { try client.partitionTimeLimitMinutes("nope") }
+    }
+
     @Test func errorsSayWhatToDo() throws {
         let client = SlurmClient(environment: ["PATH": "/nonexistent"])
         #expect(throws: SlurmError.missingCommand("squeue")) { try client.statuses(of: ["1"]) }
@@ -159,6 +177,12 @@ struct LocalSlurm {
             throw SlurmError.refused(command: "local-cluster.sh start", message: output.stderr)
         }
         return LocalSlurm(directory: directory)
+    }
+
+    /// `scontrol ARGUMENTS` against this cluster; throws with its error when it fails.
+    func scontrol(_ arguments: [String]) throws {
+        let output = try RunnerSupport.run(URL(fileURLWithPath: "/usr/bin/scontrol"), arguments, environment: environment)
+        guard output.status == 0 else { throw SlurmError.refused(command: "scontrol", message: output.stderr) }
     }
 
     func stop() {

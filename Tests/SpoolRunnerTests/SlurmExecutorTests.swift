@@ -66,6 +66,8 @@ struct SlurmExecutorTests {
             """).write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
 
+        // The partition allows 5 minutes: the trials ask no more, though the job's budget is 30.
+        try cluster.scontrol(["update", "PartitionName=spool", "MaxTime=5"])
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm",
                                                 "--slurm-cpus", "1", "--slurm-mem", "1500", "--slurm-poll", "0.25"],
                                                environment: cluster.environment)
@@ -100,6 +102,7 @@ struct SlurmExecutorTests {
                 #expect(slurm.state == .completed && slurm.exitStatus == 0, "trial \(number): \(slurm.summary)")
             }
             #expect(slurm.nodes == "spoolnode")
+            #expect(slurm.timeLimitMinutes == 5, "trial \(number): the partition's limit")
         }
         #expect(stopped >= 1, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
         // The best trial's model is the outbox's.
@@ -223,8 +226,7 @@ struct SlurmExecutorTests {
         // While it runs, `status JOB` shows its Slurm id and node.
         let running = try RunnerSupport.spoolctl(["status", "--spool", spool.path, jobID], environment: cluster.environment)
         #expect(running.stdout.contains("SLURM") && running.stdout.contains("\(id) on spoolnode"), "\(running.stdout)")
-        let requeue = try RunnerSupport.run(URL(fileURLWithPath: "/usr/bin/scontrol"), ["requeue", id], environment: cluster.environment)
-        #expect(requeue.status == 0, "\(requeue.stderr)")
+        try cluster.scontrol(["requeue", id])
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
 
@@ -235,6 +237,46 @@ struct SlurmExecutorTests {
         let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
         #expect(status.state == .completed, "\(status.summary)")
         #expect(status.restarts >= 1, "\(status)")
+        // The rerun's evaluations replace the first run's for the policy.
+        let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
+        #expect(log.contains("trial 0 started over (requeued)"), "\(log)")
+    }
+
+    /// A daemon stopped gracefully leaves its trials running in Slurm for the next one; `spoolctl cancel` of the job
+    /// meanwhile cancels them there too (`scancel`), so they do not hold the cluster for their whole time limit.
+    @Test(.timeLimit(.minutes(4))) func cancellingAJobNoDaemonHoldsCancelsItsTrialsInSlurm() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-cancel")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "cancelled", epochs: 20_000, perClass: 6)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let (daemon, jobID, started) = try Self.startDaemon(
+            ["--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"], spool: spool, cluster: cluster,
+            until: { $0.contains("epoch 1:") })
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let id = try #require(Self.slurmIDs(inLog: started).values.first)
+        kill(daemon.processIdentifier, SIGTERM)
+        daemon.waitUntilExit()
+        let client = SlurmClient(environment: cluster.environment)
+        #expect(try client.statuses(of: [id])[id]?.state == .running, "the daemon's stop leaves the trial to the next one")
+
+        let cancel = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, jobID], environment: cluster.environment)
+        #expect(cancel.status == 0, "\(cancel.stderr)")
+        #expect(cancel.stdout.contains("its trials in Slurm cancelled (scancel \(id))"), "\(cancel.stdout)")
+        var state: SlurmState?
+        for _ in 0..<80 {
+            state = try client.statuses(of: [id])[id]?.state
+            if state.map({ !$0.isActive }) ?? false { break }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+        #expect(state == .cancelled)
+        let detail = try RunnerSupport.spoolctl(["status", "--spool", spool.path, jobID, "--json"])
+        let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
+        let trials = try #require(object?["trials_detail"] as? [[String: Any]])
+        #expect(trials.map { $0["state"] as? String } == ["CANCELLED"], "\(trials)")
+        #expect(object?["state"] as? String == "CANCELLED")
     }
 
     /// `kill -9` of the daemon while one trial runs in Slurm and another waits there for cores; a new daemon

@@ -44,13 +44,15 @@ chmod 700 "$dir/munge"
 [[ -f "$dir/munge/munge.key" ]] || { dd if=/dev/urandom of="$dir/munge/munge.key" bs=1024 count=1 status=none; chmod 400 "$dir/munge/munge.key"; }
 user=$(id -un)
 memory=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 / 2 ))
+# cred_expire: a requeued job waits that long before it may start again (120 s by default); 10 s keeps the
+# requeue test short, and is still ample for a step's credential on one machine.
 cat > "$dir/slurm.conf" <<CONF
 ClusterName=spool-local
 SlurmctldHost=localhost(127.0.0.1)
 SlurmUser=$user
 SlurmdUser=$user
 AuthType=auth/munge
-AuthInfo=socket=$dir/munge/munge.socket
+AuthInfo=socket=$dir/munge/munge.socket,cred_expire=10
 CredType=cred/munge
 SlurmctldPort=$(( 16817 + RANDOM % 1000 ))
 SlurmdPort=$(( 17817 + RANDOM % 1000 ))

@@ -54,7 +54,7 @@ public struct SlurmBatchRequest: Sendable, Equatable {
     /// `sbatch`'s options, before the script's path.
     public var sbatchArguments: [String] {
         var arguments = ["--parsable", "--job-name=\(jobName)", "--chdir=\(workingDirectory.path)",
-                         "--output=\(logFile.path)", "--open-mode=append", "--nodes=1", "--ntasks=\(tasks)",
+                         "--output=\(logFile.path.replacingOccurrences(of: "%", with: "%%"))", "--open-mode=append", "--nodes=1", "--ntasks=\(tasks)",
                          "--cpus-per-task=\(max(1, cpusPerTask))", "--time=\(max(1, timeLimitMinutes))",
                          requeue ? "--requeue" : "--no-requeue"]
         // B: the batch shell, which execs the trainer: the trainer itself gets the signal.

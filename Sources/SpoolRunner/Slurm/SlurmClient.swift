@@ -79,6 +79,53 @@ public struct SlurmClient: Sendable {
         }
     }
 
+    /// The longest time limit, in whole minutes, a job may ask of `partition` (nil: the cluster's default partition),
+    /// from `sinfo`; nil when the partition has none (`infinite`). A job asking more would wait for ever
+    /// (`PartitionTimeLimit`) or be refused.
+    public func partitionTimeLimitMinutes(_ partition: String?) throws -> Int? {
+        let output = try run("sinfo", ["--noheader", "--format=%P %l"] + (partition.map { ["--partition=\($0)"] } ?? []))
+        guard output.succeeded else { throw Self.refusal("sinfo", output) }
+        for line in output.stdoutText.split(whereSeparator: \.isNewline) {
+            let fields = line.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
+            guard fields.count == 2 else { continue }
+            // The default partition is marked with a trailing '*'.
+            let name = fields[0].hasSuffix("*") ? String(fields[0].dropLast()) : fields[0]
+            if partition.map({ $0 == name }) ?? fields[0].hasSuffix("*") { return Self.minutes(ofTimeLimit: fields[1]) }
+        }
+        if let partition {
+            throw SlurmError.refused(command: "sinfo", message: "there is no partition \(partition) (sinfo lists the partitions)")
+        }
+        return nil
+    }
+
+    /// Slurm's time format ("infinite", "MM", "MM:SS", "HH:MM:SS", "D-HH", "D-HH:MM", "D-HH:MM:SS") in whole minutes,
+    /// rounded down; nil for no limit.
+    static func minutes(ofTimeLimit text: String) -> Int? {
+        let lowered = text.lowercased()
+        guard !["infinite", "unlimited", "n/a", "none", ""].contains(lowered) else { return nil }
+        var days = 0, rest = Substring(lowered)
+        if let dash = lowered.firstIndex(of: "-") {
+            guard let d = Int(lowered[..<dash]) else { return nil }
+            days = d
+            rest = lowered[lowered.index(after: dash)...]
+        }
+        let parts = rest.split(separator: ":").map { Int($0) }
+        guard !parts.isEmpty, parts.count <= 3, parts.allSatisfy({ $0 != nil }) else { return nil }
+        let p = parts.map { $0! }
+        let (hours, minutes, seconds): (Int, Int, Int)
+        if days > 0 || lowered.contains("-") {
+            // After "D-": hours, then minutes, then seconds.
+            (hours, minutes, seconds) = (p[0], p.count > 1 ? p[1] : 0, p.count > 2 ? p[2] : 0)
+        } else {
+            switch p.count {
+            case 1: (hours, minutes, seconds) = (0, p[0], 0)
+            case 2: (hours, minutes, seconds) = (0, p[0], p[1])
+            default: (hours, minutes, seconds) = (p[0], p[1], p[2])
+            }
+        }
+        return max(1, ((days * 24 + hours) * 60 * 60 + minutes * 60 + seconds) / 60)
+    }
+
     static func refusal(_ tool: String, _ output: ChildProcess.Output) -> SlurmError {
         let message = output.lastErrorLine ?? output.endDescription
         return .refused(command: tool, message: message)

@@ -20,9 +20,11 @@ public struct SlurmExecutorSettings: Sendable, Equatable {
     public var environment: [String: String]
     /// Seconds between two looks at a trial's Slurm state and progress file.
     public var pollSeconds: Double
+    /// The partition's time limit in minutes (`sinfo`; nil: none): no trial asks for more.
+    public var maxTimeMinutes: Int?
 
     public init(partition: String? = nil, gpusPerTrial: Int = 0, cpusPerTrial: Int = 1, memoryMiB: Int? = nil,
-                maxTrials: Int = 16, environment: [String: String] = [:], pollSeconds: Double = 1,
+                maxTrials: Int = 16, environment: [String: String] = [:], pollSeconds: Double = 5,
                 processesPerTrial: Int? = nil) {
         self.partition = partition
         self.gpusPerTrial = gpusPerTrial

@@ -19,9 +19,11 @@ public struct SlurmJobStatus: Sendable, Equatable {
     public var signal: Int32?
     /// How many times Slurm requeued it.
     public var restarts: Int
+    /// Its time limit in minutes (`--time`); nil when it has none or squeue did not say.
+    public var timeLimitMinutes: Int?
 
     public init(id: String, name: String, state: SlurmState?, stateWord: String, reason: String?, nodes: String?,
-                exitStatus: Int32?, signal: Int32?, restarts: Int) {
+                exitStatus: Int32?, signal: Int32?, restarts: Int, timeLimitMinutes: Int? = nil) {
         self.id = id
         self.name = name
         self.state = state
@@ -31,6 +33,7 @@ public struct SlurmJobStatus: Sendable, Equatable {
         self.exitStatus = exitStatus
         self.signal = signal
         self.restarts = restarts
+        self.timeLimitMinutes = timeLimitMinutes
     }
 
     /// `PENDING (Resources)`, `RUNNING on spoolnode`, `FAILED (NonZeroExitCode, exit 3)`.
@@ -78,7 +81,7 @@ extension SlurmJobStatus {
             }
             return SlurmJobStatus(id: String(id), name: job["name"] as? String ?? "", state: SlurmState(word: word),
                                   stateWord: word, reason: reason, nodes: nodes, exitStatus: exitStatus, signal: signal,
-                                  restarts: number(job["restart_cnt"]) ?? 0)
+                                  restarts: number(job["restart_cnt"]) ?? 0, timeLimitMinutes: number(job["time_limit"]))
         }
     }
 
