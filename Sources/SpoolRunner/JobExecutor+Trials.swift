@@ -89,6 +89,7 @@ extension JobExecutor {
         do {
             try process.start { [weak self] event in self?.handle(event, of: running, jobID: job.id, policy: policy) }
         } catch {
+            if refusedBySlurm(error, job: job, launch: launch, trial: trial, number: number, units: units, sweep: &sweep) { return }
             let what = process is SlurmTrial ? "cannot submit the trial to Slurm" : "cannot start the trainer"
             _ = try? store.finishTrial(trialID: trial.id, state: .failed, reason: "\(what): \(ErrorText.describe(error))")
             sweep.ended(launch, number: number, state: .failed, value: nil)
@@ -98,7 +99,10 @@ extension JobExecutor {
             sweep.exhausted = true
             return
         }
-        if let slurmID = (process as? SlurmTrial)?.slurmJobID { _ = try? store.setSlurmJobID(trialID: trial.id, slurmID) }
+        if let slurmID = (process as? SlurmTrial)?.slurmJobID {
+            _ = try? store.setSlurmJobID(trialID: trial.id, slurmID)
+            submitRefusals = 0
+        }
         lock.withLock { active[number] = running }
         let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
         let gpus = units.count > 1 ? " x\(units.count) GPUs, data-parallel" : ""
@@ -106,6 +110,28 @@ extension JobExecutor {
             ?? (pool.kind == .cpu ? " x\(units.count)" : gpus)
         log(job.id, "trial \(number) started (\(process.placement), \(device)\(share))\(summary)"
             + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
+    }
+
+    /// Slurm refused to queue a trial (`sbatch` failed: a controller that timed out, a limit on a user's queued
+    /// jobs): the trial is FAILED with Slurm's reason, its configuration is tried again, and nothing is submitted
+    /// for six polls. After five refusals in a row the sweep launches no more trials. False for any other error.
+    func refusedBySlurm(_ error: any Error, job: Job, launch: SweepState.Launch, trial: Trial, number: Int, units: [String],
+                        sweep: inout SweepState) -> Bool {
+        guard let slurm = options.slurm, let refusal = error as? SlurmError, case .refused = refusal else { return false }
+        submitRefusals += 1
+        guard submitRefusals < 5 else {
+            log(job.id, "Slurm refused \(submitRefusals) submissions in a row: no more trials are launched")
+            return false
+        }
+        let wait = max(1, slurm.pollSeconds * 6)
+        submitPausedUntil = now().addingTimeInterval(wait)
+        _ = try? store.finishTrial(trialID: trial.id, state: .failed,
+                                   reason: "Slurm refused to queue it (\(refusal)); its configuration is tried again")
+        sweep.ended(launch, number: number, state: .failed, value: nil)
+        sweep.retries.append(SweepState.Launch(index: launch.index, configuration: launch.configuration, retryOf: nil))
+        pool.release(units)
+        log(job.id, "trial \(number): Slurm refused to queue it (\(refusal)); trying its configuration again in \(Int(wait)) s")
+        return true
     }
 
     /// The trial's process: a child of the daemon, or a Slurm batch job whose time limit is what is left of the

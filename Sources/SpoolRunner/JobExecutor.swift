@@ -58,6 +58,10 @@ public final class JobExecutor: @unchecked Sendable {
     /// The job's deadline and each trial's own budget, while it runs (a Slurm trial's `--time`).
     var deadline: Date?
     var trialBudget: TimeInterval?
+    /// Slurm refused a submission (a controller that timed out, a limit on queued jobs): no trial is submitted
+    /// before this time. `submitRefusals` counts the refusals in a row.
+    var submitPausedUntil: Date?
+    var submitRefusals = 0
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger, pool: DevicePool? = nil,
                 order: Int = 0, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -142,7 +146,8 @@ public final class JobExecutor: @unchecked Sendable {
 
         while true {
             // Start trials while there is room, in the pool and in the sweep.
-            while stopping == nil, !isShuttingDown, runningCount < concurrency, sweep.hasMoreToLaunch, now() < deadline {
+            while stopping == nil, !isShuttingDown, runningCount < concurrency, sweep.hasMoreToLaunch, now() < deadline,
+                  submitPausedUntil.map({ now() >= $0 }) ?? true {
                 guard let units = pool.tryAcquire(order: order, count: unitsPerTrial) else { break }
                 guard let next = sweep.next() else {
                     pool.release(units)

@@ -242,6 +242,49 @@ struct SlurmExecutorTests {
         #expect(log.contains("trial 0 started over (requeued)"), "\(log)")
     }
 
+    /// Slurm refuses a submission (here the first `sbatch` fails as with a controller that timed out): that trial
+    /// is FAILED with Slurm's words, its configuration is queued again a few polls later, and the job completes.
+    @Test(.timeLimit(.minutes(4))) func aRefusedSubmissionIsTriedAgain() throws {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        defer { cluster.stop() }
+        let dir = try RunnerSupport.temporaryDirectory("slurm-refused")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let bundle = try RunnerSupport.bundle(in: dir, name: "refused", epochs: 2, perClass: 6)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        // An sbatch first on PATH that refuses once, then hands over to Slurm's.
+        let bin = dir.appendingPathComponent("bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let wrapper = bin.appendingPathComponent("sbatch")
+        let marker = dir.appendingPathComponent("refused-once").path
+        try """
+            #!/bin/sh
+            if [ ! -e '\(marker)' ]; then
+              touch '\(marker)'
+              echo "sbatch: error: Batch job submission failed: Socket timed out on send/recv operation" >&2
+              exit 1
+            fi
+            exec /usr/bin/sbatch "$@"
+
+            """.write(to: wrapper, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: wrapper.path)
+        var environment = cluster.environment
+        environment["PATH"] = bin.path + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm",
+                                                "--slurm-poll", "0.25"], environment: environment)
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let outbox = try #require(job["outbox"] as? String)
+        let trials = try #require(try SweepEndToEndTests.trialsJSON(outbox)["trials"] as? [[String: Any]])
+        #expect(trials.map { $0["state"] as? String } == ["FAILED", "COMPLETED"], "\(trials)")
+        let reason = trials.first?["reason"] as? String ?? ""
+        #expect(reason.contains("Slurm refused to queue it") && reason.contains("Socket timed out"), "\(reason)")
+        let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
+        #expect(log.contains("trying its configuration again in 1 s"), "\(log)")
+    }
+
     /// A daemon stopped gracefully leaves its trials running in Slurm for the next one; `spoolctl cancel` of the job
     /// meanwhile cancels them there too (`scancel`), so they do not hold the cluster for their whole time limit.
     @Test(.timeLimit(.minutes(4))) func cancellingAJobNoDaemonHoldsCancelsItsTrialsInSlurm() throws {

@@ -7,8 +7,8 @@ import SpoolCore
 /// Stopping is `scancel` (SIGTERM to the trainer, which the batch script `exec`s, then SIGKILL after Slurm's
 /// KillWait). The trainer writes its model at every new best evaluation, so a stopped trial keeps its
 /// best so far. Slurm's own ends map to the trial's: TIMEOUT (its time limit) is the trial's budget running out, OUT_OF_MEMORY is out of memory, NODE_FAIL and PREEMPTED are requeued by Slurm (`--requeue`) and
-/// so stay active. Every Slurm command runs with a time limit on this object's own thread: a slow controller
-/// delays this trial's news, nothing else.
+/// so stay active. `squeue` and `scancel` run on this object's own threads, each with a time limit: a slow
+/// controller delays this trial's news, nothing else; `sbatch` runs on the caller's (the job's) thread, 30 s at most.
 public final class SlurmTrial: TrialHandle, @unchecked Sendable {
     let launch: TrialProcess.Launch
     let client: SlurmClient
@@ -137,7 +137,8 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
     }
 
     /// `scancel`: Slurm sends the trainer SIGTERM, then SIGKILL after the cluster's KillWait (its grace, not
-    /// `grace`); the job ends CANCELLED in Slurm. A pending job is simply removed from the queue.
+    /// `grace`); the job ends CANCELLED in Slurm. A pending job is simply removed from the queue. The command runs
+    /// off the caller's thread (the job's loop must not wait on a slow controller).
     public func stop(_ reason: TrialProcess.StopReason, grace: Double) {
         let id: String? = lock.withLock {
             guard stopReason == nil, !ended else { return nil }
@@ -145,13 +146,13 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
             return jobID
         }
         guard let id else { return }
-        cancelIfAsked(id)
+        Thread.detachNewThread { [self] in cancelIfAsked(id) }
     }
 
     /// Sends the `scancel` a stop asked for, once; a controller that did not answer is asked again on the next
     /// poll.
     private func cancelIfAsked(_ id: String) {
-        let due = lock.withLock { stopReason != nil && !cancelSent }
+        let due = lock.withLock { stopReason != nil && !cancelSent }  // two at once only scancel twice: harmless
         guard due, (try? client.cancel(id)) != nil else { return }
         lock.withLock { cancelSent = true }
     }
