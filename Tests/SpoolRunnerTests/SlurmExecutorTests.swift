@@ -44,11 +44,9 @@ struct SlurmExecutorTests {
     /// Four grid trials, two at a time in Slurm, a bandit policy: the sweep completes, the best model is in the
     /// outbox, every trial ran as a Slurm job (COMPLETED in Slurm, or CANCELLED there when the policy stopped it).
     @Test(.timeLimit(.minutes(10))) func aSweepRunsInSlurmAndThePolicyCancelsThroughScancel() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-sweep")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("sweep")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         // Twenty short epochs, read every quarter second: the policy judges a trial while it has most of its run
         // ahead (a stop that reaches a trial already done leaves it COMPLETED, in Slurm and here).
         let bundle = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: 20, perClass: 15)
@@ -64,7 +62,7 @@ struct SlurmExecutorTests {
               - learning_rate: "choice(0.05, 0.0001)"
                 momentum: "choice(0.9, 0.5)"
             """).write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
 
         // The partition allows 5 minutes: the trials ask no more, though the job's budget is 30.
         try cluster.scontrol(["update", "PartitionName=spool", "MaxTime=5"])
@@ -115,13 +113,11 @@ struct SlurmExecutorTests {
     /// `--slurm-tasks 2`: a trial is one `srun` of two tasks in one batch job, which find each other from Slurm's
     /// SLURM_PROCID and SLURM_NTASKS and train data-parallel over gloo; the trial completes.
     @Test(.timeLimit(.minutes(5))) func aTrialOfTwoProcessesIsOneSrunOfTwoTasks() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-ddp")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("ddp")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "ddp", epochs: 2, perClass: 8)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm",
                                                 "--slurm-tasks", "2", "--slurm-cpus", "1", "--slurm-mem", "1500",
                                                 "--slurm-poll", "0.25"],
@@ -143,18 +139,16 @@ struct SlurmExecutorTests {
     /// A trial that outlives its Slurm time limit is ended by Slurm (TIMEOUT): the trial is TIMEOUT and keeps the
     /// model of its best evaluation so far, which the job publishes.
     @Test(.timeLimit(.minutes(6))) func slurmsTimeLimitMakesATimeoutWithTheBestSoFar() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-timeout")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("timeout")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         // Many epochs of a few images: the first evaluations come in seconds, the last long after the limit of one
         // minute on any machine (400 epochs once finished within it on a fast CI runner).
         let bundle = try RunnerSupport.bundle(in: dir, name: "long", epochs: 20_000, perClass: 6)
         let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "limits: {timeout_minutes: 30}", with: "limits: {timeout_minutes: 30, trial_timeout_minutes: 1}")
         try settings.write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm"],
                                                environment: cluster.environment)
         #expect(serve.status == 0, "\(serve.stderr)")
@@ -177,13 +171,11 @@ struct SlurmExecutorTests {
     /// at once with `scancel --batch --signal=TERM`, which is what Slurm does at the warning): the trainer finishes its
     /// step, saves a checkpoint and stops; the trial is TIMEOUT with the model of its best evaluation so far.
     @Test(.timeLimit(.minutes(5))) func slurmsWarningSignalMakesTheTrainerCheckpointAndStop() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-warning")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("warning")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "warned", epochs: 20_000, perClass: 6)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         let (daemon, jobID, started) = try Self.startDaemon(
             ["--once", "--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"], spool: spool, cluster: cluster,
             until: { $0.contains("epoch 2:") })
@@ -209,13 +201,11 @@ struct SlurmExecutorTests {
     /// Slurm runs a trial again after a node failure or a preemption (`--requeue`); `scontrol requeue` does the
     /// same to a running trial: the second run starts over in the trial's folder and the job completes.
     @Test(.timeLimit(.minutes(6))) func aTrialSlurmRequeuesRunsAgainAndCompletes() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-requeue")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("requeue")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "requeued", epochs: 12, perClass: 6)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
 
         // Once the trial has evaluated in Slurm, Slurm is told to run it again.
         let (daemon, jobID, started) = try Self.startDaemon(
@@ -245,13 +235,11 @@ struct SlurmExecutorTests {
     /// Slurm refuses a submission (here the first `sbatch` fails as with a controller that timed out): that trial
     /// is FAILED with Slurm's words, its configuration is queued again a few polls later, and the job completes.
     @Test(.timeLimit(.minutes(4))) func aRefusedSubmissionIsTriedAgain() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-refused")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("refused")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "refused", epochs: 2, perClass: 6)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         // An sbatch first on PATH that refuses once, then hands over to Slurm's.
         let bin = dir.appendingPathComponent("bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
@@ -288,13 +276,11 @@ struct SlurmExecutorTests {
     /// A daemon stopped gracefully leaves its trials running in Slurm for the next one; `spoolctl cancel` of the job
     /// meanwhile cancels them there too (`scancel`), so they do not hold the cluster for their whole time limit.
     @Test(.timeLimit(.minutes(4))) func cancellingAJobNoDaemonHoldsCancelsItsTrialsInSlurm() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-cancel")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("cancel")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "cancelled", epochs: 20_000, perClass: 6)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         let (daemon, jobID, started) = try Self.startDaemon(
             ["--spool", spool.path, "--executor", "slurm", "--slurm-poll", "0.25"], spool: spool, cluster: cluster,
             until: { $0.contains("epoch 1:") })
@@ -326,11 +312,9 @@ struct SlurmExecutorTests {
     /// re-attaches to both (their ids are in the store) and runs the rest: all four trials complete, each once,
     /// and Slurm saw four jobs, not six.
     @Test(.timeLimit(.minutes(8))) func killDashNineThenRestartReattachesAndSubmitsNothingTwice() throws {
-        let cluster = try LocalSlurm.start(cpus: 2)
-        defer { cluster.stop() }
-        let dir = try RunnerSupport.temporaryDirectory("slurm-kill9")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
+        let fixture = try SlurmSpool.start("kill9")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
         let bundle = try RunnerSupport.bundle(in: dir, name: "kill9", epochs: 6, perClass: 10)
         let settings = try String(contentsOf: bundle.appendingPathComponent("settings.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "limits: {timeout_minutes: 30}\n", with: "")
@@ -342,7 +326,7 @@ struct SlurmExecutorTests {
               - learning_rate: "choice(0.05, 0.01)"
                 momentum: "choice(0.9, 0.5)"
             """).write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
-        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        try fixture.submit(bundle)
         // Two cores per trial on a node of two: one trial runs, the other is PENDING (Resources) in Slurm.
         let arguments = ["--spool", spool.path, "--executor", "slurm", "--slurm-cpus", "2", "--slurm-poll", "0.25"]
         let (daemon, id, _) = try Self.startDaemon(arguments, spool: spool, cluster: cluster,
@@ -376,5 +360,33 @@ struct SlurmExecutorTests {
         let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
         let stored = ((object?["trials_detail"] as? [[String: Any]]) ?? []).compactMap { $0["slurm_job_id"] as? String }
         #expect(Set(stored) == Set(mine.map(\.id)), "\(detail.stdout)")
+    }
+}
+
+/// A one-node Slurm and an empty spool in a temporary folder, for one test; `stop()` removes both.
+struct SlurmSpool {
+    let cluster: LocalSlurm
+    let dir: URL
+    var spool: URL { dir.appendingPathComponent("spool") }
+
+    static func start(_ name: String) throws -> SlurmSpool {
+        let cluster = try LocalSlurm.start(cpus: 2)
+        do {
+            return SlurmSpool(cluster: cluster, dir: try RunnerSupport.temporaryDirectory("slurm-\(name)"))
+        } catch {
+            cluster.stop()
+            throw error
+        }
+    }
+
+    /// `spoolctl submit` of `bundle` into the spool.
+    func submit(_ bundle: URL) throws {
+        let result = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
+        guard result.status == 0 else { throw TestFailure("submit failed: \(result.stderr)") }
+    }
+
+    func stop() {
+        cluster.stop()
+        try? FileManager.default.removeItem(at: dir)
     }
 }
