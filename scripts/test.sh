@@ -1,11 +1,26 @@
 #!/usr/bin/env bash
-# The README's test command: installs what the tests need (idempotently), builds, and runs every test.
-#   scripts/test.sh [extra swift test arguments, e.g. --filter ParityTests]
+# The README's test command: installs what the tests need (idempotently), builds, and runs the tests.
+#   scripts/test.sh            the fast tier (CI runs this: .ci/run); budget 35 minutes from a fresh clone
+#   scripts/test.sh --long     the long tier: the suites named *LongTests (learning at real sizes, Slurm's real
+#                              time limits, soak loops); budget 75 minutes; must pass before an issue that touches
+#                              the engine, training, the runner or Slurm is resolved (docs/testing.md)
+#   scripts/test.sh --all      both tiers
+#   scripts/test.sh [--long|--all] [extra swift test arguments, e.g. --filter ParityTests]
+# Each run ends with its 15 slowest tests, read from swift test's own output.
 #   SPOOL_TEST_SHIFT_DAYS=400 scripts/test.sh   runs the tests with the wall clock moved 400 days ahead (no test
 #                                               may depend on today's date; scripts/lib/shift_realtime.c)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
+
+tier=fast
+case "${1:-}" in
+  --long) tier=long; shift ;;
+  --all) tier=all; shift ;;
+  --fast) shift ;;
+esac
+export SPOOL_TEST_TIER=$tier
+started=$(date +%s)
 
 scripts/setup.sh --test
 
@@ -33,19 +48,47 @@ fi
 export OPENBLAS_NUM_THREADS=1   # libtorch parallelises around BLAS calls
 export HF_HUB_OFFLINE=1
 swift build --build-tests
+built=$(date +%s)
+echo "test: built in $((built - started)) s"
 # The BLAS kernels spool-trainer runs with (it forces AVX2/AVX-512 ones when Debian's OpenBLAS does not know the
 # CPU and falls back to SSE3): the in-process engine tests and the Python references use the same.
 if [[ -z "${OPENBLAS_CORETYPE:-}" ]]; then
   core=$(.build/debug/spool-trainer doctor --json | sed -n 's/.*"blas_kernels":"\([A-Za-z0-9_]*\)".*/\1/p')
   [[ -n "$core" ]] && export OPENBLAS_CORETYPE="$core" && echo "test: OpenBLAS kernels $core"
 fi
-# Serial: the machine has few cores, and libtorch's thread count is process-wide.
+preload=()
 if [[ -n "${SPOOL_TEST_SHIFT_DAYS:-}" ]]; then
   shim="$root/.build/shift_realtime.so"
   cc -shared -fPIC -O2 -o "$shim" scripts/lib/shift_realtime.c -ldl
   export SPOOL_SHIFT_SECONDS=$((SPOOL_TEST_SHIFT_DAYS * 86400))
-  echo "test: the wall clock reads $(LD_PRELOAD="$shim" date -u +%F) for this run"
-  LD_PRELOAD="$shim" swift test --skip-build --no-parallel "$@"
-else
-  swift test --skip-build --no-parallel "$@"
+  preload=(env LD_PRELOAD="$shim")
+  echo "test: the wall clock reads $("${preload[@]}" date -u +%F) for this run"
 fi
+
+log="$root/.build/test-$tier.log"
+: > "$log"
+status=0
+# The pure suites (no engine, no child trainers, no daemons) run in parallel; everything else serially: the
+# machine has few cores, and libtorch's thread count is process-wide.
+pure='^(SpoolCoreTests|SpoolStoreTests|SpoolSweepTests|SpoolIngestTests|SpoolCommandTests)\.'
+if (($#)); then
+  "${preload[@]}" swift test --skip-build --no-parallel "$@" 2>&1 | tee -a "$log" || status=$?
+elif [[ $tier == long ]]; then
+  "${preload[@]}" swift test --skip-build --no-parallel --filter 'LongTests' 2>&1 | tee -a "$log" || status=$?
+else
+  "${preload[@]}" swift test --skip-build --parallel --filter "$pure" 2>&1 | tee -a "$log" || status=$?
+  "${preload[@]}" swift test --skip-build --no-parallel --skip "$pure" 2>&1 | tee -a "$log" || status=$?
+fi
+finished=$(date +%s)
+
+echo
+echo "test: the 15 slowest tests of this run (seconds):"
+grep -v 'Test run with' "$log" | sed -n 's/.*Test \(.*\) \(passed\|failed\) after \([0-9.]*\) seconds.*/\3 \1 (\2)/p' | sort -rn | head -n 15 \
+  | awk '{ printf "  %8.1f  ", $1; $1 = ""; print substr($0, 2) }'
+# One closing line over both runs: the tests run (each parameterised test once, as swift test counts them).
+ran=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
+failed=$(grep 'Test .* failed after [0-9.]* seconds' "$log" | grep -vc 'Test run with' || true)
+((status == 0)) || ((failed > 0)) || failed=1
+echo "test: $tier tier, built in $((built - started)) s, tests ran $((finished - built)) s (log: ${log#"$root"/})"
+echo "test: $((ran - failed)) passed, $failed failed"
+exit $status

@@ -4,10 +4,12 @@ import SpoolEngine
 import SpoolTraining
 import Testing
 
-/// Object detection from bundle to model folder, through the built `spoolctl`: a small Faster R-CNN learns the
-/// generated shapes (held-out VOC mAP@0.5 >= 0.8), its model folder reloads to the same metric and predictions,
-/// score.py gives `spoolctl predict`'s boxes, tiles find small objects the whole image misses, and RetinaNet
-/// beats chance. Images are 96 px and detected at their own size (torchvision's default would be 800 px).
+/// Object detection from bundle to model folder, through the built `spoolctl`, in the fast tier (docs/testing.md):
+/// a Faster R-CNN trained for seconds on small images halves its loss and beats chance on held-out images; its
+/// model folder reloads to the same metric and predictions, score.py gives `spoolctl predict`'s boxes, and 3x3
+/// tiles run through `evaluate`. Images are detected at their own size (torchvision's default would be 800 px).
+/// DetectionLearningLongTests (the long tier) hold the thresholds at 96 px: mAP 0.8, tiles finding small objects,
+/// RetinaNet.
 @Suite(.serialized)
 struct DetectionTrainingTests {
     typealias Output = TrainingSupport.Output
@@ -20,12 +22,12 @@ struct DetectionTrainingTests {
 
     /// A bundle of `train` + `valid` generated images (the last `valid` are validation_data).
     static func bundle(in dir: URL, model: String, train: Int, valid: Int, epochs: Int, learningRate: Double,
-                       extra: [String] = ["optimizer: sgd"], segmentation: Bool = false) throws -> URL {
+                       extra: [String] = ["optimizer: sgd"], segmentation: Bool = false, size: Int = 96) throws -> URL {
         let radius = Self.radius
         let folder = dir.appendingPathComponent("bundle")
         var shapes = ShapesDetectionDataset()
         shapes.images = train + valid
-        shapes.size = 96
+        shapes.size = size
         shapes.radius = radius
         shapes.seed = 1
         shapes.segmentation = segmentation
@@ -40,8 +42,8 @@ struct DetectionTrainingTests {
               validation_batch_size: 4
               learning_rate: \(learningRate)
               warmup_cosine_lr_warmup_epochs: 1
-              min_size: 96
-              max_size: 96
+              min_size: \(size)
+              max_size: \(size)
               early_stopping: 0
               validation_metric_type: coco_voc
 
@@ -91,51 +93,45 @@ struct DetectionTrainingTests {
         return (run, metrics)
     }
 
-    @Test func fasterRCNNLearnsTheShapesAndItsOutputsAgree() throws {
-        let dir = try TrainingSupport.temporaryDirectory("detect-frcnn")
+    /// Faster R-CNN (ResNet-18 FPN) from scratch on 16 images of 64 px: the loss halves in a few epochs and held-out
+    /// mAP@0.5 beats random boxes; then every way of scoring the model agrees (reload, predict, score.py, tiles).
+    @Test func fasterRCNNLearnsAndItsOutputsAgree() throws {
+        let dir = try TrainingSupport.temporaryDirectory("detect-frcnn-fast")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let bundle = try Self.bundle(in: dir, model: "fasterrcnn_resnet18_fpn", train: 48, valid: 12, epochs: 10, learningRate: 0.01,
-                                     extra: ["optimizer: sgd", "evaluation_frequency: 2"])
+        let bundle = try Self.bundle(in: dir, model: "fasterrcnn_resnet18_fpn", train: 16, valid: 4, epochs: 4, learningRate: 0.01,
+                                     extra: ["optimizer: sgd", "evaluation_frequency: 2", "box_score_thresh: 0.05"], size: 64)
         let (run, metrics) = try Self.train(bundle, in: dir)
         let losses = metrics.history.map(\.trainLoss)
         #expect(losses.last! < losses.first! * 0.5, "the training loss falls: \(losses)")
         for name in ["loss_classifier", "loss_box_reg", "loss_objectness", "loss_rpn_box_reg"] {
             #expect(metrics.history.allSatisfy { $0.losses?[name]?.isFinite == true }, "every epoch logs \(name)")
         }
-
-        // The report's validation images: examples.json with its thumbnails, boxes normalised.
         let examples = try DetectionExamples.read(from: run.appendingPathComponent(DetectionExamples.fileName))
-        #expect(examples.images.count == 6 && examples.images.allSatisfy { !$0.truths.isEmpty })
-        #expect(examples.images.contains { !$0.predictions.isEmpty })
+        #expect(!examples.images.isEmpty && examples.images.allSatisfy { !$0.truths.isEmpty })
         for image in examples.images {
             #expect(FileManager.default.fileExists(atPath: run.appendingPathComponent(image.thumbnail).path))
             #expect((image.truths + image.predictions).allSatisfy { $0.box.allSatisfy { (0...1).contains($0) } }, "\(image)")
         }
 
-        // Held out: images of another seed, never seen in training or validation.
         let model = run.appendingPathComponent("model")
-        let heldOut = try Self.heldOut(in: dir.appendingPathComponent("held-out"), images: 16)
+        let heldOut = try Self.heldOut(in: dir.appendingPathComponent("held-out"), images: 8, size: 64)
         let predictions = dir.appendingPathComponent("predictions.jsonl")
         let evaluation = try Self.evaluate(["--model", model.path, heldOut.path, "--predictions", predictions.path])
         let map = try #require(Self.voc(evaluation))
-        print("Faster R-CNN resnet18-FPN, 48 images x 10 epochs: held-out VOC mAP@0.5 \(map); train loss \(losses.first!) -> \(losses.last!)")
-        #expect(map >= 0.8, "held-out mAP@0.5 \(map)")
+        let classes = evaluation.report.detection?.classNames ?? []
+        let chance = try Self.chanceMAP(images: LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection, classes: classes),
+                                        classes: classes)
+        print("Faster R-CNN resnet18-FPN, 16 images x 4 epochs at 64 px: held-out VOC mAP@0.5 \(map), chance \(chance); "
+              + "train loss \(losses.first!) -> \(losses.last!)")
+        #expect(map > 2 * chance, "held-out mAP@0.5 \(map), chance \(chance)")
 
         let images = try Self.reloadedModelAgrees(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
                                                   evaluation: evaluation, predictions: predictions)
-
-        // score.py (Debian's torch and torchvision) gives predict's boxes.
         try Self.scorePyAgrees(model: model, images: images.paths, predict: images.predicted, dir: dir)
-
-        // Tiles: 288 px images whose shapes are as large as the training ones. Detected whole at 96 px they
-        // shrink to a third and are missed; each tile of a 3x3 grid is seen at the training scale.
-        let large = try Self.heldOut(in: dir.appendingPathComponent("large"), images: 6, size: 288,
-                                     radius: 0.04...0.08, maxObjects: 6, seed: 5)
-        let whole = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "none"])
+        // Tiles: a 3x3 grid over larger images goes through evaluate (the long tier shows they find small objects).
+        let large = try Self.heldOut(in: dir.appendingPathComponent("large"), images: 2, size: 192, radius: 0.04...0.08, seed: 5)
         let tiled = try Self.evaluate(["--model", model.path, large.path, "--tile-grid", "3x3"])
-        let wholeMAP = try #require(Self.voc(whole)), tiledMAP = try #require(Self.voc(tiled))
-        print("small objects: whole-image mAP@0.5 \(wholeMAP), with 3x3 tiles \(tiledMAP)")
-        #expect(tiledMAP >= 0.5 && tiledMAP > wholeMAP + 0.3, "tiles \(tiledMAP), whole image \(wholeMAP)")
+        #expect(Self.voc(tiled) != nil)
     }
 
     /// The model folder, reloaded, scores the bundle's validation set as training did at its best epoch, and
@@ -204,31 +200,6 @@ struct DetectionTrainingTests {
         }
         print("score.py vs spoolctl predict (\(polygons ? "segmentation" : "detection")): max difference \(worst)")
         #expect(worst <= 1e-3, "max difference \(worst)")
-    }
-
-    @Test func retinaNetBeatsChance() throws {
-        let dir = try TrainingSupport.temporaryDirectory("detect-retina")
-        defer { try? FileManager.default.removeItem(at: dir) }
-        // From scratch, RetinaNet's focal loss barely moves under SGD in a few epochs (torchvision's own loop
-        // behaves the same: classification loss ~1.1 after 20 epochs at lr 0.005); AdamW, which the settings
-        // allow, learns in 20. torchvision's RetinaNet keeps detections from a score of 0.05, not 0.3.
-        let bundle = try Self.bundle(in: dir, model: "retinanet_resnet50_fpn", train: 40, valid: 8, epochs: 20, learningRate: 0.0003,
-                                     extra: ["optimizer: adamw", "box_score_thresh: 0.05", "augmentation_crop: 0",
-                                             "augmentation_expand: 0", "augmentation_photometric: 0"])
-        let (run, metrics) = try Self.train(bundle, in: dir)
-        let losses = metrics.history.map(\.trainLoss)
-        #expect(losses.last! < losses.first!, "the training loss falls: \(losses)")
-        #expect(metrics.history.allSatisfy { $0.losses?["classification"]?.isFinite == true && $0.losses?["bbox_regression"]?.isFinite == true })
-        let heldOut = try Self.heldOut(in: dir.appendingPathComponent("held-out"), images: 12)
-        let evaluation = try Self.evaluate(["--model", run.appendingPathComponent("model").path, heldOut.path])
-        let map = try #require(Self.voc(evaluation))
-        // Chance: boxes at random places and sizes with random labels. Measured on these images by the same
-        // metric code, so the bar is what guessing really scores here, not a guess of it.
-        let chance = try Self.chanceMAP(images: LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection,
-                                                                  classes: (evaluation.report.detection?.classNames ?? [])),
-                                        classes: (evaluation.report.detection?.classNames ?? []))
-        print("RetinaNet resnet50-FPN, 40 images x 20 epochs (AdamW): held-out VOC mAP@0.5 \(map), chance \(chance)")
-        #expect(map >= 0.05 && map > 5 * chance, "mAP \(map), chance \(chance)")
     }
 
     /// The VOC mAP@0.5 of 100 random boxes an image with random labels and scores (seeded).

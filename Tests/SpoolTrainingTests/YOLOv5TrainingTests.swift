@@ -4,19 +4,19 @@ import SpoolEngine
 import SpoolTraining
 import Testing
 
-/// YOLOv5 small from scratch on the generated shapes, through the built `spoolctl`: its losses fall, it beats
-/// VOC mAP@0.5 0.6 on held-out images (YOLO needs many more epochs than Faster R-CNN from scratch: mosaic and
-/// the affine make each epoch harder), its model folder reloads to the same metric, and `spoolctl predict` and
-/// score.py (the architecture defined in the script) give the same boxes.
+/// YOLOv5 small from scratch on the generated shapes, through the built `spoolctl`, in the fast tier
+/// (docs/testing.md): trained for seconds on small images its losses fall and it beats chance on held-out images,
+/// its model folder reloads to the same metric, and `spoolctl predict` and score.py (the architecture defined in
+/// the script) give the same boxes. YOLOv5LearningLongTests (the long tier) reach mAP 0.6 at 128 px.
 @Suite(.serialized)
 struct YOLOv5TrainingTests {
     typealias Output = TrainingSupport.Output
 
-    static func bundle(in dir: URL, train: Int, valid: Int, epochs: Int) throws -> URL {
+    static func bundle(in dir: URL, train: Int, valid: Int, epochs: Int, size: Int = 128, evaluationFrequency: Int = 5) throws -> URL {
         let folder = dir.appendingPathComponent("bundle")
         var shapes = ShapesDetectionDataset()
         shapes.images = train + valid
-        shapes.size = 128
+        shapes.size = size
         shapes.seed = 1
         let settings = """
             task: image_object_detection
@@ -25,7 +25,7 @@ struct YOLOv5TrainingTests {
             training_parameters:
               model_name: yolov5
               model_size: small
-              img_size: 128
+              img_size: \(size)
               number_of_epochs: \(epochs)
               training_batch_size: 8
               validation_batch_size: 8
@@ -33,7 +33,7 @@ struct YOLOv5TrainingTests {
               learning_rate: 0.01
               warmup_cosine_lr_warmup_epochs: 1
               early_stopping: 0
-              evaluation_frequency: 5
+              evaluation_frequency: \(evaluationFrequency)
               validation_metric_type: voc
 
             """
@@ -45,10 +45,10 @@ struct YOLOv5TrainingTests {
         return folder
     }
 
-    @Test func yoloV5SmallLearnsTheShapesAndItsOutputsAgree() throws {
-        let dir = try TrainingSupport.temporaryDirectory("detect-yolo")
+    @Test func yoloV5SmallLearnsAndItsOutputsAgree() throws {
+        let dir = try TrainingSupport.temporaryDirectory("detect-yolo-fast")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let bundle = try Self.bundle(in: dir, train: 72, valid: 16, epochs: 100)
+        let bundle = try Self.bundle(in: dir, train: 56, valid: 16, epochs: 60, size: 64, evaluationFrequency: 20)
         let (run, metrics) = try DetectionTrainingTests.train(bundle, in: dir)
         let losses = metrics.history.map(\.trainLoss)
         #expect(losses.last! < losses.first! * 0.7, "the training loss falls: \(losses)")
@@ -57,16 +57,19 @@ struct YOLOv5TrainingTests {
         }
         let model = run.appendingPathComponent("model")
         let manifest = try ModelManifest.read(from: model)
-        #expect(manifest.engineModelName == "yolov5s" && manifest.architecture?.name == "yolov5s" && manifest.detection?.imgSize == 128)
+        #expect(manifest.engineModelName == "yolov5s" && manifest.architecture?.name == "yolov5s" && manifest.detection?.imgSize == 64)
 
-        // Held out: shapes of another seed.
-        let heldOut = try DetectionTrainingTests.heldOut(in: dir.appendingPathComponent("held-out"), images: 24, size: 128,
+        let heldOut = try DetectionTrainingTests.heldOut(in: dir.appendingPathComponent("held-out"), images: 8, size: 64,
                                                          radius: 0.08...0.2)
         let predictions = dir.appendingPathComponent("predictions.jsonl")
         let evaluation = try DetectionTrainingTests.evaluate(["--model", model.path, heldOut.path, "--predictions", predictions.path])
         let map = try #require(DetectionTrainingTests.voc(evaluation))
-        print("YOLOv5s from scratch, 72 images x 100 epochs at 128 px: held-out VOC mAP@0.5 \(map); train loss \(losses.first!) -> \(losses.last!)")
-        #expect(map >= 0.6, "held-out mAP@0.5 \(map)")
+        let classes = evaluation.report.detection?.classNames ?? []
+        let chance = try DetectionTrainingTests.chanceMAP(
+            images: LabeledImage.read(jsonl: heldOut, task: .imageObjectDetection, classes: classes), classes: classes)
+        print("YOLOv5s from scratch, 56 images x 60 epochs at 64 px: held-out VOC mAP@0.5 \(map), chance \(chance); "
+              + "train loss \(losses.first!) -> \(losses.last!)")
+        #expect(map > 2 * chance, "held-out mAP@0.5 \(map), chance \(chance)")
 
         // Reloaded, the model scores as in training (the weight average was saved); predict gives evaluate's
         // boxes, and score.py gives predict's.
