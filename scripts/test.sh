@@ -65,8 +65,10 @@ if [[ -n "${SPOOL_TEST_SHIFT_DAYS:-}" ]]; then
   echo "test: the wall clock reads $("${preload[@]}" date -u +%F) for this run"
 fi
 
-log="$root/.build/test-$tier.log"
+log="$root/.build/test-$tier.log"          # the serial run: its times are each test's own
+pure_log="$root/.build/test-$tier-pure.log" # the pure suites, in parallel: their times overlap
 : > "$log"
+: > "$pure_log"
 status=0
 # The pure suites (no engine, no child trainers, no daemons) run in parallel; everything else serially: the
 # machine has few cores, and libtorch's thread count is process-wide.
@@ -76,18 +78,24 @@ if (($#)); then
 elif [[ $tier == long ]]; then
   "${preload[@]}" swift test --skip-build --no-parallel --filter 'LongTests' 2>&1 | tee -a "$log" || status=$?
 else
-  "${preload[@]}" swift test --skip-build --parallel --filter "$pure" 2>&1 | tee -a "$log" || status=$?
+  "${preload[@]}" swift test --skip-build --parallel --filter "$pure" 2>&1 | tee -a "$pure_log" || status=$?
   "${preload[@]}" swift test --skip-build --no-parallel --skip "$pure" 2>&1 | tee -a "$log" || status=$?
 fi
 finished=$(date +%s)
 
 echo
-echo "test: the 15 slowest tests of this run (seconds):"
-grep -v 'Test run with' "$log" | sed -n 's/.*Test \(.*\) \(passed\|failed\) after \([0-9.]*\) seconds.*/\3 \1 (\2)/p' | sort -rn | head -n 15 \
-  | awk '{ printf "  %8.1f  ", $1; $1 = ""; print substr($0, 2) }'
+echo "test: the 15 slowest tests of the serial run (seconds; the pure suites ran in parallel, their times overlap):"
+# Serial, a suite's tests follow its "Suite X started" line: each test is named with its suite.
+awk '/Suite [A-Za-z0-9_]+ started/ { for (i = 1; i <= NF; i++) if ($i == "Suite") suite = $(i + 1) }
+     / Test .* (passed|failed) after [0-9.]+ seconds/ && !/Test run with/ {
+       match($0, / Test .* (passed|failed) after/); name = substr($0, RSTART + 6, RLENGTH - 6)
+       sub(/ (passed|failed) after$/, "", name); sub(/ with [0-9]+ test cases?$/, "", name)
+       match($0, /after [0-9.]+ seconds/); secs = substr($0, RSTART + 6, RLENGTH - 14)
+       printf "%10.1f  %s/%s%s\n", secs, suite, name, ($0 ~ / failed after/ ? "  (failed)" : "")
+     }' "$log" | sort -rn | head -n 15
 # One closing line over both runs: the tests run (each parameterised test once, as swift test counts them).
-ran=$(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' "$log" | awk '{ n += $1 } END { print n + 0 }')
-failed=$(grep 'Test .* failed after [0-9.]* seconds' "$log" | grep -vc 'Test run with' || true)
+ran=$(cat "$pure_log" "$log" | sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} .*/\1/p' | awk '{ n += $1 } END { print n + 0 }')
+failed=$(cat "$pure_log" "$log" | grep 'Test .* failed after [0-9.]* seconds' | grep -vc 'Test run with' || true)
 ((status == 0)) || ((failed > 0)) || failed=1
 echo "test: $tier tier, built in $((built - started)) s, tests ran $((finished - built)) s (log: ${log#"$root"/})"
 echo "test: $((ran - failed)) passed, $failed failed"

@@ -24,9 +24,13 @@ struct DetectionParityTests {
 
     typealias Reference = TestSupport.DetectorExport
 
+    /// torchvision's export for a case, made once per test run for the detections, masks and losses tests.
     static func reference(_ c: Case) throws -> Reference {
-        try TestSupport.exportDetector(python: TestSupport.debianPython, script: "export_detection.py", name: "det-parity-\(c.name)") {
-            [c.name, $0.path, "--classes", "\(classes)", "--seed", "3"]
+        try TestSupport.exportDetectorOnce("det-parity-\(c.name)") {
+            try TestSupport.exportDetector(python: TestSupport.debianPython, script: "export_detection.py", name: "det-parity-\(c.name)",
+                                           under: TestSupport.exportRoot) {
+                [c.name, $0.path, "--classes", "\(classes)", "--seed", "3"]
+            }
         }
     }
 
@@ -72,7 +76,6 @@ struct DetectionParityTests {
         try EngineRuntime.setThreads(1)
         defer { try? EngineRuntime.setThreads(nil) }
         let ref = try Self.reference(c)
-        defer { try? FileManager.default.removeItem(at: ref.dir) }
         let model = try Self.model(c, weights: ref.dir.appendingPathComponent("weights.safetensors"))
         let prediction = try Prediction(model: model, loader: try Self.loader(ref, c, objects: false))
         for (i, expected) in ref.detections.enumerated() {
@@ -112,7 +115,6 @@ struct DetectionParityTests {
         try EngineRuntime.setThreads(1)
         defer { try? EngineRuntime.setThreads(nil) }
         let ref = try Self.reference(c)
-        defer { try? FileManager.default.removeItem(at: ref.dir) }
         let model = try Self.model(c, weights: ref.dir.appendingPathComponent("weights.safetensors"))
         let prediction = try Prediction(model: model, loader: try Self.loader(ref, c, objects: false))
         for i in 0..<ref.detections.count {
@@ -147,7 +149,6 @@ struct DetectionParityTests {
         try EngineRuntime.setThreads(1)
         defer { try? EngineRuntime.setThreads(nil) }
         let ref = try Self.reference(c)
-        defer { try? FileManager.default.removeItem(at: ref.dir) }
         let model = try Self.model(c, weights: ref.dir.appendingPathComponent("weights.safetensors"))
         let loader = try Self.loader(ref, c, objects: true)
         try loader.startEpoch(0)

@@ -34,8 +34,8 @@ enum TestSupport {
         return loader
     }
 
-    static func temporaryDirectory(_ name: String = "spool-test") throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    static func temporaryDirectory(_ name: String = "spool-test", under parent: URL = FileManager.default.temporaryDirectory) throws -> URL {
+        let url = parent.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
@@ -76,10 +76,42 @@ enum TestSupport {
         var losses: [String: Double]
     }
 
+    /// One reference export per key and test run: a model's detections, masks and losses tests read the same
+    /// export instead of running Python again (it is the slow part). The exports live in this process's folder,
+    /// removed by the next run (whose process id differs) along with any other run's that is no longer alive.
+    static func exportDetectorOnce(_ key: String, _ export: () throws -> DetectorExport) throws -> DetectorExport {
+        exportCache.lock.lock()
+        defer { exportCache.lock.unlock() }
+        if let cached = exportCache.exports[key] { return cached }
+        if exportCache.exports.isEmpty { removeExportsOfEndedRuns() }
+        let made = try export()
+        exportCache.exports[key] = made
+        return made
+    }
+
+    private final class ExportCache: @unchecked Sendable {
+        let lock = NSLock()
+        var exports: [String: DetectorExport] = [:]
+    }
+    private static let exportCache = ExportCache()
+    static let exportRoot = FileManager.default.temporaryDirectory
+        .appendingPathComponent("spool-reference-exports-\(ProcessInfo.processInfo.processIdentifier)")
+
+    private static func removeExportsOfEndedRuns() {
+        let tmp = FileManager.default.temporaryDirectory
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: tmp.path)) ?? []
+        where name.hasPrefix("spool-reference-exports-") {
+            guard let pid = Int32(name.dropFirst("spool-reference-exports-".count)),
+                  pid != ProcessInfo.processInfo.processIdentifier, kill(pid, 0) != 0 else { continue }
+            try? FileManager.default.removeItem(at: tmp.appendingPathComponent(name))
+        }
+    }
+
     /// Runs `script` with `python` on `arguments(dir)` into a fresh folder and reads what it wrote there.
-    static func exportDetector(python: String, script: String, name: String, arguments: (URL) -> [String],
+    static func exportDetector(python: String, script: String, name: String, under parent: URL = FileManager.default.temporaryDirectory,
+                               arguments: (URL) -> [String],
                                environment: (URL) -> [String: String] = { _ in [:] }) throws -> DetectorExport {
-        let dir = try temporaryDirectory(name)
+        let dir = try temporaryDirectory(name, under: parent)
         try run(python, [referenceScripts.appendingPathComponent(script).path] + arguments(dir), environment: environment(dir))
         func json(_ file: String) throws -> Any { try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent(file))) }
         return DetectorExport(dir: dir, targets: try json("targets.json") as? [[String: Any]] ?? [],

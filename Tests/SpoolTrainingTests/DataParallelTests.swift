@@ -46,8 +46,9 @@ struct DataParallelTests {
             for (kind, u, v) in pairs {
                 let difference = abs(u - v) / max(1, abs(u))
                 worst = max(worst, difference)
-                // Steps 1 and 2 (one update) at 1e-4; step 3 after two updates, where chaos starts, at 1e-3.
-                #expect(difference < (x.epoch < 3 ? 1e-4 : 1e-3), "step \(x.epoch), \(kind) loss: \(u) with one process, \(v) with two")
+                // Steps 1 and 2 (one update) at 1e-4. Step 3 comes after two updates, where chaos starts: 2e-5 on the
+                // Intel machine this was written on, 3.4e-3 on AMD EPYC Zen 4's OpenBLAS kernels (Cooperlake): 1e-2.
+                #expect(difference < (x.epoch < 3 ? 1e-4 : 1e-2), "step \(x.epoch), \(kind) loss: \(u) with one process, \(v) with two")
             }
         }
         print("data-parallel: largest relative loss difference over 3 steps, 1x16 against 2x8: \(worst)")
