@@ -121,7 +121,7 @@ let package = Package(
                           linkerSettings: [.linkedLibrary("stdc++"), .linkedLibrary("m")]),
 
         .testTarget(name: "SpoolCoreTests", dependencies: ["SpoolCore"]),
-        .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine"]),
+        .testTarget(name: "SpoolEngineTests", dependencies: ["SpoolEngine", "SpoolCore"]),
         .testTarget(name: "SpoolIngestTests", dependencies: ["SpoolIngest", "SpoolCore", "CArchive"]),
         .testTarget(name: "SpoolSweepTests", dependencies: ["SpoolSweep", "SpoolCore"]),
         .testTarget(name: "SpoolStoreTests", dependencies: ["SpoolStore", "SpoolCore"]),

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import SpoolArguments
 import SpoolCommands
+import SpoolCore
 import SpoolTrainerCommands
 
 /// The command trees of both executables, their help at 80 columns, and the built executables.
@@ -49,23 +50,10 @@ enum CommandTestSupport {
         var stderr: String
     }
 
-    /// Runs an executable to its end (output read concurrently, so a full pipe cannot block it).
+    /// Runs an executable to its end through SpoolCore's `ChildProcess` (the one way the tests run a command).
     static func run(_ executable: URL, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(extra) { $1 }
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var stderrData = Data()
-        let reading = DispatchGroup()
-        DispatchQueue.global().async(group: reading) { stderrData = err.fileHandleForReading.readDataToEndOfFile() }
-        let stdoutData = out.fileHandleForReading.readDataToEndOfFile()
-        reading.wait()
-        process.waitUntilExit()
-        return Output(status: process.terminationStatus, stdout: String(decoding: stdoutData, as: UTF8.self),
-                      stderr: String(decoding: stderrData, as: UTF8.self))
+        let output = try ChildProcess.run(executable, arguments,
+                                          environment: ProcessInfo.processInfo.environment.merging(extra) { $1 })
+        return Output(status: output.status, stdout: output.stdoutText, stderr: output.stderrText)
     }
 }

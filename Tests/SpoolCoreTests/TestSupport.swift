@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// A fresh directory under the system's temporary folder, removed by the caller's `defer`.
@@ -45,22 +46,10 @@ func runReferencePython(_ script: String, input: Any) throws -> [String: Any] {
     try JSONSerialization.data(withJSONObject: input).write(to: inputURL)
     let scriptURL = try write(script, to: "reference.py", in: directory)
 
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-    process.arguments = [scriptURL.path, inputURL.path]
-    let stdout = Pipe(), stderr = Pipe()
-    process.standardOutput = stdout
-    process.standardError = stderr
-    try process.run()
-    let output = stdout.fileHandleForReading.readDataToEndOfFile()
-    let errors = stderr.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    if process.terminationStatus == 3 { throw ReferenceError.missingScikitLearn }
-    guard process.terminationStatus == 0,
-          let object = try JSONSerialization.jsonObject(with: output) as? [String: Any] else {
-        throw ReferenceError.failed(
-            status: process.terminationStatus,
-            output: String(decoding: output, as: UTF8.self) + String(decoding: errors, as: UTF8.self))
+    let run = try ChildProcess.run(URL(fileURLWithPath: "/usr/bin/python3"), [scriptURL.path, inputURL.path])
+    if run.status == 3 && !run.signalled { throw ReferenceError.missingScikitLearn }
+    guard run.succeeded, let object = try JSONSerialization.jsonObject(with: run.stdout) as? [String: Any] else {
+        throw ReferenceError.failed(status: run.status, output: run.stdoutText + run.stderrText)
     }
     return object
 }

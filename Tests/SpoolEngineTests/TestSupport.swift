@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import SpoolEngine
 import Testing
 
@@ -40,29 +41,21 @@ enum TestSupport {
         return url
     }
 
-    /// Runs a program; fails the test with its output when it exits non-zero.
+    /// Runs a program through SpoolCore's `ChildProcess` (the one way the tests run a command); returns its
+    /// standard output then its standard error, and fails the test with both when it does not exit 0.
     @discardableResult
     static func run(_ program: String, _ arguments: [String], environment extra: [String: String] = [:]) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: program) else {
             throw TestFailure("\(program) is missing: run scripts/test.sh (it installs the reference stack)")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env["HF_HUB_OFFLINE"] = "1"
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        for (k, v) in extra { env[k] = v }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else {
-            throw TestFailure("\(program) \(arguments.joined(separator: " ")) exited \(process.terminationStatus):\n\(text)")
+        var environment = ProcessInfo.processInfo.environment
+        environment["HF_HUB_OFFLINE"] = "1"
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"
+        environment.merge(extra) { $1 }
+        let output = try ChildProcess.run(URL(fileURLWithPath: program), arguments, environment: environment)
+        let text = output.stdoutText + output.stderrText
+        guard output.succeeded else {
+            throw TestFailure("\(program) \(arguments.joined(separator: " ")) \(output.endDescription):\n\(text)")
         }
         return text
     }

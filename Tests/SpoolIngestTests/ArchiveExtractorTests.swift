@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 @testable import SpoolIngest
@@ -606,17 +607,10 @@ final class ArchiveFixture {
     }
 
     static func run(_ tool: String, _ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(filePath: tool)
-        process.arguments = arguments
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let message = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let output = try ChildProcess.run(URL(filePath: tool), arguments)
+        guard output.succeeded else {
             throw CocoaError(.fileWriteUnknown, userInfo: [
-                NSLocalizedDescriptionKey: "\(tool) failed: \(String(decoding: message, as: UTF8.self))"
+                NSLocalizedDescriptionKey: "\(tool) \(output.endDescription): \(output.stderrText)"
             ])
         }
     }

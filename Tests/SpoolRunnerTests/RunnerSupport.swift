@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// The built executables and temporary spools for the runner's end-to-end tests.
@@ -21,27 +22,13 @@ enum RunnerSupport {
         let stderr: String
     }
 
+    /// Runs a program to its end through SpoolCore's `ChildProcess` (the one way the tests run a command), with
+    /// `extra` added to this process's environment.
     @discardableResult
     static func run(_ executable: URL, _ arguments: [String], environment extra: [String: String] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        for (k, v) in extra { env[k] = v }
-        process.environment = env
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        // Read both pipes concurrently: a full stderr pipe must not block the child.
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return Output(status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let output = try ChildProcess.run(executable, arguments,
+                                          environment: ProcessInfo.processInfo.environment.merging(extra) { $1 })
+        return Output(status: output.status, stdout: output.stdoutText, stderr: output.stderrText)
     }
 
     static func spoolctl(_ arguments: [String], environment: [String: String] = [:]) throws -> Output {

@@ -43,19 +43,7 @@ struct ClassificationLearningLongTests {
         #expect(result.validationImages == 60)
         #expect(result.history.count == c.epochs)
 
-        // The saved model is the best epoch's: reloaded, it scores the validation images to the same accuracy.
-        let job = try JobBundle.load(directory: bundle)
-        let data = try job.trainingData(splitRatio: 0.25, seed: 3)
-        let predictor = try Predictor(modelDirectory: out.appendingPathComponent("model"))
-        let probs = try predictor.probabilities(paths: data.validation.map(\.path))
-        let again = try Predictor(modelDirectory: out.appendingPathComponent("model")).probabilities(paths: data.validation.map(\.path))
-        #expect(probs == again)
-        let k = data.classes.count
-        let correct = data.validation.enumerated().filter { i, image in
-            let row = probs[(i * k)..<((i + 1) * k)]
-            return row.firstIndex(of: row.max()!)! - i * k == image.labels[0]
-        }.count
-        #expect(Double(correct) / Double(data.validation.count) == result.primaryMetric.value)
+        try ClassificationTrainingTests.savedModelScoresAsMeasured(bundle: bundle, out: out, seed: 3, splitRatio: 0.25, result: result)
     }
 
     @Test func multilabelReachesIoUOfPointEight() throws {

@@ -27,10 +27,14 @@ struct ClassificationTrainingTests {
         #expect(result.primaryMetric.name == "accuracy" && result.primaryMetric.value >= 0.6,
                 "accuracy \(result.primaryMetric.value)\n\(TrainingSupport.log(out))")
 
-        // The saved model is the best epoch's: reloaded twice, it scores the validation images alike, to the accuracy
-        // the run measured.
+        try Self.savedModelScoresAsMeasured(bundle: bundle, out: out, seed: 3, splitRatio: 0.25, result: result)
+    }
+
+    /// The saved model is the best epoch's: reloaded twice, it scores the validation images alike, to the accuracy
+    /// the run measured.
+    static func savedModelScoresAsMeasured(bundle: URL, out: URL, seed: UInt64, splitRatio: Double, result: TrainingResult) throws {
         let job = try JobBundle.load(directory: bundle)
-        let data = try job.trainingData(splitRatio: 0.25, seed: 3)
+        let data = try job.trainingData(splitRatio: splitRatio, seed: seed)
         let probs = try Predictor(modelDirectory: out.appendingPathComponent("model")).probabilities(paths: data.validation.map(\.path))
         let again = try Predictor(modelDirectory: out.appendingPathComponent("model")).probabilities(paths: data.validation.map(\.path))
         #expect(probs == again)

@@ -50,25 +50,7 @@ struct SegmentationLearningLongTests {
         #expect(examples.images.allSatisfy { $0.truths.allSatisfy { !($0.polygon ?? []).isEmpty } })
         #expect(examples.images.contains { $0.predictions.contains { !($0.polygon ?? []).isEmpty } })
 
-        // Every predicted box has polygons, each within the point limit and the image.
-        let images = try Detection.reloadedModelAgrees(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
-                                                       evaluation: evaluation, predictions: predictions,
-                                                       task: .imageInstanceSegmentation)
-        var parts = 0
-        for result in images.predicted {
-            for box in result["boxes"] as? [[String: Any]] ?? [] {
-                let polygon = try #require(box["polygon"] as? [[Double]], "\(box)")
-                for part in polygon {
-                    #expect(part.count >= 6 && part.count <= 200 && part.count % 2 == 0 && part.allSatisfy { (0...1).contains($0) })
-                    parts += 1
-                }
-            }
-        }
-        #expect(parts > 0)
-
-        // score.py (torchvision's MaskRCNN, OpenCV's contours) gives predict's boxes and polygons.
-        let python = TrainingSupport.repository.appendingPathComponent(".venv-test/bin/python").path
-        try Detection.scorePyAgrees(model: model, images: images.paths, predict: images.predicted, dir: dir, polygons: true,
-                                    python: python)
+        try SegmentationTrainingTests.polygonsAgree(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
+                                                    evaluation: evaluation, predictions: predictions, dir: dir)
     }
 }

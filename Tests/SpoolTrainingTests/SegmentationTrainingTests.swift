@@ -50,7 +50,15 @@ struct SegmentationTrainingTests {
         let examples = try DetectionExamples.read(from: run.appendingPathComponent(DetectionExamples.fileName))
         #expect(examples.images.allSatisfy { $0.truths.allSatisfy { !($0.polygon ?? []).isEmpty } })
 
-        // Every predicted box has polygons, each within the point limit and the image.
+        try Self.polygonsAgree(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
+                                                    evaluation: evaluation, predictions: predictions, dir: dir)
+    }
+
+    /// The model folder reloads to the training's metric and `predict` gives `evaluate`'s predictions; every
+    /// predicted box has polygons, each within the point limit and the image; score.py (torchvision's MaskRCNN,
+    /// OpenCV's contours) gives predict's boxes and polygons.
+    static func polygonsAgree(model: URL, bundle: URL, metrics: MetricsDocument, heldOut: URL, evaluation: EvaluationDocument,
+                              predictions: URL, dir: URL) throws {
         let images = try Detection.reloadedModelAgrees(model: model, bundle: bundle, metrics: metrics, heldOut: heldOut,
                                                        evaluation: evaluation, predictions: predictions,
                                                        task: .imageInstanceSegmentation)
@@ -65,8 +73,6 @@ struct SegmentationTrainingTests {
             }
         }
         #expect(parts > 0)
-
-        // score.py (torchvision's MaskRCNN, OpenCV's contours) gives predict's boxes and polygons.
         let python = TrainingSupport.repository.appendingPathComponent(".venv-test/bin/python").path
         try Detection.scorePyAgrees(model: model, images: images.paths, predict: images.predicted, dir: dir, polygons: true,
                                     python: python)

@@ -16,27 +16,13 @@ enum TrainingSupport {
         let stderr: String
     }
 
-    /// Runs a program to its end, reading its standard output and error at once (a full pipe must not
-    /// block the child). `environment` entries are added to this process's (nil values remove one).
+    /// Runs a program to its end through SpoolCore's `ChildProcess` (the one way the tests run a command).
+    /// `environment` entries are added to this process's (nil values remove one).
     static func run(_ executable: URL, _ arguments: [String], environment extra: [String: String?] = [:]) throws -> Output {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
         var environment = ProcessInfo.processInfo.environment
         for (key, value) in extra { environment[key] = value }
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        nonisolated(unsafe) var errData = Data()
-        let reader = Thread { errData = err.fileHandleForReading.readDataToEndOfFile() }
-        reader.start()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        while !reader.isFinished { Thread.sleep(forTimeInterval: 0.01) }
-        return Output(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        let output = try ChildProcess.run(executable, arguments, environment: environment)
+        return Output(status: output.status, stdout: output.stdoutText, stderr: output.stderrText)
     }
 
     static func temporaryDirectory(_ name: String = "spool-train") throws -> URL {
