@@ -90,6 +90,7 @@ let package = Package(
         // One training run: data split, loaders, epochs, schedules, early stopping, checkpoints, metrics.
         .target(name: "SpoolTraining", dependencies: [
             "SpoolCore", "SpoolEngine", .product(name: "Logging", package: "swift-log"),
+            .product(name: "Crypto", package: "swift-crypto"),  // the resume checkpoints' hashes
         ], resources: [.copy("Resources/scoring")]),
         // The scoring server (Hummingbird): a model behind HTTP, in spool-trainer's process.
         .target(name: "SpoolServer", dependencies: [

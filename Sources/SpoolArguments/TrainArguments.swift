@@ -40,11 +40,20 @@ public struct TrainArguments: ParsableArguments {
     @Argument(help: "The bundle folder (settings.yaml, JSONL, images), or a folder per class.")
     public var bundle: String
 
-    @Option(name: .long, help: "The output folder (created; must be empty or absent).")
-    public var out: String
+    @Option(name: .long, help: "The output folder (created; must be empty or absent; with --resume, the run's folder).")
+    public var out: String?
 
     @Flag(help: "Replace --out if it exists.")
     public var force = false
+
+    @Option(help: ArgumentHelp("Continue an interrupted run in its folder, from its newest intact checkpoint (weights, optimiser, schedule, generators), as if it had never stopped.", valueName: "dir"))
+    public var resume: String?
+
+    @Flag(name: .customLong("resume-or-start"), help: "Continue the run in --out when it holds a checkpoint of it, else start there (how the daemon and Slurm start a trial again).")
+    public var resumeOrStart = false
+
+    /// The run's folder: --out, or the folder --resume continues.
+    public var outputFolder: String { out ?? resume ?? "" }
 
     @Option(help: "cpu, cuda or cuda:N.")
     public var device: String = "cpu"
@@ -98,6 +107,15 @@ public struct TrainArguments: ParsableArguments {
 
     public func validate() throws {
         _ = try Self.overrideValues(overrides)
+        guard out != nil || resume != nil else {
+            throw ValidationError("Missing expected argument '--out <out>' (or --resume <dir> to continue a run)")
+        }
+        if let resume, let out, URL(fileURLWithPath: resume).standardizedFileURL.path != URL(fileURLWithPath: out).standardizedFileURL.path {
+            throw ValidationError("--resume \(resume) continues the run in its own folder: leave out --out, or give the same folder")
+        }
+        if resume != nil, force || resumeOrStart {
+            throw ValidationError("--resume continues a run: it cannot be combined with --force or --resume-or-start")
+        }
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if nproc < 1 || nnodes < 1 { throw ValidationError("--nproc and --nnodes must be at least 1") }
         if !(0..<nnodes).contains(nodeRank) { throw ValidationError("--node-rank \(nodeRank): must be in 0..<--nnodes (\(nnodes))") }

@@ -3,7 +3,7 @@
 /// Every primary metric is maximized. The best value is always tracked; an evaluation that does not
 /// beat it counts against `patience` only once `delay` evaluations have passed; `patience` such
 /// evaluations in a row stop the trial. With `enabled` false it never stops.
-public struct EarlyStopping: Sendable, Hashable {
+public struct EarlyStopping: Sendable, Hashable, Codable {
     public enum Decision: Sendable, Hashable {
         /// A new best value: keep this epoch's weights.
         case improved

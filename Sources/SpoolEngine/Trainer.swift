@@ -124,6 +124,18 @@ public final class Trainer {
         try check(spool_trainer_flush(handle), "spool_trainer_flush")
     }
 
+    /// Writes the trainer's whole state (model, optimiser, weight average, pending gradients, counters, random
+    /// generators, memory format) to `path`, fsynced and renamed into place. The training weights must be in
+    /// the model (`useAverage(false)`).
+    public func saveState(to path: String) throws(EngineError) {
+        try check(spool_trainer_save_state(handle, path), "spool_trainer_save_state")
+    }
+
+    /// Restores a state `saveState` wrote, into a trainer made with the same options over the same model.
+    public func loadState(from path: String) throws(EngineError) {
+        try check(spool_trainer_load_state(handle, path), "spool_trainer_load_state")
+    }
+
     /// Makes the trainer data-parallel over `group` (DistributedDataParallel's semantics; see ProcessGroup).
     /// Before the first step.
     public func setProcessGroup(_ group: ProcessGroup) throws(EngineError) {

@@ -4,13 +4,14 @@ import SpoolStore
 import SpoolSweep
 
 extension JobExecutor {
-    /// Starts one trial on `units`: `spool-trainer train` with the configuration's values as `--set`.
+    /// Starts one trial on `units`: `spool-trainer train` with the configuration's values as `--set`; or resumes
+    /// an interrupted one in its folder, from its checkpoint (`--resume-or-start`).
     func launch(_ job: Job, _ launch: SweepState.Launch, settings: JobSettings, seed: Int, units: [String],
                 sweep: inout SweepState) {
-        let number = sweep.nextNumber
+        let number = launch.resuming?.number ?? sweep.nextNumber
         let directory = trialDirectory(job.id, number)
         let logFile = directory.deletingLastPathComponent().appendingPathComponent("\(number).log")
-        try? FileManager.default.removeItem(at: directory)
+        if launch.resuming == nil { try? FileManager.default.removeItem(at: directory) }
         try? FileManager.default.createDirectory(at: directory.deletingLastPathComponent(), withIntermediateDirectories: true)
         let values = launch.configuration.values
         let hyper = SweepState.json(values)
@@ -37,8 +38,10 @@ extension JobExecutor {
             record(.failed, "the sampled configuration is not valid: \(error.description)")
             return
         }
-        var arguments = ["train", layout.bundle(job.id).path, "--out", directory.path, "--progress-json", "--quiet",
-                         "--seed", "\(seed)"]
+        // A trial's folder holds its resume checkpoints: started again (after the daemon's death, a Slurm requeue
+        // or preemption), it continues from the newest; a new trial's folder is empty, so it starts.
+        var arguments = ["train", layout.bundle(job.id).path, "--out", directory.path, "--resume-or-start", "--progress-json",
+                         "--quiet", "--seed", "\(seed)"]
         for name in values.keys.sorted() {
             let value = values[name]!
             arguments += ["--set", "\(name)=\(value.stringValue ?? value.description)"]
@@ -48,10 +51,9 @@ extension JobExecutor {
         var environment = TrainerEnvironment.apply(to: ProcessInfo.processInfo.environment)
         if let slurm = options.slurm {
             // Slurm places the trial; it outlives the daemon (a restart finds it there).
+            // Slurm may run it again (a node failure, a preemption, `scontrol requeue`): that run resumes from the
+            // checkpoint the first one left (--resume-or-start).
             arguments += ["--device", slurm.gpusPerTrial > 0 ? "cuda" : options.device, "--threads", "\(slurm.cpusPerTrial)"]
-            // Slurm may run it again (a node failure, a preemption, `scontrol requeue`): that run starts over in
-            // the folder the first one left.
-            arguments.append("--force")
         } else {
             environment["SPOOL_PARENT_PID"] = "\(getpid())"  // the trial dies with the daemon
             switch pool.kind {
@@ -72,9 +74,13 @@ extension JobExecutor {
                                       logFile: logFile), jobID: job.id, number: number, directory: directory)
         let trial: Trial
         do {
-            trial = try store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
-                                         device: device, branch: launch.configuration.branch,
-                                         configurationIndex: launch.index, retryOf: launch.retryOf)
+            if let resuming = launch.resuming {
+                trial = try store.resumeTrial(trialID: resuming.id, owner: options.owner, device: device)
+            } else {
+                trial = try store.startTrial(jobID: job.id, owner: options.owner, number: number, hyperparametersJSON: hyper,
+                                             device: device, branch: launch.configuration.branch,
+                                             configurationIndex: launch.index, retryOf: launch.retryOf)
+            }
         } catch {
             pool.release(units)
             log(job.id, "cannot record trial \(number): \(error)")
@@ -82,9 +88,12 @@ extension JobExecutor {
             return
         }
         sweep.started(launch, number: number)
-        lock.withLock { progress[number] = TrialProgress(number: number, metrics: []) }
+        // A resumed trial keeps the evaluations the policy has seen; the epochs it reports again are not new.
+        let evaluatedEpochs = launch.resuming == nil ? 0 : ((try? store.epochs(trialID: trial.id)) ?? [])
+            .filter { $0.primaryMetric != nil }.map(\.epoch).max() ?? 0
+        lock.withLock { if launch.resuming == nil || progress[number] == nil { progress[number] = TrialProgress(number: number, metrics: []) } }
         let running = RunningTrial(trial: trial, process: process, units: units, launch: launch,
-                                   batchSize: parameters.trainingBatchSize, started: now())
+                                   batchSize: parameters.trainingBatchSize, started: now(), evaluatedThrough: evaluatedEpochs)
         let policy = sweep.plan.policy
         do {
             try process.start { [weak self] event in self?.handle(event, of: running, jobID: job.id, policy: policy) }
@@ -108,7 +117,7 @@ extension JobExecutor {
         let gpus = units.count > 1 ? " x\(units.count) GPUs, data-parallel" : ""
         let share = options.slurm.map { $0.processesPerTrial > 1 ? " \($0.processesPerTrial) processes x\($0.cpusPerTrial), data-parallel" : " x\($0.cpusPerTrial)" }
             ?? (pool.kind == .cpu ? " x\(units.count)" : gpus)
-        log(job.id, "trial \(number) started (\(process.placement), \(device)\(share))\(summary)"
+        log(job.id, "trial \(number) \(launch.resuming == nil ? "started" : "resumes") (\(process.placement), \(device)\(share))\(summary)"
             + (launch.retryOf.map { " retrying trial \($0) with training_batch_size \(parameters.trainingBatchSize)" } ?? ""))
     }
 
@@ -169,11 +178,12 @@ extension JobExecutor {
                                     client: SlurmClient(environment: options.slurm?.environment ?? [:]),
                                     timeLimitMinutes: 1, warningSeconds: nil)
             let batchSize = (try? settings.trainingParameters(overrides: values))?.trainingBatchSize ?? 1
+            // The progress file is read again from its start: the epochs the store has are not new to the policy.
+            let evaluatedEpochs = ((try? store.epochs(trialID: trial.id)) ?? []).filter { $0.primaryMetric != nil }.map(\.epoch).max() ?? 0
             let running = RunningTrial(trial: trial, process: handle, units: units, launch: launch, batchSize: batchSize,
-                                       started: trial.startedAt ?? now())
+                                       started: trial.startedAt ?? now(), evaluatedThrough: evaluatedEpochs)
             sweep.started(launch, number: trial.number)
-            // The progress file is read again from its start: the evaluations are counted once, from it.
-            lock.withLock { progress[trial.number] = TrialProgress(number: trial.number, metrics: []) }
+            lock.withLock { if progress[trial.number] == nil { progress[trial.number] = TrialProgress(number: trial.number, metrics: []) } }
             let policy = sweep.plan.policy
             handle.attach(slurmJobID: slurmID) { [weak self] event in
                 self?.handle(event, of: running, jobID: job.id, policy: policy)
@@ -196,6 +206,11 @@ extension JobExecutor {
                 running.progressStoredAt = at
             }
         }
+        if event.kind == .resumed {
+            _ = try? store.recordResume(trialID: running.trial.id, afterEpoch: event.epoch)
+            JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(running.trial.number) resumed after epoch \(event.epoch) (its checkpoint)")
+            return
+        }
         guard event.kind == .epoch, let record = event.record else { return }
         let epoch = record.epoch
         let encoder = JSONEncoder()
@@ -207,14 +222,12 @@ extension JobExecutor {
                                    metricsJSON: metricsJSON ?? "{}")
         guard let primary else { return }
         let number = running.trial.number
-        let startedOver = running.evaluated(epoch: epoch)
-        if startedOver {
-            JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(number) started over (requeued): its evaluations count from here")
-        }
+        // An epoch reported again (a resumed run repeats those its checkpoint holds) is stored again, the same
+        // values, but the policy sees each evaluation once.
+        guard running.isNewEvaluation(epoch: epoch) else { return }
         JobLog.append(layout.jobLog(jobID), jobID: jobID,
                       "trial \(number) epoch \(epoch): \(event.metricName ?? "metric") \(String(format: "%.4f", primary))")
         let decision: String? = lock.withLock {
-            if startedOver { progress[number]?.metrics = [] }
             progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
             guard let policy, let mine = progress[number] else { return nil }
             return policy.shouldStop(trial: mine, at: mine.metrics.count, among: Array(progress.values))
@@ -246,18 +259,20 @@ extension JobExecutor {
                 (state, reason) = (.timeout, "its budget of \(Int((trialBudget ?? 0) / 60)) min (trial_timeout_minutes) ran out")
             }
         case .cancelled: (state, reason) = (.cancelled, "cancelled by the user")
-        case .interrupted: (state, reason) = (.cancelled, "interrupted: the daemon stopped")
+        case .interrupted: (state, reason) = (.pending, "the daemon was stopped")
         case .outOfMemory(let why): (state, reason) = (.outOfMemory, why)
         case .failed(let why): (state, reason) = (.failed, why)
         }
-        let finished = try? store.finishTrial(trialID: running.trial.id, state: state, reason: reason)
+        // Stopped by the daemon's shutdown: it waits to resume from its checkpoint when the job runs again.
+        let finished = state == .pending ? (try? store.interruptTrial(trialID: running.trial.id, reason: reason)).map { running.trial }
+            : try? store.finishTrial(trialID: running.trial.id, state: state, reason: reason)
         lock.withLock {
             active[number] = nil
             progress[number]?.isFinished = true
         }
         pool.release(running.units)
-        if state == .cancelled, reason.hasPrefix("interrupted") {
-            // Not an observation: the configuration runs again when the job resumes.
+        if state == .pending {
+            // Not an observation: the trial resumes when the job runs again.
         } else {
             sweep.ended(running.launch, number: number, state: state, value: finished?.bestMetricValue)
         }

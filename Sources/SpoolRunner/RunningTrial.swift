@@ -14,23 +14,27 @@ final class RunningTrial: @unchecked Sendable {
     private var policyReason: String?
     private var lastEvent: ProgressEvent?
     private var lastStored: Date?
-    private var lastEvaluated: Int?
+    private var lastEvaluated: Int
 
-    init(trial: Trial, process: any TrialHandle, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date) {
+    /// `evaluatedThrough`: the last epoch whose evaluation the policy has seen (a resumed trial's, from the store).
+    init(trial: Trial, process: any TrialHandle, units: [String], launch: SweepState.Launch, batchSize: Int, started: Date,
+         evaluatedThrough: Int = 0) {
         self.trial = trial
         self.process = process
         self.units = units
         self.launch = launch
         self.batchSize = batchSize
         self.started = started
+        self.lastEvaluated = evaluatedThrough
     }
 
-    /// Records an evaluation at `epoch`; true when it is not after the previous one: the trial started over
-    /// (Slurm requeued it after a node failure or a preemption).
-    func evaluated(epoch: Int) -> Bool {
+    /// Records an evaluation at `epoch`; false when it is not after the last one seen: a resumed run reporting
+    /// again the epochs its checkpoint holds (after the daemon's death, a Slurm requeue or a preemption).
+    func isNewEvaluation(epoch: Int) -> Bool {
         lock.withLock {
-            defer { lastEvaluated = epoch }
-            return lastEvaluated.map { epoch <= $0 } ?? false
+            guard epoch > lastEvaluated else { return false }
+            lastEvaluated = epoch
+            return true
         }
     }
 

@@ -5,14 +5,21 @@ import SpoolSweep
 
 /// Where a job's sweep stands: which configurations were tried, what each reached, what to try next.
 ///
-/// Rebuilt from the store when a job resumes after a restart: finished trials count and are not run again;
-/// a trial interrupted by the daemon's shutdown is run again under the same configuration index.
+/// Rebuilt from the store when a job resumes after a restart: finished trials count and are not run again; a
+/// trial the daemon's death or shutdown interrupted (PENDING) resumes, as the same trial, from its checkpoint.
 struct SweepState {
-    /// One configuration to start: new, rerun after an interruption, or retried with a smaller batch.
+    /// One configuration to start: new, a trial to resume, or retried with a smaller batch.
     struct Launch: Equatable {
         var index: Int
         var configuration: Configuration
         var retryOf: Int?
+        /// The interrupted trial this launch resumes (its number and store id); nil for a new trial.
+        var resuming: (number: Int, id: Int64)?
+
+        static func == (a: Launch, b: Launch) -> Bool {
+            a.index == b.index && a.configuration == b.configuration && a.retryOf == b.retryOf
+                && a.resuming?.number == b.resuming?.number && a.resuming?.id == b.resuming?.id
+        }
     }
 
     let plan: SweepPlan
@@ -26,6 +33,8 @@ struct SweepState {
     var reruns: [Int] = []
     /// Trials to retry with half the batch size (they ran out of memory).
     var retries: [Launch] = []
+    /// Interrupted trials to resume, first of all.
+    var resumes: [Launch] = []
     var exhausted = false
 
     init(plan: SweepPlan) {
@@ -36,7 +45,7 @@ struct SweepState {
     var launched: Int { Set(observations.keys).count }
 
     var hasMoreToLaunch: Bool {
-        !retries.isEmpty || !reruns.isEmpty || (!exhausted && launched < plan.maxTrials)
+        !resumes.isEmpty || !retries.isEmpty || !reruns.isEmpty || (!exhausted && launched < plan.maxTrials)
     }
 
     /// The history as the sampler wants it, in index order.
@@ -48,6 +57,16 @@ struct SweepState {
         for trial in trials.sorted(by: { $0.number < $1.number }) {
             let index = trial.configurationIndex ?? trial.number
             let configuration = Configuration(branch: trial.branch ?? 0, values: Self.values(trial.hyperparametersJSON))
+            let metrics = (epochs(trial.id) ?? []).sorted { $0.epoch < $1.epoch }.compactMap(\.primaryMetric)
+            if trial.state == .pending {
+                // Interrupted with the daemon: it resumes as itself; what it evaluated so far stays the policy's.
+                observations[index] = SweepObservation(index: index, configuration: configuration, state: .running, value: nil)
+                progress[trial.number] = TrialProgress(number: trial.number, metrics: metrics)
+                resumes.append(Launch(index: index, configuration: configuration, retryOf: trial.retryOf,
+                                      resuming: (trial.number, trial.id)))
+                continue
+            }
+            // Spool before resumes: an interrupted trial ended FAILED or CANCELLED "interrupted", and ran again anew.
             let interrupted = trial.reason.hasPrefix("interrupted")
             if interrupted {
                 if observations[index] == nil, !reruns.contains(index) { reruns.append(index) }
@@ -56,7 +75,6 @@ struct SweepState {
             reruns.removeAll { $0 == index }
             observations[index] = SweepObservation(index: index, configuration: configuration,
                                                    state: Self.observed(trial.state), value: trial.bestMetricValue)
-            let metrics = (epochs(trial.id) ?? []).sorted { $0.epoch < $1.epoch }.compactMap(\.primaryMetric)
             progress[trial.number] = TrialProgress(number: trial.number, metrics: metrics, isFinished: trial.state.isFinal)
         }
         if nextIndex == 0, !trials.isEmpty { nextIndex = launched }
@@ -64,6 +82,7 @@ struct SweepState {
 
     /// The next configuration to start, or nil when the sampler has no more.
     mutating func next() -> Launch? {
+        if !resumes.isEmpty { return resumes.removeFirst() }
         if !retries.isEmpty { return retries.removeFirst() }
         let index: Int
         if !reruns.isEmpty {
@@ -84,7 +103,7 @@ struct SweepState {
         nextNumber = max(nextNumber, number + 1)
         observations[launch.index] = SweepObservation(index: launch.index, configuration: launch.configuration,
                                                       state: .running, value: nil)
-        progress[number] = TrialProgress(number: number, metrics: [])
+        if launch.resuming == nil || progress[number] == nil { progress[number] = TrialProgress(number: number, metrics: []) }
     }
 
     mutating func ended(_ launch: Launch, number: Int, state: JobState, value: Double?) {

@@ -21,8 +21,11 @@ public struct Job: Sendable, Hashable, Codable, FetchableRecord, PersistableReco
     public var finishedAt: Date?
     /// How many times a daemon claimed the job.
     public var attempts: Int
-    /// After this many claims, a job whose daemon died fails instead of being requeued.
+    /// After this many claims, a job whose lease lapsed fails instead of being requeued. A daemon that died or
+    /// stopped while it ran the job gives the attempt back (`interruptions` counts those).
     public var maxAttempts: Int
+    /// Times the daemon died or stopped while it ran the job: not the job's doing, not counted as attempts.
+    public var interruptions: Int
     /// The daemon holding the job while it is RUNNING.
     public var leaseOwner: String?
     /// The lease lapses here unless the owner's heartbeat extends it.
@@ -49,7 +52,7 @@ public struct Job: Sendable, Hashable, Codable, FetchableRecord, PersistableReco
     enum CodingKeys: String, CodingKey {
         case id, name, task, state, reason, priority
         case createdAt = "created_at", startedAt = "started_at", finishedAt = "finished_at"
-        case attempts, maxAttempts = "max_attempts"
+        case attempts, maxAttempts = "max_attempts", interruptions
         case leaseOwner = "lease_owner", leaseExpiresAt = "lease_expires_at"
         case bundleSHA256 = "bundle_sha256", bundlePath = "bundle_path", settingsJSON = "settings_json"
         case budgetSeconds = "budget_seconds", budgetCapSeconds = "budget_cap_seconds", outboxPath = "outbox_path"
@@ -92,6 +95,7 @@ extension Job {
         finishedAt = try value(.finishedAt)
         attempts = try value(.attempts)
         maxAttempts = try value(.maxAttempts)
+        interruptions = try value(.interruptions)
         leaseOwner = try value(.leaseOwner)
         leaseExpiresAt = try value(.leaseExpiresAt)
         bundleSHA256 = try value(.bundleSHA256)

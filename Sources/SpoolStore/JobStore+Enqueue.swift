@@ -29,7 +29,7 @@ extension JobStore {
         let job = Job(
             id: try JobID.next(at: at, in: db), name: new.name, task: new.task, state: .pending, reason: "queued",
             priority: new.priority, createdAt: at, startedAt: nil, finishedAt: nil, attempts: 0,
-            maxAttempts: new.maxAttempts, leaseOwner: nil, leaseExpiresAt: nil, bundleSHA256: sha,
+            maxAttempts: new.maxAttempts, interruptions: 0, leaseOwner: nil, leaseExpiresAt: nil, bundleSHA256: sha,
             bundlePath: new.bundlePath, settingsJSON: new.settingsJSON, budgetSeconds: new.budgetSeconds,
             outboxPath: nil, bestMetricName: nil, bestMetricValue: nil, cancelRequested: false,
             scheduleKey: new.scheduleKey)

@@ -91,36 +91,72 @@ extension JobStore {
         }
     }
 
+    /// Interruptions by the daemon a job may take before it fails: far more than any crash-and-restart cycle,
+    /// but a job that takes the daemon down with it every time (its report, say) must not loop for ever.
+    public static let maxInterruptions = 50
+
     private static func rescue(_ job: Job, _ cause: RescueCause, at: Date, _ db: Database) throws -> Job {
         let state: JobState, reason: String, level: JobEvent.Level
+        // A daemon that died, or whose lease lapsed (it hung, the machine slept), did not fail the job: the
+        // attempt is given back and counted as an interruption.
+        let interruptions = job.interruptions + 1
         if job.cancelRequested {
             (state, level) = (.cancelled, .warning)
             reason = "cancelled: \(cause.whileRunning), before it could be stopped"
-        } else if job.attempts >= job.maxAttempts {
+        } else if interruptions > maxInterruptions {
             (state, level) = (.failed, .error)
-            reason = "gave up after \(job.attempts) attempt\(job.attempts == 1 ? "" : "s"): \(cause.whileRunning)"
+            reason = "gave up after \(job.interruptions) interruptions: \(cause.whileRunning) every time; see the daemon's log for what stops it"
         } else {
             (state, level) = (.pending, .warning)
-            reason = "\(cause.requeued) (attempt \(job.attempts + 1) of \(job.maxAttempts))"
+            reason = "\(cause.requeued); its trials resume where they stopped (interruption \(interruptions), not counted as an attempt)"
         }
         let rescued = try Job.fetchOne(db, sql: """
-            UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?
+            UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?,
+                attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
             WHERE id = ? RETURNING *
             """, arguments: [state, reason, state.isFinal ? at : nil, job.id])!
         // A trial in Slurm goes on without the daemon: the next one re-attaches to it, unless the job is over.
-        try closeRunningTrials(of: job.id, state: .failed, reason: "interrupted: \(cause.whileRunning)", at: at, db,
-                               keepingSlurm: !state.isFinal)
+        // The others wait to resume from their checkpoints.
+        if state.isFinal {
+            try closeRunningTrials(of: job.id, state: state, reason: "stopped: \(cause.whileRunning)", at: at, db)
+        } else {
+            try interruptRunningTrials(of: job.id, reason: cause.whileRunning, at: at, db, keepingSlurm: true)
+        }
         try log(db, job.id, at, level, "\(state): \(reason)")
         return rescued
     }
 
-    /// Ends the trials a job left RUNNING (the job was rescued or finished under them); with `keepingSlurm`,
-    /// those running in Slurm stay RUNNING for the daemon that takes the job next.
-    static func closeRunningTrials(of jobID: String, state: JobState, reason: String, at: Date, _ db: Database,
-                                   keepingSlurm: Bool = false) throws {
+    /// Ends the trials a job left RUNNING or waiting to resume (the job finished under them), and their runs.
+    static func closeRunningTrials(of jobID: String, state: JobState, reason: String, at: Date, _ db: Database) throws {
+        try endRuns(db, at: at, outcome: "\(state): \(reason)", trials: """
+            SELECT id FROM trials WHERE job_id = ? AND state = 'RUNNING'
+            """, [jobID])
         try db.execute(sql: """
-            UPDATE trials SET state = ?, reason = ?, finished_at = ? WHERE job_id = ? AND state = 'RUNNING'
-            """ + (keepingSlurm ? " AND slurm_job_id IS NULL" : ""), arguments: [state, reason, at, jobID])
+            UPDATE trials SET state = ?, reason = ?, finished_at = ?, progress_json = NULL
+            WHERE job_id = ? AND state IN ('RUNNING', 'PENDING')
+            """, arguments: [state, reason, at, jobID])
+    }
+
+    /// The trials a job left RUNNING when its daemon died or stopped: PENDING, to resume from their checkpoints
+    /// when the job runs again (not failed, not an observation of the sweep). With `keepingSlurm`, those in
+    /// Slurm stay RUNNING: they go on without the daemon, and the next one re-attaches to them.
+    static func interruptRunningTrials(of jobID: String, reason: String, at: Date, _ db: Database,
+                                       keepingSlurm: Bool) throws {
+        let slurm = keepingSlurm ? " AND slurm_job_id IS NULL" : ""
+        try endRuns(db, at: at, outcome: "interrupted: \(reason)", trials: """
+            SELECT id FROM trials WHERE job_id = ? AND state = 'RUNNING'
+            """ + slurm, [jobID])
+        try db.execute(sql: """
+            UPDATE trials SET state = 'PENDING', reason = ?, pid = NULL, progress_json = NULL
+            WHERE job_id = ? AND state = 'RUNNING'
+            """ + slurm, arguments: ["interrupted: \(reason); it resumes from its last checkpoint", jobID])
+    }
+
+    /// Closes the open run of each trial `trials` selects.
+    static func endRuns(_ db: Database, at: Date, outcome: String, trials: String, _ arguments: StatementArguments) throws {
+        try db.execute(sql: """
+            UPDATE trial_runs SET finished_at = ?, outcome = ? WHERE finished_at IS NULL AND trial_id IN (\(trials))
+            """, arguments: [at, outcome] + arguments)
     }
 
     /// Why `owner` may not act on `jobID`: it does not exist, it has finished, or it is not `owner`'s.

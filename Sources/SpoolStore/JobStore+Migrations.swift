@@ -147,6 +147,23 @@ extension JobStore {
             try db.execute(sql: "ALTER TABLE trials ADD COLUMN slurm_job_id TEXT")
         }
 
+        // v7: resume, never restart. A job's interruptions by the daemon (not charged to its attempts), and each
+        // run of a trial: when it started, the epoch it resumed after, how it ended.
+        migrator.registerMigration("v7") { db in
+            try db.execute(sql: """
+                ALTER TABLE jobs ADD COLUMN interruptions INTEGER NOT NULL DEFAULT 0;
+                CREATE TABLE trial_runs (
+                    trial_id INTEGER NOT NULL REFERENCES trials(id) ON DELETE CASCADE,
+                    run INTEGER NOT NULL CHECK (run >= 1),
+                    started_at DATETIME NOT NULL,
+                    finished_at DATETIME,
+                    resumed_after INTEGER,                       -- the epoch it continued after; NULL: from the start
+                    outcome TEXT,                                -- how it ended; NULL while it runs
+                    PRIMARY KEY (trial_id, run)
+                );
+                """)
+        }
+
         return migrator
     }()
 

@@ -17,8 +17,7 @@ extension JobStore {
             else {
                 throw try Self.refusal(jobID: jobID, owner: owner, db)
             }
-            try Self.closeRunningTrials(of: jobID, state: .cancelled, reason: "interrupted: \(reason)", at: at, db,
-                                        keepingSlurm: true)
+            try Self.interruptRunningTrials(of: jobID, reason: reason, at: at, db, keepingSlurm: true)
             try Self.log(db, jobID, at, .warning, "PENDING: \(reason)")
             return job
         }

@@ -33,9 +33,76 @@ extension JobStore {
                 VALUES (?, ?, 'RUNNING', 'running', ?, ?, ?, ?, ?, ?, ?)
                 RETURNING *
                 """, arguments: [jobID, chosen, hyperparametersJSON, at, pid, device, branch, configurationIndex, retryOf])!
+            try db.execute(sql: "INSERT INTO trial_runs (trial_id, run, started_at) VALUES (?, 1, ?)", arguments: [trial.id, at])
             let place = [device, pid.map { "pid \($0)" }].compactMap { $0 }.joined(separator: ", ")
             try Self.log(db, jobID, at, .info, "trial \(chosen) started" + (place.isEmpty ? "" : " (\(place))"))
             return trial
+        }
+    }
+
+    /// Starts again a trial that waits to resume (PENDING: the daemon died or stopped while it ran), as its next
+    /// run, on `device`.
+    /// - Throws: `leaseLost`/`alreadyFinished` when the job is not `owner`'s to run; `invalidArgument` when the
+    ///   trial is not waiting to resume.
+    public func resumeTrial(trialID: Int64, owner: String, device: String? = nil) throws -> Trial {
+        try writeImmediate { db in
+            let at = now()
+            guard let trial = try Trial.fetchOne(db, key: trialID) else {
+                throw JobStoreError(.notFound, "there is no trial \(trialID)")
+            }
+            guard try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
+                """, arguments: [trial.jobID, owner]) ?? false
+            else {
+                throw try Self.refusal(jobID: trial.jobID, owner: owner, db)
+            }
+            guard trial.state == .pending else {
+                throw JobStoreError(.invalidArgument, "trial \(trial.number) of job \(trial.jobID) is \(trial.state), not waiting to resume",
+                                    jobID: trial.jobID)
+            }
+            let run = try Int.fetchOne(db, sql: "SELECT COALESCE(MAX(run), 0) + 1 FROM trial_runs WHERE trial_id = ?",
+                                       arguments: [trialID])!
+            try db.execute(sql: "INSERT INTO trial_runs (trial_id, run, started_at) VALUES (?, ?, ?)", arguments: [trialID, run, at])
+            let resumed = try Trial.fetchOne(db, sql: """
+                UPDATE trials SET state = 'RUNNING', reason = ?, device = COALESCE(?, device), finished_at = NULL
+                WHERE id = ? RETURNING *
+                """, arguments: ["running (run \(run), resumed)", device, trialID])!
+            try Self.log(db, trial.jobID, at, .info, "trial \(trial.number) resumes (run \(run))")
+            return resumed
+        }
+    }
+
+    /// Records the epoch a trial's current run continued after (the trainer's `resumed` event).
+    public func recordResume(trialID: Int64, afterEpoch epoch: Int) throws {
+        try writeImmediate { db in
+            try db.execute(sql: """
+                UPDATE trial_runs SET resumed_after = ?
+                WHERE trial_id = ? AND run = (SELECT MAX(run) FROM trial_runs WHERE trial_id = ?)
+                """, arguments: [epoch, trialID, trialID])
+        }
+    }
+
+    /// A RUNNING trial the daemon's shutdown stopped: PENDING, to resume from its last checkpoint when the job
+    /// runs again; its run ends as interrupted.
+    public func interruptTrial(trialID: Int64, reason: String) throws {
+        try writeImmediate { db in
+            let at = now()
+            try Self.requireRunning(trialID: trialID, db)
+            try Self.endRuns(db, at: at, outcome: "interrupted: \(reason)", trials: "SELECT ?", [trialID])
+            try db.execute(sql: """
+                UPDATE trials SET state = 'PENDING', reason = ?, pid = NULL, progress_json = NULL WHERE id = ?
+                """, arguments: ["interrupted: \(reason); it resumes from its last checkpoint", trialID])
+        }
+    }
+
+    /// Every run of the job's trials, by trial number then run.
+    public func trialRuns(jobID: String) throws -> [TrialRun] {
+        try read { db in
+            try TrialRun.fetchAll(db, sql: """
+                SELECT t.number AS trial, r.run, r.started_at, r.finished_at, r.resumed_after, r.outcome
+                FROM trial_runs r JOIN trials t ON t.id = r.trial_id
+                WHERE t.job_id = ? ORDER BY t.number, r.run
+                """, arguments: [jobID])
         }
     }
 
@@ -96,6 +163,7 @@ extension JobStore {
                     best_metric_value = COALESCE(?, best_metric_value), progress_json = NULL
                 WHERE id = ? RETURNING *
                 """, arguments: [state, reason, at, bestMetric.flatMap { $0.isFinite ? $0 : nil }, trialID])!
+            try Self.endRuns(db, at: at, outcome: "\(state): \(reason)", trials: "SELECT ?", [trialID])
             let level: JobEvent.Level = state == .completed ? .info : .warning
             try Self.log(db, trial.jobID, at, level, "trial \(trial.number) \(state): \(reason)")
             return trial

@@ -13,7 +13,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         var bundleURL = URL(fileURLWithPath: arguments.bundle)
-        let out = URL(fileURLWithPath: arguments.out)
+        let out = URL(fileURLWithPath: arguments.outputFolder)
         let fm = FileManager.default
         // One process of a data-parallel run (started by the launcher below, or by srun): its launcher claimed
         // the output folder and made any bundle; only rank 0 writes.
@@ -23,8 +23,16 @@ struct TrainCommand: ParsableCommand {
             if BundleMaker.isFolderPerClass(bundleURL) { bundleURL = out.appendingPathComponent("bundle") }
             if worker.0.rank == 0 { try fm.createDirectory(at: out, withIntermediateDirectories: true) }
         } else {
-            if arguments.nodeRank == 0 { try OutputPath.claimFolder(arguments.out, force: arguments.force) }
-            if BundleMaker.isFolderPerClass(bundleURL) {
+            // A run continued in its folder keeps it; one started afresh claims it (--resume-or-start: only when it
+            // holds nothing to resume, so a requeued trial's first run before any epoch ended is replaced).
+            let continues = arguments.resume != nil
+                || (arguments.resumeOrStart && !ResumeCheckpoints(runFolder: out).isEmpty)
+            if arguments.nodeRank == 0, !continues {
+                try OutputPath.claimFolder(arguments.outputFolder, force: arguments.force || arguments.resumeOrStart)
+            }
+            if BundleMaker.isFolderPerClass(bundleURL), continues, FileManager.default.fileExists(atPath: out.appendingPathComponent("bundle").path) {
+                bundleURL = out.appendingPathComponent("bundle")
+            } else if BundleMaker.isFolderPerClass(bundleURL) {
                 bundleURL = try Self.makeBundle(from: bundleURL, shown: arguments.bundle, out: out, quiet: arguments.quiet)
             }
             let world = arguments.nproc * arguments.nnodes
@@ -72,6 +80,7 @@ struct TrainCommand: ParsableCommand {
             if arguments.device == "cuda" { options.device = "cuda:\(localRank)" }  // one GPU per process
         }
         options.seed = seed
+        options.resume = arguments.resume != nil ? .required : arguments.resumeOrStart ? .ifAny : .never
         options.threads = arguments.threads
         options.baseDirectory = bundleURL
         options.weightsSearchPaths = WeightsFolder.searchPath(arguments.weightsDirectories).map(\.url)

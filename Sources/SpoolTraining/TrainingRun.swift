@@ -24,9 +24,21 @@ public struct RunOptions: Sendable {
     public var memoryFormat: MemoryFormat = .automatic
     /// This process's place in a data-parallel run (`spool-trainer train --nproc`); nil: a run of its own.
     public var dataParallel: DataParallel?
-    /// Asked after every step: true stops the run there, with a checkpoint of its weights (`TrainingStopped`).
-    /// A data-parallel run stops when any of its processes is asked.
+    /// Asked after every step and at the end of every epoch: true stops the run there (`TrainingStopped`); it
+    /// resumes from the end of its last whole epoch. A data-parallel run stops when any of its processes is asked.
     public var stopRequested: (@Sendable () -> Bool)?
+    /// Whether the run continues from a resume checkpoint of `outputDirectory` (`checkpoints/resume/`).
+    public var resume: ResumeMode = .never
+
+    public enum ResumeMode: Sendable, Equatable {
+        /// Start from the beginning (the folder holds no checkpoint of this run).
+        case never
+        /// Continue from the newest intact checkpoint; an error when there is none.
+        case required
+        /// Continue from the newest intact checkpoint when there is one, else start (a trial the daemon or Slurm
+        /// starts again).
+        case ifAny
+    }
 
     public init(outputDirectory: URL) {
         self.outputDirectory = outputDirectory
@@ -38,18 +50,21 @@ public struct RunOptions: Sendable {
 /// evaluates and writes every output, and decides early stopping for all. Its device is the run's.
 public typealias DataParallel = ProcessGroup.Options
 
-/// A run that stopped when asked (`RunOptions.stopRequested`), after saving a checkpoint of its weights.
+/// A run that stopped when asked (`RunOptions.stopRequested`). It resumes from the end of its last whole epoch
+/// (`resumesAfter`): the steps of an epoch in flight are trained again.
 public struct TrainingStopped: Error, CustomStringConvertible {
     public let epoch: Int
     public let step: Int
-    /// The checkpoint written (rank 0), nil in the other processes of a data-parallel run.
+    /// The resume checkpoint it continues from (rank 0), nil before the first epoch ended.
     public let checkpoint: URL?
+    /// The last whole epoch, which a resume continues after (0: none).
+    public let resumesAfter: Int
     /// The epoch of the best model so far (in model/), if any evaluation ran.
     public let bestEpoch: Int?
 
     public var description: String {
         "stopped when asked at epoch \(epoch), step \(step)"
-            + (checkpoint.map { "; checkpoint \($0.path)" } ?? "")
+            + (checkpoint.map { "; --resume continues after epoch \(resumesAfter) (\($0.path))" } ?? "; no epoch had ended: a resume starts over")
             + (bestEpoch.map { "; the best model so far (epoch \($0)) is in model/" } ?? "; no evaluation had run yet")
     }
 }
@@ -144,7 +159,14 @@ public final class TrainingRun {
             }
         }
         let model = try Model(modelOptions)
-        let weightsUsed = try loadStartingWeights(into: model)
+        let fingerprint = ResumeCheckpoints.fingerprint(
+            task: task, parameters: p, seed: options.seed, classes: data.classes,
+            train: data.train.map { URL(fileURLWithPath: $0.path).lastPathComponent },
+            validation: data.validation.map { URL(fileURLWithPath: $0.path).lastPathComponent })
+        let checkpoints = ResumeCheckpoints(runFolder: options.outputDirectory)
+        let resumed = try findResumePoint(checkpoints, fingerprint: fingerprint)
+        // A resumed run's weights come from its checkpoint; its starting weights were loaded by the first run.
+        let weightsUsed = resumed != nil ? resumed!.point.weightsUsed : try loadStartingWeights(into: model)
         if let groups = p.layersToFreeze, groups > 0 {
             try model.freeze(groups: groups)
             let count = try model.parameterCount()
@@ -218,14 +240,57 @@ public final class TrainingRun {
         let totalSteps = Double(stepsPerEpoch * p.numberOfEpochs)
         var stepsDone = 0.0
         var trainSeconds = 0.0
-        let loopStarted = now()
+        var memoryNote: String?
+        var firstEpoch = 1
+        var lastCheckpoint: URL?
+        if let resumed {
+            // Everything as it was at the end of that epoch: the trainer's state (weights, optimiser, average,
+            // pending gradients, counters, generators) and the loop's (schedule, history, best, early stopping).
+            try trainer.loadState(from: resumed.trainerState.path)
+            let r = resumed.point
+            (firstEpoch, iteration, stepsDone, trainSeconds) = (r.epoch + 1, r.iteration, r.stepsDone, r.trainSeconds)
+            (history, stopper, stoppedEarly, memoryNote) = (r.history, r.earlyStopping, r.stoppedEarly, r.memoryFormat)
+            best = r.best.map { ($0.epoch, $0.value, $0.report) }
+            lastCheckpoint = resumed.folder
+            for note in resumed.skipped { logger.warning("resume: checkpoint passed over: \(note)") }
+            let bestText = best.map { "; best \(task.primaryMetric) so far \(fmt($0.value, 4)) at epoch \($0.epoch)" } ?? ""
+            logger.notice("resumed after epoch \(r.epoch) of \(p.numberOfEpochs) from \(resumed.folder.path)\(bestText)")
+            progress(TrainingProgress(kind: .resumed, epoch: r.epoch, epochs: p.numberOfEpochs, step: 0, steps: stepsPerEpoch,
+                                      loss: .nan, learningRate: .nan, imagesPerSecond: .nan, etaSeconds: .nan))
+            // The epochs already done, again: a supervisor that missed one (it died before reading it) sees it;
+            // one that had it already recognises its epoch and ignores it.
+            for record in history {
+                progress(TrainingProgress(kind: .epoch, epoch: record.epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
+                                          steps: stepsPerEpoch, loss: record.trainLoss, learningRate: record.learningRate,
+                                          imagesPerSecond: record.imagesPerSecond, etaSeconds: .nan,
+                                          metricName: task.primaryMetric, metricValue: record.metrics?[task.primaryMetric],
+                                          record: record))
+            }
+            if r.finished { firstEpoch = p.numberOfEpochs + 1 }
+        }
+        let loopStarted = now(), stepsAtStart = stepsDone
         /// Seconds left at the pace so far (training and evaluation), over every step still to run.
         func secondsLeft() -> Double {
-            stepsDone > 0 ? (totalSteps - stepsDone) * (now() - loopStarted) / stepsDone : .nan
+            stepsDone > stepsAtStart ? (totalSteps - stepsDone) * (now() - loopStarted) / (stepsDone - stepsAtStart) : .nan
         }
-        var memoryNote: String?
+        /// The resume checkpoint at the end of `epoch` (rank 0), with the training weights in the model. A failure
+        /// to write it (a full disk) is a warning: the run goes on, and a restart resumes from the one before.
+        func saveResumePoint(epoch: Int, finished: Bool) {
+            guard isWriter else { return }
+            let point = ResumePoint(epoch: epoch, epochs: p.numberOfEpochs, iteration: iteration, stepsDone: stepsDone,
+                                    trainSeconds: trainSeconds, history: history,
+                                    best: best.map { .init(epoch: $0.epoch, value: $0.value, report: $0.report) },
+                                    earlyStopping: stopper, finished: finished, stoppedEarly: stoppedEarly,
+                                    memoryFormat: memoryNote, weightsUsed: weightsUsed, fingerprint: fingerprint,
+                                    trainerSHA256: "")
+            do {
+                lastCheckpoint = try checkpoints.write(point) { url in try trainer.saveState(to: url.path) }
+            } catch {
+                logger.warning("epoch \(epoch): the resume checkpoint could not be written (\(error)); training goes on, and a restart would resume after epoch \(history.count > 1 ? "\(epoch - 1) or earlier" : "none")")
+            }
+        }
 
-        epochs: for epoch in 1...p.numberOfEpochs {
+        epochs: for epoch in firstEpoch...max(firstEpoch, p.numberOfEpochs) where epoch <= p.numberOfEpochs {
             let epochStart = now()
             try trainLoader.startEpoch(epoch)
             var lossSum = 0.0, images = 0, step = 0
@@ -267,14 +332,8 @@ public final class TrainingRun {
                 var stop = options.stopRequested?() ?? false
                 if let group { stop = try group.allReduceSum([stop ? 1 : 0])[0] > 0 }  // all stop at the same step
                 if stop {
-                    var checkpoint: URL?
-                    if isWriter {
-                        let folder = options.outputDirectory.appendingPathComponent("checkpoints")
-                        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                        checkpoint = folder.appendingPathComponent("last.safetensors")
-                        try model.save(to: checkpoint!.path)
-                    }
-                    let stopped = TrainingStopped(epoch: epoch, step: step, checkpoint: checkpoint, bestEpoch: best?.epoch)
+                    let stopped = TrainingStopped(epoch: epoch, step: step, checkpoint: lastCheckpoint,
+                                                  resumesAfter: epoch - 1, bestEpoch: best?.epoch)
                     logger.notice("\(stopped)")
                     throw stopped
                 }
@@ -315,30 +374,32 @@ public final class TrainingRun {
                 if p.earlyStopping, stopper.record(value) == .stop {
                     logger.info("early stopping at epoch \(epoch): no improvement of \(task.primaryMetric) for \(p.earlyStoppingPatience) evaluations")
                     stoppedEarly = true
-                    if let group { _ = try group.broadcast([1]) }  // the others stop with it
-                    if let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
-                    progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
-                                              steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
-                                              imagesPerSecond: record.imagesPerSecond, etaSeconds: secondsLeft(),
-                                              metricName: task.primaryMetric, metricValue: value, record: record))
-                    break epochs
                 }
             } else {
                 logger.info("epoch \(epoch)/\(p.numberOfEpochs): train loss \(fmt(record.trainLoss, 4))\(Self.lossesText(record.losses)), \(fmt(record.imagesPerSecond, 1)) img/s")
                 history.append(record)
             }
             // Every process of a data-parallel run learns here whether rank 0 stopped early.
-            if let group, try group.broadcast([0])[0] != 0 {
-                stoppedEarly = true
-                break epochs
-            }
+            if let group, try group.broadcast([stoppedEarly ? 1 : 0])[0] != 0 { stoppedEarly = true }
             if isWriter, let every = p.checkpointFrequency, epoch % every == 0 { try saveCheckpoint(model, epoch: epoch) }
             try trainer.useAverage(false)
+            // The epoch is reported once its checkpoint is on disk: a supervisor never counts an epoch a restart
+            // would train again.
+            saveResumePoint(epoch: epoch, finished: stoppedEarly || epoch == p.numberOfEpochs)
             progress(TrainingProgress(kind: .epoch, epoch: epoch, epochs: p.numberOfEpochs, step: stepsPerEpoch,
                                       steps: stepsPerEpoch, loss: record.trainLoss, learningRate: lr,
                                       imagesPerSecond: record.imagesPerSecond, etaSeconds: secondsLeft(),
                                       metricName: task.primaryMetric, metricValue: record.metrics?[task.primaryMetric],
                                       record: history.last))
+            if stoppedEarly { break epochs }
+            var stop = epoch < p.numberOfEpochs && (options.stopRequested?() ?? false)
+            if let group { stop = try group.allReduceSum([stop ? 1 : 0])[0] > 0 }
+            if stop {
+                let stopped = TrainingStopped(epoch: epoch, step: stepsPerEpoch, checkpoint: lastCheckpoint,
+                                              resumesAfter: epoch, bestEpoch: best?.epoch)
+                logger.notice("\(stopped)")
+                throw stopped
+            }
         }
 
         guard isWriter else {
@@ -419,6 +480,25 @@ public final class TrainingRun {
         let listed = computed.map { "\(Int($0.0.rounded()))x\(Int($0.1.rounded()))" }.joined(separator: ", ")
         logger.notice("AutoAnchor: default anchors reach too few boxes (\(text(fit))); anchors computed for this data: \(listed) (\(text(newFit)))")
         return computed.flatMap { [Float($0.0), Float($0.1)] }
+    }
+
+    /// The checkpoint this run continues from (`options.resume`), or nil to start from the beginning.
+    func findResumePoint(_ checkpoints: ResumeCheckpoints, fingerprint: String) throws -> ResumeCheckpoints.Found? {
+        switch options.resume {
+        case .never:
+            return nil
+        case .required, .ifAny:
+            if let found = checkpoints.newest(fingerprint: fingerprint) { return found }
+            if options.resume == .ifAny {
+                if !checkpoints.isEmpty {
+                    logger.warning("resume: no intact checkpoint of this run in \(checkpoints.folder.path); starting from the beginning")
+                }
+                return nil
+            }
+            let why = checkpoints.isEmpty ? "it holds none"
+                : "none is intact and of this run (same settings, data and seed)"
+            throw TrainingError.data("--resume \(options.outputDirectory.path): no checkpoint to resume from in \(checkpoints.folder.path) (\(why)); train without --resume to start over")
+        }
     }
 
     func saveCheckpoint(_ model: Model, epoch: Int) throws {

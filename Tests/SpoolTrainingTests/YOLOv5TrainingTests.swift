@@ -12,7 +12,8 @@ import Testing
 struct YOLOv5TrainingTests {
     typealias Output = TrainingSupport.Output
 
-    static func bundle(in dir: URL, train: Int, valid: Int, epochs: Int, size: Int = 128, evaluationFrequency: Int = 5) throws -> URL {
+    static func bundle(in dir: URL, train: Int, valid: Int, epochs: Int, size: Int = 128, evaluationFrequency: Int = 5,
+                       nominalBatchSize: Int = 8) throws -> URL {
         let folder = dir.appendingPathComponent("bundle")
         var shapes = ShapesDetectionDataset()
         shapes.images = train + valid
@@ -29,7 +30,7 @@ struct YOLOv5TrainingTests {
               number_of_epochs: \(epochs)
               training_batch_size: 8
               validation_batch_size: 8
-              nominal_batch_size: 8
+              nominal_batch_size: \(nominalBatchSize)
               learning_rate: 0.01
               warmup_cosine_lr_warmup_epochs: 1
               early_stopping: 0

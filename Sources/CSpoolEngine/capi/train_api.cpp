@@ -107,6 +107,16 @@ spool_status spool_trainer_memory_format(spool_trainer* trainer, char** out) {
     SPOOL_GUARD(*out = copy_string(trainer->impl->memory_format_note()));
 }
 
+spool_status spool_trainer_save_state(spool_trainer* trainer, const char* path) {
+    SPOOL_REQUIRE(trainer && path, "arguments must not be NULL");
+    SPOOL_GUARD(trainer->impl->save_state(path));
+}
+
+spool_status spool_trainer_load_state(spool_trainer* trainer, const char* path) {
+    SPOOL_REQUIRE(trainer && path, "arguments must not be NULL");
+    SPOOL_GUARD(trainer->impl->load_state(path));
+}
+
 spool_status spool_predict(spool_model* model, spool_loader* loader, spool_prediction** out) {
     SPOOL_REQUIRE(model && loader && out, "arguments must not be NULL");
     *out = nullptr;

@@ -301,6 +301,16 @@ spool_status spool_trainer_step(spool_trainer *trainer, spool_loader *loader, sp
 spool_status spool_trainer_flush(spool_trainer *trainer);
 /* The memory format in use and the measurement behind it ("" until chosen); free with spool_string_free. */
 spool_status spool_trainer_memory_format(spool_trainer *trainer, char **out);
+/*
+ * The trainer's whole state, for a run that resumes bit for bit: the model's parameters and buffers, the
+ * optimiser's state, the weight average, gradients accumulated but not applied, the step counters, the CPU
+ * generators (the trainer's and libtorch's default) and the memory format. One safetensors file, fsynced and
+ * renamed into place. Save with the training weights in the model (use_average 0). Load into a trainer made
+ * with the same parameters over the same model (after spool_trainer_set_process_group: every rank loads the
+ * same file); SPOOL_ERR_INVALID_ARGUMENT names what does not match.
+ */
+spool_status spool_trainer_save_state(spool_trainer *trainer, const char *path);
+spool_status spool_trainer_load_state(spool_trainer *trainer, const char *path);
 
 /* ---------------------------------------------------------------- data-parallel training */
 

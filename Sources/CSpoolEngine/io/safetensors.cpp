@@ -1,5 +1,8 @@
 #include "io/safetensors.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <nlohmann/json.hpp>
 
 #include <cstring>
@@ -134,6 +137,14 @@ void write_safetensors(const std::string& path, const std::vector<std::pair<std:
         out.flush();
         if (!out) throw std::runtime_error(path + ": write failed (disk full?)");
     }
+    // On disk before it takes the name: a crash or power cut leaves the old file or the new one, never a torn one.
+    const int fd = ::open(tmp.c_str(), O_RDONLY);
+    if (fd < 0 || ::fsync(fd) != 0) {
+        const std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        throw std::runtime_error(path + ": cannot flush the file to disk (" + why + ")");
+    }
+    ::close(fd);
     if (std::rename(tmp.c_str(), path.c_str()) != 0)
         throw std::runtime_error(path + ": cannot rename the finished file into place (" + std::strerror(errno) + ")");
 }

@@ -70,6 +70,17 @@ public:
     /// The memory format in use and why ("channels_last: 41 ms/image against 57 contiguous"); "" until chosen.
     const std::string& memory_format_note() const { return memory_note_; }
 
+    /// Everything a run needs to go on as if it had never stopped (train/trainer_state.cpp): the model's
+    /// parameters and buffers, the optimiser's state (momentum, Adam's moments, its groups' options), the
+    /// weight average, gradients accumulated but not yet applied, the step, update and accumulation counters,
+    /// the trainer's and libtorch's default CPU generators, and the memory format chosen. One safetensors
+    /// file, written whole or not at all. The training weights must be in the model (not the average).
+    void save_state(const std::string& path) const;
+    /// Restores what save_state wrote, into a trainer made with the same configuration over the same model
+    /// (and after set_process_group in a data-parallel run: every rank loads the same file). Throws
+    /// std::invalid_argument naming what does not match.
+    void load_state(const std::string& path);
+
 private:
     /// Times forward and backward passes of this batch in both layouts, without changing the model (batch
     /// statistics restored, gradients cleared), and keeps the faster layout for the whole run.

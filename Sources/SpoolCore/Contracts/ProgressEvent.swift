@@ -6,7 +6,9 @@ import Foundation
 /// `{"type": "step"|"evaluation"|"epoch"|"checkpoint"|"finished", "epoch": 3, "epochs": 15, ...}`; an epoch
 /// event carries the epoch's record (losses and metrics) for the daemon to store.
 public struct ProgressEvent: Codable, Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable { case step, evaluation, epoch, checkpoint, finished }
+    /// `resumed`: the run continued from its checkpoint at the end of `epoch`; the epochs done are reported
+    /// again after it (a supervisor recognises those it has).
+    public enum Kind: String, Sendable, Codable { case step, evaluation, epoch, checkpoint, finished, resumed }
 
     public var kind: Kind
     public var epoch: Int          // 1-based
@@ -60,6 +62,8 @@ public struct ProgressEvent: Codable, Sendable, Equatable {
             return "epoch \(epoch)/\(epochs) done  train loss \(Self.fmt(record?.trainLoss ?? .nan, 4))"
         case .checkpoint:
             return "epoch \(epoch)/\(epochs)  checkpoint saved"
+        case .resumed:
+            return "resumed after epoch \(epoch)/\(epochs)"
         case .finished:
             return "finished after \(epoch) epochs: best \(metricName ?? "metric") \(Self.fmt(metricValue ?? .nan, 4))"
         }
