@@ -210,6 +210,8 @@ extension Spoolctl {
                 guard let id = t.slurmJobID else { return "-" }
                 return id + (slurmNow[id].flatMap(\.nodes).map { $0.isEmpty ? "" : " on \($0)" } ?? "")
             }
+            // Each trial's runs: its first, and one per resume after the daemon died or stopped under it.
+            let runs = Dictionary(grouping: try store.trialRuns(jobID: job.id), by: \.trial)
             if json {
                 var object = row.json
                 object["best_trial"] = bestTrial ?? NSNull()
@@ -224,6 +226,10 @@ extension Spoolctl {
                             "slurm_job_id": t.slurmJobID ?? NSNull(),
                             "slurm_nodes": t.slurmJobID.flatMap { slurmNow[$0]?.nodes } ?? NSNull(),
                             "progress": TrialProgressView(t)?.json ?? NSNull(),
+                            "runs": (runs[t.number] ?? []).map { r in
+                                ["run": r.run, "resumed_after_epoch": r.resumedAfter ?? NSNull(),
+                                 "outcome": r.outcome ?? NSNull()] as [String: Any]
+                            },
                             "hyperparameters": (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) ?? [:],
                             "epochs": epochs.map { e in
                                 ["epoch": e.epoch, "train_loss": e.trainLoss ?? NSNull(),
@@ -239,7 +245,8 @@ extension Spoolctl {
                 ["job", "\(job.id)  \(job.name)  \(job.task.rawValue)"],
                 ["state", "\(job.state.rawValue): \(row.reason)"],
                 ["best", row.bestText],
-                ["time", "\(row.elapsedText)  (attempt \(job.attempts) of \(job.maxAttempts))"],
+                ["time", "\(row.elapsedText)  (attempt \(job.attempts) of \(job.maxAttempts)"
+                    + (job.interruptions > 0 ? "; interrupted \(job.interruptions) time\(job.interruptions == 1 ? "" : "s") by the daemon, not counted" : "") + ")"],
                 ["outbox", job.outboxPath ?? "-"],
             ] + files.map { ["", $0] } + [["log", layout.jobLog(job.id).path]])
             let slurmHeader: [String] = inSlurm ? ["SLURM"] : []
@@ -260,8 +267,10 @@ extension Spoolctl {
             if bestTrial != nil { print("* the best trial (\(job.task.primaryMetric)); its model is the job's result") }
             for t in trials {
                 let epochs = try store.epochs(trialID: t.id)
-                guard !epochs.isEmpty else { continue }
+                let history = runs[t.number] ?? []
+                guard !epochs.isEmpty || history.count > 1 else { continue }
                 print("\ntrial \(t.number)")
+                if history.count > 1 { for r in history { print("  \(r.summary)") } }
                 var rows = [["EPOCH", "TRAIN_LOSS", "VAL_LOSS", job.task.primaryMetric.uppercased()]]
                 for e in epochs {
                     rows.append(["\(e.epoch)", e.trainLoss.map { String(format: "%.4f", $0) } ?? "-",
@@ -380,7 +389,7 @@ struct StatusRow {
             "id": job.id, "name": job.name, "task": job.task.rawValue, "state": job.state.rawValue,
             "reason": reason, "trials": ["total": trialsTotal, "done": trialsDone],
             "best": best.map { ["name": job.task.primaryMetric, "value": $0] as [String: Any] } ?? NSNull(),
-            "outbox": job.outboxPath ?? NSNull(), "attempts": job.attempts,
+            "outbox": job.outboxPath ?? NSNull(), "attempts": job.attempts, "interruptions": job.interruptions,
             "created_at": stamp.string(from: job.createdAt),
             "started_at": job.startedAt.map { stamp.string(from: $0) } ?? NSNull(),
             "finished_at": job.finishedAt.map { stamp.string(from: $0) } ?? NSNull(),

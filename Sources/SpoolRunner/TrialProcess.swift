@@ -147,18 +147,36 @@ public final class TrialProcess: @unchecked Sendable {
             return .outOfMemory("out of memory: \(tail); lower training_batch_size")
         }
         if signalled {
-            return .failed("the trial crashed (signal \(status)\(status == SIGABRT ? ", an abort" : "")): \(tail)")
+            return .failed("the trial crashed (signal \(status), \(Self.signalName(status))) while the daemon ran: \(tail)")
         }
         return .failed("the trial exited with status \(status): \(tail)")
     }
 
-    /// The last meaningful line of a log, for a reason a person can act on.
+    /// "SIGSEGV, a segmentation fault": the signal's name and what it usually means.
+    static func signalName(_ signal: Int32) -> String {
+        switch signal {
+        case SIGSEGV: "SIGSEGV, a segmentation fault"
+        case SIGABRT: "SIGABRT, an abort"
+        case SIGBUS: "SIGBUS, a bus error"
+        case SIGFPE: "SIGFPE, an arithmetic error"
+        case SIGILL: "SIGILL, an illegal instruction (a library built for another CPU?)"
+        case SIGKILL: "SIGKILL"
+        case SIGTERM: "SIGTERM"
+        case SIGINT: "SIGINT"
+        case SIGHUP: "SIGHUP"
+        default: "signal \(signal)"
+        }
+    }
+
+    /// The last lines of a log worth reading (up to three, errors first), for a reason a person can act on.
     static func tail(of url: URL) -> String {
         guard let data = FileManager.default.contents(atPath: url.path) else { return "no log" }
         let lines = String(decoding: data.suffix(8192), as: UTF8.self).split(separator: "\n")
-        let meaningful = lines.last { line in
+            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let meaningful = lines.filter { line in
             line.contains("Error") || line.contains("error") || line.contains(": ") && !line.contains(" info ")
-        } ?? lines.last
-        return meaningful.map { String($0.prefix(400)) } ?? "no output"
+        }
+        let chosen = (meaningful.isEmpty ? lines : meaningful).suffix(3).map { String($0.prefix(300)) }
+        return chosen.isEmpty ? "no output" : "its log ends: " + chosen.joined(separator: " | ")
     }
 }

@@ -34,7 +34,7 @@ extension JobStore {
             // A trial still RUNNING under a finished job was stopped with it.
             try Self.closeRunningTrials(
                 of: jobID, state: state == .completed ? .cancelled : state,
-                reason: "stopped: the job ended (\(state)) before it finished", at: at, db)
+                reason: "stopped: the job ended (\(state)) while it ran", at: at, db)
             let level: JobEvent.Level = switch state {
             case .completed: .info
             case .cancelled: .warning

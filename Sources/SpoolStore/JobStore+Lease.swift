@@ -97,24 +97,31 @@ extension JobStore {
 
     private static func rescue(_ job: Job, _ cause: RescueCause, at: Date, _ db: Database) throws -> Job {
         let state: JobState, reason: String, level: JobEvent.Level
-        // A daemon that died, or whose lease lapsed (it hung, the machine slept), did not fail the job: the
-        // attempt is given back and counted as an interruption.
-        let interruptions = job.interruptions + 1
+        // A daemon that died did not fail the job: the attempt is given back and counted as an interruption. A
+        // lease that lapsed under a live daemon (its executor stuck on this job) is charged as an attempt.
+        let refunded = cause == .daemonStopped
+        let interruptions = job.interruptions + (refunded ? 1 : 0)
         if job.cancelRequested {
             (state, level) = (.cancelled, .warning)
             reason = "cancelled: \(cause.whileRunning), before it could be stopped"
-        } else if interruptions > maxInterruptions {
+        } else if refunded, interruptions > maxInterruptions {
             (state, level) = (.failed, .error)
             reason = "gave up after \(job.interruptions) interruptions: \(cause.whileRunning) every time; see the daemon's log for what stops it"
-        } else {
+        } else if !refunded, job.attempts >= job.maxAttempts {
+            (state, level) = (.failed, .error)
+            reason = "gave up after \(job.attempts) attempt\(job.attempts == 1 ? "" : "s"): \(cause.whileRunning)"
+        } else if refunded {
             (state, level) = (.pending, .warning)
             reason = "\(cause.requeued); its trials resume where they stopped (interruption \(interruptions), not counted as an attempt)"
+        } else {
+            (state, level) = (.pending, .warning)
+            reason = "\(cause.requeued) (attempt \(job.attempts + 1) of \(job.maxAttempts))"
         }
         let rescued = try Job.fetchOne(db, sql: """
             UPDATE jobs SET state = ?, reason = ?, lease_owner = NULL, lease_expires_at = NULL, finished_at = ?,
-                attempts = MAX(attempts - 1, 0), interruptions = interruptions + 1
+                attempts = MAX(attempts - ?, 0), interruptions = ?
             WHERE id = ? RETURNING *
-            """, arguments: [state, reason, state.isFinal ? at : nil, job.id])!
+            """, arguments: [state, reason, state.isFinal ? at : nil, refunded ? 1 : 0, interruptions, job.id])!
         // A trial in Slurm goes on without the daemon: the next one re-attaches to it, unless the job is over.
         // The others wait to resume from their checkpoints.
         if state.isFinal {

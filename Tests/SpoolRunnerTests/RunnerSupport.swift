@@ -71,6 +71,13 @@ enum RunnerSupport {
         let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         return object?["jobs"] as? [[String: Any]] ?? []
     }
+
+    /// `spoolctl status JOB --json`: one job with its trials' detail.
+    static func statusJSON(spool: URL, job: String) throws -> [String: Any] {
+        let result = try spoolctl(["status", job, "--spool", spool.path, "--json"])
+        guard result.status == 0 else { throw TestFailure("status \(job) failed: \(result.stderr)") }
+        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

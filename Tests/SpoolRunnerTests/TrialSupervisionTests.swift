@@ -41,6 +41,25 @@ struct TrialSupervisionTests {
         }
     }
 
+    /// A trial that crashes while the daemon lives counts: a failed trial, its reason naming the signal and
+    /// quoting the end of its log; the job's one attempt is charged.
+    @Test func aSegfaultingTrialIsCountedAndItsReasonNamesTheSignal() throws {
+        let dir = try RunnerSupport.temporaryDirectory("segv")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let trainer = try Self.fakeTrainer(
+            in: dir, behaviour: "  exec /usr/bin/python3 -c 'import os, signal, sys; sys.stderr.write(\"error: the kernel module misbehaved\\n\"); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGSEGV)'")
+        let bundle = try RunnerSupport.bundle(in: dir)
+        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "FAILED", "\(job)")
+        let reason = job["reason"] as? String ?? ""
+        #expect(reason.contains("signal 11") && reason.contains("SIGSEGV") && reason.contains("the kernel module misbehaved"), "\(reason)")
+        #expect(job["attempts"] as? Int == 1 && job["interruptions"] as? Int == 0, "\(job)")
+    }
+
     @Test func aTrialThatOverrunsItsBudgetEndsTimeout() throws {
         let dir = try RunnerSupport.temporaryDirectory("timeout")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -58,7 +77,9 @@ struct TrialSupervisionTests {
         #expect((job["reason"] as? String)?.contains("--max-job-seconds") == true)
     }
 
-    @Test func killDashNineThenRestartRequeuesAndCompletesOnce() throws {
+    /// The daemon killed without warning while a trial trains: the restarted daemon requeues the job without
+    /// charging it an attempt, and the same trial resumes after the epoch its checkpoint holds (docs/resume.md).
+    @Test func killDashNineThenRestartResumesTheTrialAndCompletesOnce() throws {
         let dir = try RunnerSupport.temporaryDirectory("kill9")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
@@ -94,9 +115,15 @@ struct TrialSupervisionTests {
         #expect(jobs.count == 1)
         let job = try #require(jobs.first)
         #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect(job["attempts"] as? Int == 2)
+        #expect(job["attempts"] as? Int == 1 && job["interruptions"] as? Int == 1, "the daemon's death is not the job's attempt: \(job)")
         let trials = job["trials"] as? [String: Any]
-        #expect(trials?["total"] as? Int == 2 && trials?["done"] as? Int == 2)
+        #expect(trials?["total"] as? Int == 1 && trials?["done"] as? Int == 1, "the interrupted trial resumed as itself: \(job)")
+        let detail = try RunnerSupport.statusJSON(spool: spool, job: job["id"] as! String)
+        let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+        #expect(runs.count == 2, "\(runs)")
+        #expect((runs.first?["outcome"] as? String)?.hasPrefix("interrupted") == true, "\(runs)")
+        #expect((runs.last?["resumed_after_epoch"] as? Int ?? 0) >= 1, "the second run resumed after the epoch it had: \(runs)")
+        #expect((runs.last?["outcome"] as? String)?.hasPrefix("COMPLETED") == true, "\(runs)")
         // One job folder in the outbox (beside index.html, the page over the jobs).
         let outboxes = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("outbox").path)
         #expect(outboxes.filter { $0 != "index.html" } == [job["id"] as! String])

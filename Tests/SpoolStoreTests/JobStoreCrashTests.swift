@@ -65,7 +65,7 @@ struct JobStoreCrashTests {
         let next = try spool.store(clock)
         let rescued = try next.rescueOrphans(owner: "daemon-new")
         #expect(rescued.map(\.id) == [first.id])
-        #expect(rescued.first?.reason == "requeued after the daemon stopped (attempt 2 of 3)")
+        #expect(rescued.first?.reason == "requeued after the daemon stopped; its trials resume where they stopped (interruption 1, not counted as an attempt)")
         #expect(try afterCrash.counts()[.pending] == 2)
     }
 }

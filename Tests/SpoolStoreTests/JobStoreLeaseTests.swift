@@ -178,21 +178,29 @@ struct JobStoreLeaseTests {
         clock.advance(10)
         store = try spool.store(clock)
         let rescued = try store.rescueOrphans(owner: "daemon-new")
+        // The daemon's death is not the jobs' doing: both requeued, the attempt given back (even on a last try),
+        // counted as an interruption; the trial waits to resume from its checkpoint.
+        let requeued = "requeued after the daemon stopped; its trials resume where they stopped (interruption 1, not counted as an attempt)"
         #expect(rescued.map(\.id) == [once.id, last.id])
-        #expect(rescued[0].state == .pending)
-        #expect(rescued[0].reason == "requeued after the daemon stopped (attempt 2 of 3)")
-        #expect(rescued[1].state == .failed)
-        #expect(rescued[1].reason == "gave up after 1 attempt: the daemon stopped while it ran")
+        #expect(rescued.map(\.state) == [.pending, .pending])
+        #expect(rescued.map(\.reason) == [requeued, requeued])
+        #expect(rescued.map(\.attempts) == [0, 0] && rescued.map(\.interruptions) == [1, 1])
         #expect(try store.job(id: waiting.id)?.state == .pending)
         let interrupted = try #require(try store.trial(id: trial.id))
-        #expect(interrupted.state == .failed)
-        #expect(interrupted.reason == "interrupted: the daemon stopped while it ran")
-        #expect(try store.events(jobID: once.id).last?.message
-            == "PENDING: requeued after the daemon stopped (attempt 2 of 3)")
+        #expect(interrupted.state == .pending)
+        #expect(interrupted.reason == "interrupted: the daemon stopped while it ran; it resumes from its last checkpoint")
+        #expect(try store.events(jobID: once.id).last?.message == "PENDING: \(requeued)")
+        #expect(try store.trialRuns(jobID: once.id).map(\.outcome) == ["interrupted: the daemon stopped while it ran"])
 
-        // The requeued job runs again, first in line.
+        // The requeued job runs again, first in line, as its first attempt; its trial resumes as run 2.
         let again = try #require(try store.claimNext(owner: "daemon-new", leaseSeconds: 60))
-        #expect(again.id == once.id && again.attempts == 2)
+        #expect(again.id == once.id && again.attempts == 1)
+        let resumed = try store.resumeTrial(trialID: trial.id, owner: "daemon-new")
+        #expect(resumed.state == .running && resumed.number == trial.number)
+        try store.recordResume(trialID: trial.id, afterEpoch: 3)
+        let runs = try store.trialRuns(jobID: once.id)
+        #expect(runs.map(\.run) == [1, 2] && runs.last?.resumedAfter == 3 && runs.last?.outcome == nil)
+        #expect(runs.last?.summary == "run 2: resumed after epoch 3, running")
         // The new daemon's own jobs are not orphans.
         #expect(try store.rescueOrphans(owner: "daemon-new") == [])
     }

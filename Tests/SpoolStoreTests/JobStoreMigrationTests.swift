@@ -9,7 +9,7 @@ struct JobStoreMigrationTests {
     func freshFile() throws {
         let spool = try TempSpool()
         let store = try spool.store(ManualClock())
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         let (journal, sync, foreignKeys, timeout, tables) = try store.pool.read { db in
             (try String.fetchOne(db, sql: "PRAGMA journal_mode"), try Int.fetchOne(db, sql: "PRAGMA synchronous"),
              try Int.fetchOne(db, sql: "PRAGMA foreign_keys"), try Int.fetchOne(db, sql: "PRAGMA busy_timeout"),
@@ -35,7 +35,7 @@ struct JobStoreMigrationTests {
         let job = try first.add(newJob("a"))
         try first.close()
         let second = try spool.store(clock)
-        #expect(try second.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try second.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         #expect(try second.job(id: job.id) == job)
     }
 
@@ -54,7 +54,7 @@ struct JobStoreMigrationTests {
             }
         }
         let store = try spool.store(ManualClock())
-        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6"])
+        #expect(try store.appliedMigrations() == ["v1", "v2", "v3", "v4", "v5", "v6", "v7"])
         let trial = try #require(try store.trials(jobID: "j-1").first)
         #expect(trial.state == .completed)
         #expect(trial.branch == nil && trial.configurationIndex == nil && trial.retryOf == nil)
