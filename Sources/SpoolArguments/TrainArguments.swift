@@ -25,6 +25,10 @@ public struct TrainArguments: ParsableArguments {
         Writes OUT/model/ (weights.safetensors + model.json), OUT/metrics.json (primary metric at the best \
         epoch, per-epoch history, per-class report) and OUT/train.log. Progress goes to standard error.
 
+        Every epoch ends with a resume checkpoint in OUT/checkpoints/resume/ (weights, optimiser, schedule, \
+        random state). A run stopped (SIGTERM, Ctrl-C, a crash) continues with --resume OUT, ending as if it \
+        had never stopped.
+
         With --nproc N (and --nnodes), N processes train data-parallel: each takes its share of every batch \
         (training_batch_size is the whole batch), gradients are averaged and batch norm uses the whole batch \
         (gloo on the CPU, NCCL on CUDA), so the result does not depend on N beyond floating-point order. \
@@ -35,6 +39,7 @@ public struct TrainArguments: ParsableArguments {
           spoolctl train shapes --out runs/quick --set number_of_epochs=3
           spoolctl train shapes --out runs/r18 --set model_name=resnet18
           spoolctl train shapes --out runs/dp --nproc 2 --set training_batch_size=32
+          spoolctl train shapes --resume runs/shapes
         """)
 
     @Argument(help: "The bundle folder (settings.yaml, JSONL, images), or a folder per class.")

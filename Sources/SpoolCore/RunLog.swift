@@ -11,7 +11,10 @@ public struct RunLogHandler: LogHandler {
         let mirror: Bool
         init(url: URL?, mirror: Bool) {
             if let url {
-                _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+                // Appended to: a resumed run's log continues its first run's.
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    _ = FileManager.default.createFile(atPath: url.path, contents: nil)
+                }
                 handle = try? FileHandle(forWritingTo: url)
                 _ = try? handle?.seekToEnd()
             } else {

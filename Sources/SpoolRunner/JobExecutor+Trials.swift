@@ -150,13 +150,17 @@ extension JobExecutor {
         var seconds = max(60, (deadline ?? now().addingTimeInterval(86_400)).timeIntervalSince(now()))
         if let trialBudget { seconds = min(seconds, max(60, trialBudget)) }
         var minutes = Int((seconds / 60).rounded(.up))
-        // No more than the partition allows: a job asking more would wait for ever (PartitionTimeLimit).
-        if let limit = slurm.maxTimeMinutes { minutes = min(minutes, limit) }
-        return SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
+        // No more than the partition allows: a job asking more would wait for ever (PartitionTimeLimit). A trial
+        // cut short there goes on in a new batch job, from its checkpoint.
+        var cut = false
+        if let limit = slurm.maxTimeMinutes, limit < minutes { (minutes, cut) = (limit, true) }
+        let trial = SlurmTrial(launch, jobName: "spool-\(jobID)-t\(number)", workingDirectory: directory.deletingLastPathComponent(),
                           settings: slurm, client: SlurmClient(environment: slurm.environment),
                           timeLimitMinutes: minutes,
                           // Slurm may send its warning up to a minute early: only trials of 5 minutes or more get one.
                           warningSeconds: minutes >= 5 ? 90 : nil)
+        trial.cutByPartition = cut
+        return trial
     }
 
     /// Follows again the trials an earlier daemon left running in Slurm (their ids are in the store): they are
@@ -251,6 +255,9 @@ extension JobExecutor {
         case .earlyTerminated:
             (state, reason) = (.cancelled, "early termination: " + (running.stoppedBecause ?? "stopped by the policy"))
         case .timedOut: (state, reason) = (.timeout, "the job's budget ran out while it trained")
+        case .trialTimedOut where (running.process as? SlurmTrial)?.cutByPartition == true && now() < (deadline ?? .distantPast):
+            // The partition's limit, not the job's budget: the trial resumes in a new batch job.
+            (state, reason) = (.pending, "its Slurm time limit (the partition's MaxTime of \((running.process as! SlurmTrial).request.timeLimitMinutes) min) came before the job's budget; it resumes in a new batch job")
         case .trialTimedOut:
             if let slurm = running.process as? SlurmTrial {
                 (state, reason) = (.timeout, "its Slurm time limit of \(slurm.request.timeLimitMinutes) min came (--time: "
@@ -272,7 +279,11 @@ extension JobExecutor {
         }
         pool.release(running.units)
         if state == .pending {
-            // Not an observation: the trial resumes when the job runs again.
+            // Not an observation: the trial resumes (now if the job goes on, else when it runs again).
+            if !isShuttingDown, let trial = try? store.trial(id: running.trial.id) {
+                sweep.resumes.append(.init(index: running.launch.index, configuration: running.launch.configuration,
+                                           retryOf: running.launch.retryOf, resuming: (trial.number, trial.id)))
+            }
         } else {
             sweep.ended(running.launch, number: number, state: state, value: finished?.bestMetricValue)
         }

@@ -120,6 +120,9 @@ public final class JobExecutor: @unchecked Sendable {
         origin = JobOrigin.read(in: layout.bundle(job.id))
         startFrom = resolveStartingModel(settings: settings)
         if let startFrom { log(job.id, "every trial starts from \(startFrom)") }
+        if let earlier = origin?.requeueOf, origin?.restart != true, (try? store.trials(jobID: job.id))?.isEmpty ?? false {
+            adoptTrials(of: earlier, into: job)
+        }
         var sweep = SweepState(plan: plan)
         sweep.resume(from: (try? store.trials(jobID: job.id)) ?? [], epochs: { try? self.store.epochs(trialID: $0) })
         lock.withLock { progress = sweep.progress }

@@ -19,8 +19,9 @@ public struct Requeuer: Sendable {
     /// The states a job can be requeued from.
     public static let requeueable: Set<JobState> = [.failed, .cancelled, .timeout, .outOfMemory]
 
-    /// Drops `job`'s bundle again and returns the drop's name in `incoming/`.
-    public func requeue(_ job: Job) throws -> String {
+    /// Drops `job`'s bundle again and returns the drop's name in `incoming/`. The new job's trials resume from
+    /// `job`'s (its finished trials count, its unfinished ones continue from their checkpoints), unless `restart`.
+    public func requeue(_ job: Job, restart: Bool = false) throws -> String {
         guard Self.requeueable.contains(job.state) else {
             switch job.state {
             case .completed:
@@ -46,7 +47,8 @@ public struct Requeuer: Sendable {
             // A schedule's slot key stays with the original job (the queue takes one job per key).
             try JobOrigin(name: job.name, lineage: earlier?.lineage, warmStartFrom: earlier?.warmStartFrom,
                           retrainOf: earlier?.retrainOf, promote: earlier?.promote ?? "better",
-                          note: "requeue of \(job.id) (\(job.state.rawValue): \(job.reason))", requeueOf: job.id)
+                          note: "requeue of \(job.id) (\(job.state.rawValue): \(job.reason))" + (restart ? ", started over" : ""),
+                          requeueOf: job.id, restart: restart ? true : nil)
                 .write(in: staging)
             let target = Dropper(layout: layout).freeName(for: dropName)
             guard rename(staging.path, target.path) == 0 else {

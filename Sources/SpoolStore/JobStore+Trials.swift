@@ -72,6 +72,41 @@ extension JobStore {
         }
     }
 
+    /// Copies `trial` of an earlier job into `jobID` (a requeued job that continues it), with `state` and
+    /// `reason`, its recorded epochs and its runs.
+    @discardableResult
+    public func adoptTrial(_ trial: Trial, into jobID: String, owner: String, state: JobState, reason: String) throws -> Trial {
+        try writeImmediate { db in
+            let at = now()
+            guard try Bool.fetchOne(db, sql: """
+                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
+                """, arguments: [jobID, owner]) ?? false
+            else {
+                throw try Self.refusal(jobID: jobID, owner: owner, db)
+            }
+            let adopted = try Trial.fetchOne(db, sql: """
+                INSERT INTO trials (job_id, number, state, reason, hyperparameters_json, started_at, finished_at,
+                    epochs_done, best_metric_value, device, branch, configuration_index, retry_of)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                RETURNING *
+                """, arguments: [jobID, trial.number, state, reason, trial.hyperparametersJSON, trial.startedAt,
+                                 state.isFinal ? trial.finishedAt : nil, trial.epochsDone, trial.bestMetricValue,
+                                 trial.device, trial.branch, trial.configurationIndex, trial.retryOf])!
+            try db.execute(sql: """
+                INSERT INTO epoch_metrics (trial_id, epoch, train_loss, validation_loss, primary_metric, metrics_json, recorded_at)
+                SELECT ?, epoch, train_loss, validation_loss, primary_metric, metrics_json, recorded_at
+                FROM epoch_metrics WHERE trial_id = ?
+                """, arguments: [adopted.id, trial.id])
+            try db.execute(sql: """
+                INSERT INTO trial_runs (trial_id, run, started_at, finished_at, resumed_after, outcome)
+                SELECT ?, run, started_at, COALESCE(finished_at, ?), resumed_after, COALESCE(outcome, ?)
+                FROM trial_runs WHERE trial_id = ?
+                """, arguments: [adopted.id, at, "\(trial.state): \(trial.reason)", trial.id])
+            try Self.log(db, jobID, at, .info, "trial \(trial.number) taken over from \(trial.jobID): \(reason)")
+            return adopted
+        }
+    }
+
     /// Records the epoch a trial's current run continued after (the trainer's `resumed` event).
     public func recordResume(trialID: Int64, afterEpoch epoch: Int) throws {
         try writeImmediate { db in

@@ -77,6 +77,53 @@ struct HousekeepingEndToEndTests {
         #expect(try Self.incoming(layout).isEmpty)
     }
 
+    /// A job whose budget ran out mid-training, requeued: the new job's trial resumes from the old one's last
+    /// checkpoint (docs/resume.md), and the old job's folder stays as it was; `requeue --restart` starts over.
+    @Test func aRequeuedJobResumesItsTrialsAndRestartStartsOver() throws {
+        let dir = try RunnerSupport.temporaryDirectory("requeue-resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let spool = dir.appendingPathComponent("spool")
+        let layout = SpoolLayout(root: spool)
+        let bundle = try RunnerSupport.bundle(in: dir, name: "long", epochs: 40)
+        #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
+        let cut = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "10", "--grace", "2"])
+        #expect(cut.status == 0, "\(cut.stderr)")
+        let timedOut = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(timedOut["state"] as? String == "TIMEOUT", "\(timedOut)")
+        let oldID = try #require(timedOut["id"] as? String)
+        let oldLog = spool.appendingPathComponent("jobs/\(oldID)/trials/0/train.log")
+        let oldLogText = try String(contentsOf: oldLog, encoding: .utf8)
+        let checkpoints = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("jobs/\(oldID)/trials/0/checkpoints/resume").path)
+        let last = try #require(checkpoints.compactMap { Int($0.dropFirst(6)) }.max(), "the timed-out trial left checkpoints: \(checkpoints)")
+
+        for restart in [false, true] {
+            let before = Set(try RunnerSupport.statusJSON(spool: spool).compactMap { $0["id"] as? String })
+            let requeue = try RunnerSupport.spoolctl(["requeue", "--spool", spool.path, oldID] + (restart ? ["--restart"] : []))
+            #expect(requeue.status == 0, "\(requeue.stderr)")
+            #expect(requeue.stdout.contains(restart ? "(its trials start over)" : "(its trials resume)"), "\(requeue.stdout)")
+            let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
+            #expect(serve.status == 0, "\(serve.stderr)")
+            let jobs = try RunnerSupport.statusJSON(spool: spool)
+            let job = try #require(jobs.first { !before.contains($0["id"] as? String ?? "") })
+            let id = try #require(job["id"] as? String)
+            #expect(job["state"] as? String == "COMPLETED", "\(job)")
+            let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/trials/0/train.log"), encoding: .utf8)
+            let detail = try RunnerSupport.statusJSON(spool: spool, job: id)
+            let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+            if restart {
+                #expect(!log.contains("resumed after epoch"), "--restart trains from the start:\n\(log)")
+                #expect(runs.count == 1, "\(runs)")
+            } else {
+                #expect(log.contains("resumed after epoch \(last) of 40"), "the old job's last checkpoint (epoch \(last)):\n\(log)")
+                #expect(runs.last?["resumed_after_epoch"] as? Int == last, "\(runs)")
+                let jobLog = try String(contentsOf: layout.jobLog(id), encoding: .utf8)
+                #expect(jobLog.contains("continues \(oldID): 0 finished trials kept, 1 resume from their checkpoints"), "\(jobLog)")
+            }
+        }
+        // The old job's folder is as it was.
+        #expect(try String(contentsOf: oldLog, encoding: .utf8) == oldLogText)
+    }
+
     @Test func submitSetAndNameChangeTheDroppedCopyOnly() throws {
         let dir = try RunnerSupport.temporaryDirectory("submit-set")
         defer { try? FileManager.default.removeItem(at: dir) }

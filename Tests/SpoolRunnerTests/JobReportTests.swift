@@ -18,7 +18,7 @@ struct JobReportTests {
         let columns: [String: Any] = [
             "id": "j-20250101-0007", "name": name, "task": task.rawValue, "state": state.rawValue, "reason": reason,
             "priority": 0, "created_at": 757_382_400.0, "started_at": 757_382_410.0, "finished_at": 757_382_590.0,
-            "attempts": 1, "max_attempts": 3, "bundle_path": "/tmp/bundle", "settings_json": "{}",
+            "attempts": 1, "max_attempts": 3, "interruptions": 0, "bundle_path": "/tmp/bundle", "settings_json": "{}",
             "budget_seconds": 1800, "cancel_requested": false,
         ]
         return try JSONDecoder().decode(Job.self, from: JSONSerialization.data(withJSONObject: columns))

@@ -160,7 +160,8 @@ struct SlurmExecutorTests {
         #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let trialFolder = spool.appendingPathComponent("jobs/\(jobID)/trials/0")
-        #expect(FileManager.default.fileExists(atPath: trialFolder.appendingPathComponent("checkpoints/last.safetensors").path))
+        let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: trialFolder.appendingPathComponent("checkpoints/resume").path)) ?? []
+        #expect(checkpoints.contains { $0.hasPrefix("epoch-") }, "its resume checkpoints stay: \(checkpoints)")
         let trainLog = try String(contentsOf: trialFolder.appendingPathComponent("train.log"), encoding: .utf8)
         #expect(trainLog.contains("stopped when asked at epoch"), "\(trainLog)")
         let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
@@ -168,7 +169,8 @@ struct SlurmExecutorTests {
     }
 
     /// Slurm runs a trial again after a node failure or a preemption (`--requeue`); `scontrol requeue` does the
-    /// same to a running trial: the second run starts over in the trial's folder and the job completes.
+    /// same to a running trial: the second run resumes from the first's checkpoint in the trial's folder, and the
+    /// job completes.
     @Test(.timeLimit(.minutes(6))) func aTrialSlurmRequeuesRunsAgainAndCompletes() throws {
         let fixture = try SlurmSpool.start("requeue")
         defer { fixture.stop() }
@@ -196,9 +198,14 @@ struct SlurmExecutorTests {
         let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
         #expect(status.state == .completed, "\(status.summary)")
         #expect(status.restarts >= 1, "\(status)")
-        // The rerun's evaluations replace the first run's for the policy.
+        // The rerun resumed from the first run's checkpoint (it did not start over): the epochs it had are not
+        // trained again, nor counted again by the policy.
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
-        #expect(log.contains("trial 0 started over (requeued)"), "\(log)")
+        #expect(log.contains("trial 0 resumed after epoch"), "\(log)")
+        let trainLog = try String(contentsOf: spool.appendingPathComponent("jobs/\(jobID)/trials/0/train.log"), encoding: .utf8)
+        #expect(trainLog.contains("resumed after epoch"), "\(trainLog)")
+        let evaluations = log.components(separatedBy: "\n").filter { $0.contains("trial 0 epoch 1:") }
+        #expect(evaluations.count == 1, "epoch 1 counted once: \(evaluations)")
     }
 
     /// Slurm refuses a submission (here the first `sbatch` fails as with a controller that timed out): that trial

@@ -116,8 +116,9 @@ struct DataParallelTests {
     }
 
     /// SIGTERM (what Slurm sends before a time limit, and the daemon to stop a trial): the trainer finishes its
-    /// step, saves checkpoints/last.safetensors and stops with exit 4; its best model so far stays. With two
-    /// processes, the launcher passes the signal on and both stop at the same step.
+    /// step and stops with exit 4; its resume checkpoints (one per epoch done) and its best model so far stay, and
+    /// `--resume` continues the run to its end. With two processes, the launcher passes the signal on and both stop
+    /// at the same step, and both resume.
     @Test(arguments: [1, 2]) func sigtermSavesACheckpointAndStops(processes: Int) throws {
         let dir = try TrainingSupport.temporaryDirectory("stop")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -131,12 +132,35 @@ struct DataParallelTests {
         let stderr = run.finish(within: 60)
         #expect(!process.isRunning)
         #expect(process.terminationReason == .exit && process.terminationStatus == 4, "\(process.terminationStatus): \(stderr)")
-        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("checkpoints/last.safetensors").path))
+        let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints/resume").path)) ?? []
+        #expect(checkpoints.contains { $0.hasPrefix("epoch-") }, "its resume checkpoints stay: \(checkpoints)")
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("model/weights.safetensors").path))
         let metrics = try Self.metrics(out)
         #expect(!metrics.complete && metrics.history.count >= 1)
         #expect(TrainingSupport.log(out).contains("stopped when asked at epoch"))
         #expect(!stderr.contains("data-parallel process"), "no process failed: \(stderr)")
+    }
+
+    /// A data-parallel trial resumes too (docs/resume.md): stopped after its first epoch, `--resume` with the same
+    /// `--nproc` has every process load the same checkpoint and the run ends complete, its history whole.
+    @Test(arguments: [1, 2]) func aStoppedRunResumesToItsEnd(processes: Int) throws {
+        let dir = try TrainingSupport.temporaryDirectory("dp-resume")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 6)
+        let out = dir.appendingPathComponent("run")
+        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"])
+        defer { run.kill() }
+        try run.waitForLog(out, containing: "epoch 1/6")
+        kill(run.process.processIdentifier, SIGTERM)
+        let stderr = run.finish(within: 60)
+        #expect(run.process.terminationStatus == 4, "stopped before its end (exit 4): \(stderr)")
+        let again = try TrainingSupport.run(DetectionTrainingTests.bin.appendingPathComponent("spool-trainer"),
+                                            ["train", bundle.path, "--resume", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"],
+                                            environment: ["OPENBLAS_NUM_THREADS": "1"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let metrics = try Self.metrics(out)
+        #expect(metrics.complete && metrics.history.map(\.epoch) == Array(1...6), "\(metrics.history.map(\.epoch))")
+        #expect(TrainingSupport.log(out).contains("resumed after epoch"), "\(TrainingSupport.log(out))")
     }
 
     static func children(of pid: Int32) -> [Int32] {

@@ -17,13 +17,18 @@ public struct JobOrigin: Codable, Sendable, Hashable {
     public var retrainOf: String?
     /// The job it queues again, when `spoolctl requeue` made it.
     public var requeueOf: String?
+    /// `spoolctl requeue --restart`: the requeued job's trials start over instead of resuming from the earlier
+    /// job's checkpoints.
+    public var restart: Bool?
     /// When `latest` moves: `better` (beats the model in use on the new validation set) or `always`.
     public var promote: String
     /// Why the job exists, for its log: "schedule fridge, slot 2026-11-30T02:00:00Z".
     public var note: String
 
     public init(scheduleKey: String? = nil, name: String, lineage: String?, warmStartFrom: String? = nil,
-                retrainOf: String? = nil, promote: String = "better", note: String, requeueOf: String? = nil) {
+                retrainOf: String? = nil, promote: String = "better", note: String, requeueOf: String? = nil,
+                restart: Bool? = nil) {
+        self.restart = restart
         self.scheduleKey = scheduleKey
         self.name = name
         self.lineage = lineage
@@ -36,7 +41,7 @@ public struct JobOrigin: Codable, Sendable, Hashable {
 
     enum CodingKeys: String, CodingKey {
         case scheduleKey = "schedule_key", name, lineage, warmStartFrom = "warm_start_from", retrainOf = "retrain_of"
-        case promote, note, requeueOf = "requeue_of"
+        case promote, note, requeueOf = "requeue_of", restart
     }
 
     /// The origin written in `folder`, if any.

@@ -13,6 +13,9 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
     let launch: TrialProcess.Launch
     let client: SlurmClient
     let request: SlurmBatchRequest
+    /// The partition's MaxTime, not the job's budget, set `--time`: at that limit the trial is resubmitted and
+    /// resumes from its checkpoint, while the job has budget left.
+    var cutByPartition = false
     let pollSeconds: Double
     /// The trainer's standard output: one progress event a line.
     let progressFile: URL
