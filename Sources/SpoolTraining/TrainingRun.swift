@@ -284,7 +284,11 @@ public final class TrainingRun {
                                     memoryFormat: memoryNote, weightsUsed: weightsUsed, fingerprint: fingerprint,
                                     trainerSHA256: "")
             do {
-                lastCheckpoint = try checkpoints.write(point) { url in try trainer.saveState(to: url.path) }
+                let started = now()
+                let folder = try checkpoints.write(point) { url in try trainer.saveState(to: url.path) }
+                lastCheckpoint = folder
+                let bytes = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent("trainer.safetensors").path)[.size] as? Int) ?? 0
+                logger.info("epoch \(epoch): resume checkpoint written (\(fmt(Double(bytes) / 1e6, 1)) MB in \(fmt(now() - started, 2)) s)")
             } catch {
                 logger.warning("epoch \(epoch): the resume checkpoint could not be written (\(error)); training goes on, and a restart would resume after epoch \(history.count > 1 ? "\(epoch - 1) or earlier" : "none")")
             }

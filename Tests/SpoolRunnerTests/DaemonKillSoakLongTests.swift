@@ -15,9 +15,11 @@ struct DaemonKillSoakLongTests {
         let dir = try RunnerSupport.temporaryDirectory("soak")
         defer { try? FileManager.default.removeItem(at: dir) }
         let spool = dir.appendingPathComponent("spool")
-        let alpha = try RunnerSupport.bundle(in: dir, name: "alpha", epochs: 24, perClass: 10)
-        let beta = try RunnerSupport.bundle(in: dir, name: "beta", epochs: 24, perClass: 10)
-        let sweep = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: 10, perClass: 10)
+        // Long enough for 30 kills while they train (an epoch here is a fraction of a second); the two single
+        // trials differ in their epochs, else they would be one bundle, queued once.
+        let alpha = try RunnerSupport.bundle(in: dir, name: "alpha", epochs: 300, perClass: 10)
+        let beta = try RunnerSupport.bundle(in: dir, name: "beta", epochs: 301, perClass: 10)
+        let sweep = try RunnerSupport.bundle(in: dir, name: "sweep", epochs: 80, perClass: 10)
         let settings = try String(contentsOf: sweep.appendingPathComponent("settings.yaml"), encoding: .utf8)
             .replacingOccurrences(of: "limits: {timeout_minutes: 30}\n", with: "")
         try (settings + """
@@ -25,7 +27,7 @@ struct DaemonKillSoakLongTests {
             limits: {timeout_minutes: 60, max_trials: 4, max_concurrent_trials: 2}
             sweep:
               sampling_algorithm: grid
-              early_termination: {type: bandit, slack_amount: 0.2, evaluation_interval: 2, delay_evaluation: 4}
+              early_termination: {type: bandit, slack_amount: 0.2, evaluation_interval: 5, delay_evaluation: 20}
             search_space:
               - learning_rate: "choice(0.01, 0.001)"
                 momentum: "choice(0.9, 0.5)"

@@ -38,4 +38,30 @@ struct SlurmTimeLimitLongTests {
         let id = try #require(ids.values.first)
         #expect(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id]?.state == .timeout)
     }
+
+    /// A partition whose MaxTime (1 min) is shorter than the job's budget: the trial Slurm ends at that limit is
+    /// submitted again and resumes from its checkpoint (docs/resume.md), and the job completes.
+    @Test(.timeLimit(.minutes(10))) func aTrialCutByThePartitionsMaxTimeResumesInANewBatchJob() throws {
+        let fixture = try SlurmSpool.start("maxtime")
+        defer { fixture.stop() }
+        let (cluster, dir, spool) = (fixture.cluster, fixture.dir, fixture.spool)
+        try cluster.scontrol(["update", "PartitionName=spool", "MaxTime=1"])
+        // More epochs than a minute trains here (each ends with a resume checkpoint).
+        let bundle = try RunnerSupport.bundle(in: dir, name: "cut", epochs: 300, perClass: 6)
+        try fixture.submit(bundle)
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm"],
+                                               environment: cluster.environment)
+        #expect(serve.status == 0, "\(serve.stderr)")
+        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let id = try #require(job["id"] as? String)
+        let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)
+        #expect(log.contains("the partition's MaxTime of 1 min"), "\(log)")
+        #expect(log.contains("trial 0 resumed after epoch"), "\(log)")
+        let trainLog = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/trials/0/train.log"), encoding: .utf8)
+        #expect(DaemonKillSoakLongTests.epochsTrainedAgain(trainLog) <= 2, "at most the epoch in flight at each cut")
+        let detail = try RunnerSupport.statusJSON(spool: spool, job: id)
+        let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+        #expect(runs.count >= 2 && (runs.last?["resumed_after_epoch"] as? Int ?? 0) > 0, "\(runs)")
+    }
 }
