@@ -1,7 +1,8 @@
 // trainer_state.cpp — a trainer's whole state in one file, so that an interrupted run resumes bit for bit.
 //
 // Layout (safetensors): "model/<name>" every parameter and buffer; "average/<i>" the weight average in the
-// model's order; "grad/<name>" gradients accumulated but not applied (YOLOv5 accumulates across epochs);
+// model's order; "grad/<name>" gradients accumulated but not applied (YOLOv5 accumulates across epochs) and
+// "grad_defined" which parameters have a gradient;
 // "optimizer/<group>/<param>/<field>" the optimiser's state per parameter (SGD's momentum buffer, Adam's step and
 // moments) and "optimizer/<group>/options" its learning rate and momentum (or betas), by position rather than
 // libtorch's in-memory keys, so that the same state makes the same file; "generator/trainer"
@@ -98,8 +99,15 @@ void Trainer::save_state(const std::string& path) const {
     std::vector<std::pair<std::string, torch::Tensor>> out;
     for (auto& [name, tensor] : named_tensors(*model_)) out.emplace_back("model/" + name, tensor);
     for (size_t i = 0; i < ema_.size(); ++i) out.emplace_back("average/" + std::to_string(i), ema_[i].second);
-    for (auto& p : model_->named_parameters(true))
-        if (p.value().grad().defined()) out.emplace_back("grad/" + p.key(), p.value().grad());
+    // Gradients: whole while some are pending (accumulated, not applied); otherwise only which parameters have
+    // one (zeros), since an optimiser steps a parameter with a zero gradient but skips one without.
+    std::vector<int64_t> has_grad;
+    for (auto& p : model_->named_parameters(true)) {
+        const bool defined = p.value().grad().defined();
+        has_grad.push_back(defined ? 1 : 0);
+        if (defined && pending_ > 0) out.emplace_back("grad/" + p.key(), p.value().grad());
+    }
+    out.emplace_back("grad_defined", torch::tensor(has_grad, torch::kInt64).to(torch::kUInt8));
     auto& groups = optimizer_->param_groups();
     auto& states = optimizer_->state();
     for (size_t g = 0; g < groups.size(); ++g) {
@@ -160,13 +168,19 @@ void Trainer::load_state(const std::string& path) {
             tensor.copy_(value);
         }
         for (size_t i = 0; i < ema_.size(); ++i) ema_[i].second.copy_(take("average/" + std::to_string(i)));
+        const auto has_grad = take("grad_defined");
+        int64_t index = 0;
         for (auto& p : model_->named_parameters(true)) {
             auto it = saved.find("grad/" + p.key());
-            if (it == saved.end()) {
-                if (p.value().grad().defined()) p.value().mutable_grad() = torch::Tensor();
-                continue;
+            const bool defined = index < has_grad.numel() && has_grad[index].item<uint8_t>() != 0;
+            ++index;
+            if (it != saved.end()) {
+                p.value().mutable_grad() = it->second.to(p.value().options()).contiguous(p.value().suggest_memory_format());
+            } else if (defined) {
+                p.value().mutable_grad() = torch::zeros_like(p.value());
+            } else {
+                p.value().mutable_grad() = torch::Tensor();
             }
-            p.value().mutable_grad() = it->second.to(p.value().options()).contiguous(p.value().suggest_memory_format());
         }
     }
     auto& groups = optimizer_->param_groups();
