@@ -39,9 +39,15 @@ public struct OutboxWriter: Sendable {
         if fm.fileExists(atPath: staging.path) { try fm.removeItem(at: staging) }
         try fm.createDirectory(at: staging, withIntermediateDirectories: true)
         if let trial = contents.trialOutput {
-            // The model and checkpoints are hard links to the trial's files: one copy on disk, shown twice.
+            // The model and checkpoints are hard links to the trial's files: one copy on disk, shown twice. The
+            // resume checkpoints (checkpoints/resume/, the training state) stay with the trial.
             var linking = TreeLinker.Outcome()
-            for name in ["model", "checkpoints"] {
+            let checkpoints = ((try? fm.contentsOfDirectory(atPath: trial.appendingPathComponent("checkpoints").path)) ?? [])
+                .filter { $0 != "resume" }.sorted().map { "checkpoints/\($0)" }
+            if !checkpoints.isEmpty {
+                try fm.createDirectory(at: staging.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+            }
+            for name in ["model"] + checkpoints {
                 let source = trial.appendingPathComponent(name)
                 if fm.fileExists(atPath: source.path) {
                     let outcome = try TreeLinker.link(source, to: staging.appendingPathComponent(name))

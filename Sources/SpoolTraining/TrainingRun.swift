@@ -246,7 +246,11 @@ public final class TrainingRun {
         if let resumed {
             // Everything as it was at the end of that epoch: the trainer's state (weights, optimiser, average,
             // pending gradients, counters, generators) and the loop's (schedule, history, best, early stopping).
-            try trainer.loadState(from: resumed.trainerState.path)
+            do {
+                try trainer.loadState(from: resumed.trainerState.path)
+            } catch {
+                throw TrainingError.data("the resume checkpoint \(resumed.folder.path) does not fit this run (\(error.message)); train without --resume to start over")
+            }
             let r = resumed.point
             (firstEpoch, iteration, stepsDone, trainSeconds) = (r.epoch + 1, r.iteration, r.stepsDone, r.trainSeconds)
             (history, stopper, stoppedEarly, memoryNote) = (r.history, r.earlyStopping, r.stoppedEarly, r.memoryFormat)

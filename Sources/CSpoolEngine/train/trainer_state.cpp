@@ -168,11 +168,12 @@ void Trainer::load_state(const std::string& path) {
             tensor.copy_(value);
         }
         for (size_t i = 0; i < ema_.size(); ++i) ema_[i].second.copy_(take("average/" + std::to_string(i)));
-        const auto has_grad = take("grad_defined");
+        const auto flags = saved.find("grad_defined");
+        const torch::Tensor has_grad = flags == saved.end() ? torch::Tensor() : flags->second;
         int64_t index = 0;
         for (auto& p : model_->named_parameters(true)) {
             auto it = saved.find("grad/" + p.key());
-            const bool defined = index < has_grad.numel() && has_grad[index].item<uint8_t>() != 0;
+            const bool defined = has_grad.defined() && index < has_grad.numel() && has_grad[index].item<uint8_t>() != 0;
             ++index;
             if (it != saved.end()) {
                 p.value().mutable_grad() = it->second.to(p.value().options()).contiguous(p.value().suggest_memory_format());
