@@ -12,12 +12,7 @@ extension JobStore {
     ) throws -> Trial {
         try writeImmediate { db in
             let at = now()
-            guard try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
-                """, arguments: [jobID, owner]) ?? false
-            else {
-                throw try Self.refusal(jobID: jobID, owner: owner, db)
-            }
+            try Self.requireHolder(jobID: jobID, owner: owner, db)
             let chosen = try number ?? Int.fetchOne(db, sql: """
                 SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE job_id = ?
                 """, arguments: [jobID])!
@@ -50,12 +45,7 @@ extension JobStore {
             guard let trial = try Trial.fetchOne(db, key: trialID) else {
                 throw JobStoreError(.notFound, "there is no trial \(trialID)")
             }
-            guard try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
-                """, arguments: [trial.jobID, owner]) ?? false
-            else {
-                throw try Self.refusal(jobID: trial.jobID, owner: owner, db)
-            }
+            try Self.requireHolder(jobID: trial.jobID, owner: owner, db)
             guard trial.state == .pending else {
                 throw JobStoreError(.invalidArgument, "trial \(trial.number) of job \(trial.jobID) is \(trial.state), not waiting to resume",
                                     jobID: trial.jobID)
@@ -78,12 +68,7 @@ extension JobStore {
     public func adoptTrial(_ trial: Trial, into jobID: String, owner: String, state: JobState, reason: String) throws -> Trial {
         try writeImmediate { db in
             let at = now()
-            guard try Bool.fetchOne(db, sql: """
-                SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
-                """, arguments: [jobID, owner]) ?? false
-            else {
-                throw try Self.refusal(jobID: jobID, owner: owner, db)
-            }
+            try Self.requireHolder(jobID: jobID, owner: owner, db)
             let adopted = try Trial.fetchOne(db, sql: """
                 INSERT INTO trials (job_id, number, state, reason, hyperparameters_json, started_at, finished_at,
                     epochs_done, best_metric_value, device, branch, configuration_index, retry_of)
@@ -230,6 +215,16 @@ extension JobStore {
             try db.execute(sql: """
                 UPDATE jobs SET budget_cap_seconds = CASE WHEN ? < budget_seconds THEN ? END WHERE id = ?
                 """, arguments: [seconds, seconds, jobID])
+        }
+    }
+
+    /// Throws unless `owner` holds `jobID` RUNNING (`leaseLost`, `alreadyFinished`, `notFound`).
+    private static func requireHolder(jobID: String, owner: String, _ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: """
+            SELECT 1 FROM jobs WHERE id = ? AND state = 'RUNNING' AND lease_owner = ?
+            """, arguments: [jobID, owner]) ?? false
+        else {
+            throw try Self.refusal(jobID: jobID, owner: owner, db)
         }
     }
 

@@ -42,12 +42,7 @@ struct DaemonKillSoakLongTests {
         var kills = 0, cycles = 0
         while kills < Self.kills, cycles < Self.kills * 3 {
             cycles += 1
-            let daemon = Process()
-            daemon.executableURL = RunnerSupport.spoolctl
-            daemon.arguments = ["serve", "--spool", spool.path, "--grace", "2"]
-            daemon.standardOutput = FileHandle.nullDevice
-            daemon.standardError = FileHandle.nullDevice
-            try daemon.run()
+            let daemon = try SubmitEndToEndTests.daemon(spool, ["--grace", "2"])
             // 1 to 7 s: a daemon's start, a trainer's start (libtorch), mid-epoch, between epochs, between trials.
             Thread.sleep(forTimeInterval: 1 + Double(rng.next() % 6000) / 1000)
             let states = try RunnerSupport.statusJSON(spool: spool).compactMap { $0["state"] as? String }

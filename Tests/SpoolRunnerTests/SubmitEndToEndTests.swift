@@ -4,10 +4,11 @@ import Testing
 /// The submit -> result loop that cron users rely on (`spoolctl submit --wait` against a running daemon).
 @Suite(.serialized)
 struct SubmitEndToEndTests {
-    static func daemon(_ spool: URL) throws -> Process {
+    /// `spoolctl serve` in the background (its output discarded), with `extra` arguments.
+    static func daemon(_ spool: URL, _ extra: [String] = ["--rescan", "1"]) throws -> Process {
         let daemon = Process()
         daemon.executableURL = RunnerSupport.spoolctl
-        daemon.arguments = ["serve", "--spool", spool.path, "--rescan", "1"]
+        daemon.arguments = ["serve", "--spool", spool.path] + extra
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = FileHandle.nullDevice
         try daemon.run()

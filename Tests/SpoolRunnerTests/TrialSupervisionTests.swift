@@ -22,17 +22,9 @@ struct TrialSupervisionTests {
     @Test func anAbortingTrialFailsItsJobNotTheDaemon() throws {
         let dir = try RunnerSupport.temporaryDirectory("abort")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
         // abort(3), as libtorch does on a fatal error (it raises SIGABRT even where the signal is ignored).
-        let trainer = try Self.fakeTrainer(
-            in: dir, behaviour: "  exec /usr/bin/python3 -c 'import os, sys; sys.stderr.write(\"libtorch: something broke\\n\"); sys.stderr.flush(); os.abort()'")
-        let first = try RunnerSupport.bundle(in: dir, name: "one")
-        let second = try RunnerSupport.bundle(in: dir, name: "two", epochs: 3)
-        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, first.path])
-        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, second.path])
-        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
-        #expect(serve.status == 0, "\(serve.stderr)")
-        let jobs = try RunnerSupport.statusJSON(spool: spool)
+        let jobs = try Self.crashingTrials(in: dir, python: "import os, sys; sys.stderr.write(\"libtorch: something broke\\n\"); sys.stderr.flush(); os.abort()",
+                                           bundles: [("one", 2), ("two", 3)])
         #expect(jobs.count == 2)
         for job in jobs {
             #expect(job["state"] as? String == "FAILED", "\(job)")
@@ -46,18 +38,26 @@ struct TrialSupervisionTests {
     @Test func aSegfaultingTrialIsCountedAndItsReasonNamesTheSignal() throws {
         let dir = try RunnerSupport.temporaryDirectory("segv")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let spool = dir.appendingPathComponent("spool")
-        let trainer = try Self.fakeTrainer(
-            in: dir, behaviour: "  exec /usr/bin/python3 -c 'import os, signal, sys; sys.stderr.write(\"error: the kernel module misbehaved\\n\"); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGSEGV)'")
-        let bundle = try RunnerSupport.bundle(in: dir)
-        _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path])
-        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
-        #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
+        let jobs = try Self.crashingTrials(
+            in: dir, python: "import os, signal, sys; sys.stderr.write(\"error: the kernel module misbehaved\\n\"); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGSEGV)",
+            bundles: [("shapes", 2)])
+        let job = try #require(jobs.first)
         #expect(job["state"] as? String == "FAILED", "\(job)")
         let reason = job["reason"] as? String ?? ""
         #expect(reason.contains("signal 11") && reason.contains("SIGSEGV") && reason.contains("the kernel module misbehaved"), "\(reason)")
         #expect(job["attempts"] as? Int == 1 && job["interruptions"] as? Int == 0, "\(job)")
+    }
+
+    /// Jobs of `bundles` (name, epochs) whose trainer runs `python` instead of training, served once; their status.
+    static func crashingTrials(in dir: URL, python: String, bundles: [(String, Int)]) throws -> [[String: Any]] {
+        let spool = dir.appendingPathComponent("spool")
+        let trainer = try Self.fakeTrainer(in: dir, behaviour: "  exec /usr/bin/python3 -c '\(python)'")
+        for (name, epochs) in bundles {
+            _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, try RunnerSupport.bundle(in: dir, name: name, epochs: epochs).path])
+        }
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
+        #expect(serve.status == 0, "\(serve.stderr)")
+        return try RunnerSupport.statusJSON(spool: spool)
     }
 
     @Test func aTrialThatOverrunsItsBudgetEndsTimeout() throws {

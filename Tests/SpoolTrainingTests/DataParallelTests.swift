@@ -116,20 +116,14 @@ struct DataParallelTests {
     }
 
     /// SIGTERM (what Slurm sends before a time limit, and the daemon to stop a trial): the trainer finishes its
-    /// step and stops with exit 4; its resume checkpoints (one per epoch done) and its best model so far stay, and
-    /// `--resume` continues the run to its end. With two processes, the launcher passes the signal on and both stop
-    /// at the same step, and both resume.
+    /// step and stops with exit 4; its resume checkpoints (one per epoch done) and its best model so far stay. With
+    /// two processes, the launcher passes the signal on and both stop at the same step.
     @Test(arguments: [1, 2]) func sigtermSavesACheckpointAndStops(processes: Int) throws {
         let dir = try TrainingSupport.temporaryDirectory("stop")
         defer { try? FileManager.default.removeItem(at: dir) }
         let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 200)
         let out = dir.appendingPathComponent("run")
-        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"])
-        defer { run.kill() }
-        try run.waitForLog(out, containing: "epoch 2/200")
-        let process = run.process
-        kill(process.processIdentifier, SIGTERM)
-        let stderr = run.finish(within: 60)
+        let (process, stderr) = try Self.trainUntilStopped(bundle, out: out, processes: processes, after: "epoch 2/200")
         #expect(!process.isRunning)
         #expect(process.terminationReason == .exit && process.terminationStatus == 4, "\(process.terminationStatus): \(stderr)")
         let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints/resume").path)) ?? []
@@ -148,12 +142,8 @@ struct DataParallelTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let bundle = try Self.bundle(in: dir, perClass: 16, epochs: 6)
         let out = dir.appendingPathComponent("run")
-        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"])
-        defer { run.kill() }
-        try run.waitForLog(out, containing: "epoch 1/6")
-        kill(run.process.processIdentifier, SIGTERM)
-        let stderr = run.finish(within: 60)
-        #expect(run.process.terminationStatus == 4, "stopped before its end (exit 4): \(stderr)")
+        let (process, stderr) = try Self.trainUntilStopped(bundle, out: out, processes: processes, after: "epoch 1/6")
+        #expect(process.terminationStatus == 4, "stopped before its end (exit 4): \(stderr)")
         let again = try TrainingSupport.run(DetectionTrainingTests.bin.appendingPathComponent("spool-trainer"),
                                             ["train", bundle.path, "--resume", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"],
                                             environment: ["OPENBLAS_NUM_THREADS": "1"])
@@ -161,6 +151,16 @@ struct DataParallelTests {
         let metrics = try Self.metrics(out)
         #expect(metrics.complete && metrics.history.map(\.epoch) == Array(1...6), "\(metrics.history.map(\.epoch))")
         #expect(TrainingSupport.log(out).contains("resumed after epoch"), "\(TrainingSupport.log(out))")
+    }
+
+    /// `train` in the background on `processes` processes, sent SIGTERM once its log shows `marker`; the ended
+    /// process and its standard error.
+    static func trainUntilStopped(_ bundle: URL, out: URL, processes: Int, after marker: String) throws -> (Process, String) {
+        let run = try BackgroundTrainer(["train", bundle.path, "--out", out.path, "--threads", "1", "--nproc", "\(processes)", "--quiet"])
+        defer { run.kill() }
+        try run.waitForLog(out, containing: marker)
+        kill(run.process.processIdentifier, SIGTERM)
+        return (run.process, run.finish(within: 60))
     }
 
     static func children(of pid: Int32) -> [Int32] {
