@@ -65,7 +65,10 @@ struct TrainingRunTests {
         // Evaluated at epoch 2 and at the last epoch; not at epoch 1.
         #expect(result.history.map { $0.metrics != nil } == [false, true, true])
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints").path).sorted()
-        #expect(checkpoints == ["epoch_1.safetensors", "epoch_2.safetensors", "epoch_3.safetensors"])
+        #expect(checkpoints == ["epoch_1.safetensors", "epoch_2.safetensors", "epoch_3.safetensors", "resume"])
+        // Beside them, the resume checkpoints of the last two epochs (docs/resume.md).
+        let resume = try FileManager.default.contentsOfDirectory(atPath: out.appendingPathComponent("checkpoints/resume").path).sorted()
+        #expect(resume == ["epoch-0002", "epoch-0003"])
     }
 
     @Test func earlyStoppingStopsAfterDelayAndPatience() throws {
