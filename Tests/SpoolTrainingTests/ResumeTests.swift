@@ -109,6 +109,23 @@ struct ResumeTests {
         print("resume classifier: accuracy \(r.resumed.primaryMetric.value) at epoch \(r.resumed.bestEpoch), identical weights")
     }
 
+    /// A checkpoint that cannot be written (here its folder's name is taken by a file, as a full disk refuses the
+    /// write) is a warning: the run trains to its end.
+    @Test func aCheckpointThatCannotBeWrittenDoesNotStopTheRun() throws {
+        let dir = try TrainingSupport.temporaryDirectory("resume-unwritable")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bundle = try TrainingSupport.shapesBundle(
+            in: dir, perClass: 8, size: 32,
+            parameters: ClassificationLearningLongTests.parameters(model: "resnet18", epochs: 2, size: 32, lr: 0.002))
+        let out = dir.appendingPathComponent("run")
+        try FileManager.default.createDirectory(at: out.appendingPathComponent("checkpoints"), withIntermediateDirectories: true)
+        try Data("not a folder".utf8).write(to: out.appendingPathComponent("checkpoints/resume"))
+        let result = try #require(try Self.run(bundle: bundle, out: out, seed: 1))
+        #expect(result.complete && result.epochsRun == 2)
+        let log = TrainingSupport.log(out)
+        #expect(log.contains("epoch 1: the resume checkpoint could not be written") && log.contains("training goes on"), "\(log)")
+    }
+
     @Test func fasterRCNNResumesBitForBit() throws {
         let dir = try TrainingSupport.temporaryDirectory("resume-frcnn")
         defer { try? FileManager.default.removeItem(at: dir) }

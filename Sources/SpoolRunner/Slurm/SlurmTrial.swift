@@ -189,7 +189,7 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
             return .cancelled
         case .failed, .specialExit:
             if let signal = last.signal {
-                return .failed("the trial crashed (signal \(signal)) in Slurm job \(id)\(node): \(tail)")
+                return .failed("the trial crashed (signal \(signal), \(TrialProcess.signalName(Int32(signal)))) in Slurm job \(id)\(node): \(tail)")
             }
             if last.exitStatus == TrialExitCode.stopped {
                 // Nobody in Spool stopped it: Slurm's warning before the time limit (--signal) reached the trainer,
