@@ -6,8 +6,18 @@ import SpoolTraining
 /// The engine's model is not shared between threads, so requests queue here; whatever has queued while a
 /// batch runs goes into the next batch together (up to `maxBatchImages`), which is both safe and faster
 /// than one forward pass per request. A batch that fails (one undecodable image) is retried request by
-/// request, so only the bad request gets the error.
+/// request, so only the bad request gets the error: `RejectedImage`, naming the image by its position in the
+/// request, never by the scratch file it was scored from.
 public final class BatchScorer: @unchecked Sendable {
+    /// An image of a request that cannot be scored (truncated, not an image): the client's fault, not the server's.
+    public struct RejectedImage: Error, CustomStringConvertible {
+        /// Its position in the request's images.
+        public let index: Int
+        /// Why, as the engine says it, without the scratch file's path: "not a usable image: it is truncated ...".
+        public let reason: String
+        public var description: String { "image \(index): \(reason)" }
+    }
+
     typealias Completion = @Sendable (Result<[Predictor.Prediction], Error>) -> Void
 
     let predictor: Predictor
@@ -68,14 +78,39 @@ public final class BatchScorer: @unchecked Sendable {
         }
     }
 
-    /// The engine reads images from files: each image goes to the scratch folder for the duration.
+    /// The engine reads images from files: each image goes to the scratch folder for the duration. An error
+    /// that names one of them is that image's: a `RejectedImage`; any other error keeps its text, with the
+    /// scratch folder's path taken out.
     private func run(_ images: [Data]) throws -> [Predictor.Prediction] {
-        let paths = try images.map { data -> String in
-            let url = scratch.appendingPathComponent(UUID().uuidString)
-            try data.write(to: url)
-            return url.path
-        }
+        let paths = images.map { _ in scratch.appendingPathComponent(UUID().uuidString).path }
         defer { paths.forEach { try? FileManager.default.removeItem(atPath: $0) } }
-        return try predictor.predict(paths: paths)
+        do {
+            for (data, path) in zip(images, paths) { try data.write(to: URL(fileURLWithPath: path)) }
+        } catch {
+            throw ScoringFailed(description: "cannot write the request's images to the server's scratch folder: \(error)"
+                .replacingOccurrences(of: scratch.path, with: "<scratch>"))
+        }
+        do {
+            return try predictor.predict(paths: paths)
+        } catch {
+            throw Self.attributed(error, paths: paths, scratch: scratch.path)
+        }
+    }
+
+    /// `error` as the client may read it: a `RejectedImage` when it names one of `paths`, else a
+    /// `ScoringFailed` whose text names no server path.
+    static func attributed(_ error: Error, paths: [String], scratch: String) -> Error {
+        let text = "\(error)"
+        if let index = paths.firstIndex(where: { text.contains($0) }) {
+            var reason = text.replacingOccurrences(of: paths[index] + ": ", with: "")
+            reason = reason.replacingOccurrences(of: paths[index], with: "the image")
+            return RejectedImage(index: index, reason: reason)
+        }
+        return ScoringFailed(description: text.replacingOccurrences(of: scratch, with: "<scratch>"))
+    }
+
+    /// A failure of the server's own (the engine, the scratch folder), not of the request's images.
+    public struct ScoringFailed: Error, CustomStringConvertible {
+        public let description: String
     }
 }

@@ -7,9 +7,19 @@ public enum ScoringRequest {
         public var description: String
     }
 
+    /// Azure v2's JSON rather than an image's bytes.
+    static func looksJSON(body: Data, contentType: String?) -> Bool {
+        (contentType ?? "").lowercased().contains("json") || body.first == UInt8(ascii: "{")
+    }
+
+    /// How an error names the request's image at `index`: where the client put it ("input_data.data[2]", or
+    /// "the image in the request's body"), since the request carries no file name.
+    public static func inputName(_ index: Int, body: Data, contentType: String?) -> String {
+        looksJSON(body: body, contentType: contentType) ? "input_data.data[\(index)]" : "the image in the request's body"
+    }
+
     public static func images(body: Data, contentType: String?) throws -> [Data] {
-        let looksJSON = (contentType ?? "").lowercased().contains("json") || body.first == UInt8(ascii: "{")
-        guard looksJSON else {
+        guard looksJSON(body: body, contentType: contentType) else {
             guard !body.isEmpty else { throw Invalid(description: "the body is empty: send the image's bytes, or Azure v2's JSON") }
             return [body]
         }

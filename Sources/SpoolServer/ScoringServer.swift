@@ -11,7 +11,8 @@ import SpoolTraining
 /// - `GET /health`: `{"status": "ok", ...}` once the model is loaded.
 /// - `GET /model`: the model's `model.json`.
 ///
-/// Bodies are bounded (413 beyond `maxBodyBytes`); a malformed body or image is a 400 with the reason;
+/// Bodies are bounded (413 beyond `maxBodyBytes`); a malformed body or image is a 400 with the reason, naming
+/// the image as the request does (`input_data.data[2]`), never a path on the server;
 /// concurrent requests are batched through one `BatchScorer`.
 public struct ScoringServer: Sendable {
     public struct Configuration: Sendable {
@@ -71,13 +72,12 @@ public struct ScoringServer: Sendable {
                     p.filename = ""
                     return p
                 }.map(ServedResult.init))
+            } catch let rejected as BatchScorer.RejectedImage {
+                // The client's image: a 400 naming it as the request does, with the engine's reason.
+                let name = ScoringRequest.inputName(rejected.index, body: body, contentType: request.headers[.contentType])
+                return Self.error(.badRequest, "\(name): \(rejected.reason)")
             } catch {
-                let text = "\(error)"
-                let undecodable = text.contains("not a decodable image") || text.contains("decode")
-                return undecodable
-                    ? Self.error(.badRequest, "an image cannot be decoded: send the bytes of a JPEG, PNG, BMP, TIFF or WebP file"
-                        + (images.count > 1 ? " (one of the \(images.count) in this request)" : ""))
-                    : Self.error(.internalServerError, text)
+                return Self.error(.internalServerError, "\(error)")
             }
         }
         let app = Application(

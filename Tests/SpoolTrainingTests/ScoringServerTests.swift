@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import SpoolEngine
 import Testing
 
 /// `spoolctl serve-model` on loopback, exercised with a real HTTP client (URLSession).
@@ -93,11 +94,35 @@ struct ScoringServerTests {
 
         // A malformed image, malformed JSON, an oversize body: 4xx with a reason.
         let (badImage, badImageBody) = try await server.request("/score", body: Data("not an image".utf8))
-        #expect(badImage == 400 && String(decoding: badImageBody, as: UTF8.self).contains("cannot be decoded"))
+        #expect(badImage == 400 && String(decoding: badImageBody, as: UTF8.self).contains("the image in the request's body: not a decodable image"))
         let (badJSON, badJSONBody) = try await server.request("/score", body: Data(#"{"input_data": {"data": [42]}}"#.utf8), contentType: "application/json")
         #expect(badJSON == 400 && String(decoding: badJSONBody, as: UTF8.self).contains("base64"))
         let (big, bigBody) = try await server.request("/score", body: Data(count: 1024 * 1024))
         #expect(big == 413 && String(decoding: bigBody, as: UTF8.self).contains("max-body-mb"))
+
+        // A real JPEG cut in half and a text file: 400s that name the image as the request carries it, never a
+        // path on the server (the engine reads each image from a scratch file).
+        let jpegURL = dir.appendingPathComponent("whole.jpg")
+        try ImageLoader.write(path: jpegURL.path, pixels: (0..<(64 * 64 * 3)).map { UInt8(truncatingIfNeeded: $0 &* 7) },
+                              width: 64, height: 64, channels: 3)
+        let jpeg = try Data(contentsOf: jpegURL)
+        let (wholeStatus, _) = try await server.request("/score", body: jpeg, contentType: "image/jpeg")
+        #expect(wholeStatus == 200)
+        let cut = jpeg.prefix(jpeg.count / 2)
+        let (cutStatus, cutBody) = try await server.request("/score", body: cut, contentType: "image/jpeg")
+        let cutText = String(decoding: cutBody, as: UTF8.self)
+        #expect(cutStatus == 400 && cutText.contains("the image in the request's body: not a usable image: it is truncated"), "\(cutStatus) \(cutText)")
+        let v2Cut = try JSONSerialization.data(withJSONObject: ["input_data": ["columns": ["image"], "data": [jpeg.base64EncodedString(), cut.base64EncodedString()]]])
+        let (v2CutStatus, v2CutBody) = try await server.request("/score", body: v2Cut, contentType: "application/json")
+        let v2CutText = String(decoding: v2CutBody, as: UTF8.self)
+        #expect(v2CutStatus == 400 && v2CutText.contains("input_data.data[1]: not a usable image: it is truncated"), "\(v2CutStatus) \(v2CutText)")
+        let v2Text = try JSONSerialization.data(withJSONObject: ["input_data": ["columns": ["image"], "data": [Data("just some text".utf8).base64EncodedString()]]])
+        let (v2TextStatus, v2TextBody) = try await server.request("/score", body: v2Text, contentType: "application/json")
+        let v2TextText = String(decoding: v2TextBody, as: UTF8.self)
+        #expect(v2TextStatus == 400 && v2TextText.contains("input_data.data[0]: not a decodable image"), "\(v2TextStatus) \(v2TextText)")
+        for text in [String(decoding: badImageBody, as: UTF8.self), cutText, v2CutText, v2TextText] {
+            #expect(!text.contains("spool-score") && !text.contains(FileManager.default.temporaryDirectory.path), "\(text)")
+        }
 
         // 50 concurrent requests: every one answered 200 with one result, and the server still healthy.
         let statuses = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
