@@ -6,6 +6,9 @@ struct JSONLLineReader {
     let line: Int
     let task: ImageTask
     var problems: [DatasetProblem] = []
+    /// The label had the other classification task's shape: a list under `image_classification`, a string
+    /// under `image_classification_multilabel`. The file's reader says so once for all such lines.
+    var labelHasOtherClassificationShape = false
 
     init(file: String, line: Int, task: ImageTask) {
         self.file = file
@@ -74,6 +77,7 @@ struct JSONLLineReader {
         }
         if task == .imageClassification {
             guard let name = JSONLLineReader.className(value) else {
+                if case .list = value { labelHasOtherClassificationShape = true }
                 problem("label", "expected a string for \(task), got \(value.kindDescription)")
                 return nil
             }
@@ -85,6 +89,7 @@ struct JSONLLineReader {
         }
         guard case let .list(items) = value else {
             let expected = task == .imageClassificationMultilabel ? "a list of strings" : "a list of objects"
+            if task == .imageClassificationMultilabel, value.stringValue != nil { labelHasOtherClassificationShape = true }
             problem("label", "expected \(expected) for \(task), got \(value.kindDescription)")
             return nil
         }

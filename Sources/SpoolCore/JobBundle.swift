@@ -152,6 +152,24 @@ public struct JobBundle: Sendable {
         }
     }
 
+    /// Labels with fewer than `minimum` examples: a warning, not a rejection (spec section 2). Classification
+    /// counts images; detection counts boxes and segmentation objects (an image with three cats is three).
+    public func fewExamplesWarnings(minimum: Int = 10) -> [String] {
+        var perLabel: [String: Int] = [:]
+        for record in trainRecords + (validationRecords ?? []) {
+            for name in record.label.classNames { perLabel[name, default: 0] += 1 }
+        }
+        let unit = switch settings.task {
+        case .imageClassification, .imageClassificationMultilabel: (one: "image", many: "images")
+        case .imageObjectDetection: (one: "box", many: "boxes")
+        case .imageInstanceSegmentation: (one: "object", many: "objects")
+        }
+        return perLabel.sorted { $0.key < $1.key }.filter { $0.value < minimum }.map { label, count in
+            "label '\(label)' has only \(count) \(count == 1 ? unit.one : unit.many); 10-15 or more \(unit.many) "
+                + "per label train better"
+        }
+    }
+
     /// Class names (sorted), training and validation images, with the seeded split when there is no
     /// validation JSONL. Missing images are reported all at once, with their JSONL lines.
     public func trainingData(splitRatio: Double, seed: UInt64) throws -> TrainingData {

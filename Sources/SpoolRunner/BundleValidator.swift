@@ -65,17 +65,11 @@ public struct BundleValidator: Sendable {
             problems += error.problems.map(\.description)
         }
         let images = bundle.trainRecords.count + (bundle.validationRecords?.count ?? 0)
-        if images < Self.minimumImages {
+        // No valid line at all: the JSONL's problems say why; "0 images" would only repeat them.
+        if images < Self.minimumImages, images > 0 || inspection.problems.isEmpty {
             problems.append("\(bundle.settings.trainingDataPath): \(images) images; at least \(Self.minimumImages) are needed to train and validate")
         }
-        // Fewer than ~10 images of a label: a warning, not a rejection (spec section 2).
-        var perLabel: [String: Int] = [:]
-        for record in bundle.trainRecords + (bundle.validationRecords ?? []) {
-            for name in record.label.classNames { perLabel[name, default: 0] += 1 }
-        }
-        for (label, count) in perLabel.sorted(by: { $0.key < $1.key }) where count < 10 {
-            warnings.append("label '\(label)' has only \(count) image(s); 10-15 or more per label train better")
-        }
+        warnings += bundle.fewExamplesWarnings()
         var probe: ProbeReport?
         if let trainer {
             let result = Self.probe(trainer: trainer, bundle: bundleRoot, estimate: estimate && parameters != nil,

@@ -136,6 +136,46 @@ import Testing
             #expect(error.problems.map(\.description) == ["settings.yaml:2: training_parameters.learning_rate = 0: must be a number in (0, 1]"])
         }
     }
+
+    @Test func listLabelsUnderMulticlassAreOneProblemThatNamesTheMultilabelTask() throws {
+        let names = (0..<16).map { "images/\($0).png" }
+        let lines = names.map { #"{"image_url": "\#($0)", "label": ["cat", "dog"]}"# }
+        let dir = try Self.bundle([Self.line("/etc/passwd", "cat")] + lines, images: names)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let problems = try JobBundle.inspect(directory: dir).problems
+        #expect(problems.count == 2, "\(problems)")
+        #expect(problems[0].hasPrefix("train.jsonl:1: image_url: must be a relative path"))
+        #expect(problems[1] == "train.jsonl:2: label: is a list of class names on 16 lines (the first is line 2), but "
+            + "image_classification takes one class name per image; the labels look like multilabel data, so the task is "
+            + "probably image_classification_multilabel: set task: image_classification_multilabel in the settings "
+            + "(or give each image one class name)")
+    }
+
+    @Test func aNameUnderMultilabelNamesTheMulticlassTask() throws {
+        let names = (0..<3).map { "images/\($0).png" }
+        let lines = [#"{"image_url": "images/0.png", "label": ["cat"]}"#] + names.dropFirst().map { Self.line($0, "dog") }
+        let dir = try Self.bundle(lines, images: names, task: "image_classification_multilabel")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let problems = try JobBundle.inspect(directory: dir).problems
+        #expect(problems.count == 1, "\(problems)")
+        #expect(problems.first?.hasPrefix("train.jsonl:2: label: is a single class name on 2 lines (the first is line 2), "
+            + "but image_classification_multilabel takes a list") == true, "\(problems)")
+        #expect(problems.first?.hasSuffix("the task is probably image_classification: set task: image_classification in the settings") == true)
+    }
+
+    @Test func fewExamplesWarningsCountWhatTheTaskLearnsFrom() throws {
+        let box = #"{"label": "cat", "topX": 0.1, "topY": 0.1, "bottomX": 0.5, "bottomY": 0.5}"#
+        let detection = try Self.bundle([#"{"image_url": "images/0.png", "label": [\#(box), \#(box), \#(box)]}"#],
+                                        images: ["images/0.png"], task: "image_object_detection")
+        let classification = try Self.bundle([Self.line("images/0.png", "cat"), Self.line("images/1.png", "dog")],
+                                             images: ["images/0.png", "images/1.png"])
+        defer { for dir in [detection, classification] { try? FileManager.default.removeItem(at: dir) } }
+        #expect(try JobBundle.inspect(directory: detection).bundle?.fewExamplesWarnings()
+            == ["label 'cat' has only 3 boxes; 10-15 or more boxes per label train better"])
+        #expect(try JobBundle.inspect(directory: classification).bundle?.fewExamplesWarnings()
+            == ["label 'cat' has only 1 image; 10-15 or more images per label train better",
+                "label 'dog' has only 1 image; 10-15 or more images per label train better"])
+    }
 }
 
 /// Errors a user reads never show a framework's domain and code.
