@@ -52,11 +52,17 @@ extension Spoolctl {
                 let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 print(String(decoding: data, as: UTF8.self))
             } else {
-                for key in report.keys.sorted() { print("\(key.padding(toLength: 18, withPad: " ", startingAt: 0)) \(report[key]!)") }
+                for line in Self.lines(report) { print(line) }
                 for p in problems { print("problem: \(p)") }
                 if problems.isEmpty { print("ok") }
             }
             if !problems.isEmpty { throw ExitCode(1) }
+        }
+
+        /// `key   value`, keys sorted, in a column as wide as the longest key (keys are never cut).
+        static func lines(_ report: [String: String]) -> [String] {
+            let width = report.keys.map(\.count).max() ?? 0
+            return report.keys.sorted().map { "\($0.padding(toLength: width, withPad: " ", startingAt: 0))  \(report[$0]!)" }
         }
     }
 }

@@ -94,4 +94,23 @@ import Testing
         let detection = SettingsTemplate(task: .imageObjectDetection).text
         #expect(detection.contains("# min_size: 600"))
     }
+
+    /// The document the template's model_name line sends a user to lists every model of the task, as the
+    /// catalogue has them (detection and segmentation included, not only the classifiers).
+    @Test(arguments: ImageTask.allCases)
+    func theDocumentNamedForModelNameListsEveryModelOfTheTask(task: ImageTask) throws {
+        let template = SettingsTemplate(task: task)
+        let key = try #require(template.keys.first { $0.keyPath == "training_parameters.model_name" })
+        let line = template.lines[key.line]
+        let named = try #require(line.firstMatch(of: /docs\/[a-z_-]+\.md/).map { String($0.output) }, "\(line)")
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let document = try String(contentsOf: root.appendingPathComponent(named), encoding: .utf8)
+        for model in ModelCatalog.models(for: task) {
+            #expect(document.contains("`\(model.rawValue)`"), "\(named) does not list \(model.rawValue) (\(task))")
+        }
+        for document in SettingsTemplate.documents(for: task) {
+            #expect(FileManager.default.fileExists(atPath: root.appendingPathComponent(document).path), "\(document)")
+            #expect(template.text.contains(document))
+        }
+    }
 }

@@ -150,6 +150,10 @@ struct CommandLineTests {
         #expect((json["libtorch"] as? String)?.hasPrefix("1.") == true || (json["libtorch"] as? String)?.hasPrefix("2.") == true)
         #expect((json["blas_library"] as? String)?.contains("openblas") == true)
         #expect(json["sqlite"] != nil && json["libarchive"] != nil)
+        // The text form prints every key whole (openblas_num_threads was once cut to 18 characters).
+        let text = try Self.spoolctl(["doctor"])
+        let keys = text.stdout.split(separator: "\n").compactMap { $0.split(separator: " ").first.map(String.init) }
+        for key in json.keys where key != "problems" { #expect(keys.contains(key), "\(key) in \(text.stdout)") }
         // NMS and RoIAlign: torchvision's kernels from Debian's python3-torchvision (the test set-up installs it),
         // named by the file really loaded.
         let kernels = json["detection_kernels"] as? String ?? ""

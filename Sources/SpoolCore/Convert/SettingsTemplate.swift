@@ -51,7 +51,7 @@ public struct SettingsTemplate: Sendable {
         let model = ModelCatalog.defaultModel(for: task)
         let defaults = TrainingParameters.defaults(task: task, model: model)
         lines = [
-            "# The job, in the shape of Azure's AutoML image job YAML (docs/hyperparameters.md, docs/sweeps.md).",
+            "# The job, in the shape of Azure's AutoML image job YAML (\(Self.documents(for: task).joined(separator: ", "))).",
             "# Every key below task, primary_metric and training_data is commented out with its default:",
             "# uncomment a line and change its value to use it. Defaults shown are those of \(model.rawValue);",
             "# batch sizes and the learning rate depend on model_name.",
@@ -89,6 +89,17 @@ public struct SettingsTemplate: Sendable {
             if other != nil { note += row.scope == .yolo ? " (yolov5 only)" : " (not yolov5)" }
             comment("training_parameters.\(row.name)", values[row.name].map(Self.yaml) ?? "null", note, model: other)
         }
+    }
+
+    /// The documents of the task's keys: docs/hyperparameters.md (every task's keys and every model), the
+    /// task's own document for its models' settings, and docs/sweeps.md.
+    public static func documents(for task: ImageTask) -> [String] {
+        let own: [String] = switch task {
+        case .imageClassification, .imageClassificationMultilabel: []
+        case .imageObjectDetection: ["docs/detection.md"]
+        case .imageInstanceSegmentation: ["docs/segmentation.md"]
+        }
+        return ["docs/hyperparameters.md"] + own + ["docs/sweeps.md"]
     }
 
     private mutating func comment(_ keyPath: String, _ value: String, _ note: String, indent: String = "  ",
