@@ -14,6 +14,7 @@ runtime=(
 )
 testing=(
   python3-torchvision python3-torch python3-sklearn python3-venv python3-pil python3-numpy
+  python3-skimage    # scikit-image's sample photographs: real photos for the YOLOv5 letterbox parity test
   libarchive-tools   # bsdtar: the unpack benchmark's reference and hostile-archive tests
   chromium           # headless: renders outbox/<id>/report.html (JobReportTests: console, screenshot, DOM)
   slurm-wlm munge    # a one-node Slurm on localhost for the Slurm executor's tests (scripts/slurm/local-cluster.sh)

@@ -216,12 +216,27 @@ class YOLOv5Tests(unittest.TestCase):
         self.assertEqual(tuple(yolov5.build("yolov5x", 2).state_dict()["model.8.m.3.cv2.conv.weight"].shape),
                          (640, 640, 3, 3))
 
+    def test_yolov5s_letterbox_resizes_as_opencvs_inter_linear(self):
+        try:
+            import cv2
+        except ImportError:
+            self.skipTest("needs OpenCV (the reference), not score.py")
+        g = torch.Generator().manual_seed(5)
+        # Up, down, one side only, an exact halving (OpenCV's 2 x 2 mean) and odd sizes.
+        for (h, w), (dh, dw) in [((37, 53), (64, 91)), ((130, 76), (266, 480)), ((300, 451), (213, 320)),
+                                 ((64, 90), (32, 45)), ((50, 60), (50, 130)), ((427, 640), (640, 959))]:
+            img = torch.randint(0, 256, (h, w, 3), dtype=torch.uint8, generator=g)
+            ours = preprocess.cv_resize_linear(img, dw, dh)
+            theirs = cv2.resize(img.numpy(), (dw, dh), interpolation=cv2.INTER_LINEAR)
+            self.assertTrue(torch.equal(ours, torch.from_numpy(theirs)), f"{h}x{w} -> {dh}x{dw}")
+
     def test_letterbox_and_detections_in_the_image(self):
-        x, (left, top), (sx, sy) = yolov5.letterbox(torch.zeros(1, 3, 100, 60), 128)
+        x, gain, (pad_x, pad_y) = yolov5.letterbox(torch.zeros(100, 60, 3, dtype=torch.uint8), 128)
         self.assertEqual(tuple(x.shape), (1, 3, 128, 96))  # 60 x 1.28 = 76.8 -> 77 wide, padded to 96
-        self.assertEqual((left, top), (9, 0))
-        self.assertAlmostEqual(x[0, 0, 0, 0].item(), 114 / 255, places=6)
-        self.assertEqual((sx, sy), (77 / 60, 128 / 100))
+        grey = (torch.tensor(114.0) / 255).item()
+        self.assertEqual(x[0, 0, 0, :10].tolist(), [grey] * 9 + [0.0])  # 9 grey columns before, 10 after
+        self.assertEqual(x[0, 0, 0, -11:].tolist(), [0.0] + [grey] * 10)
+        self.assertEqual((gain, pad_x, pad_y), (1.28, (96 - 60 * 1.28) / 2, 0.0))  # scale_boxes' gain and padding
         torch.manual_seed(0)
         model = yolov5.build("yolov5s", 2).eval()
         rgb = torch.randint(0, 256, (100, 60, 3), dtype=torch.uint8)

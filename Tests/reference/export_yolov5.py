@@ -64,8 +64,9 @@ def hyp(classes, img_size, nl=3):
 
 
 def letterbox(x, size, stride=32):
-    """Spool's evaluation letterbox of a 1 x 3 x h x w image: scale to fit size, pad to a multiple of stride
-    with 114/255, centred. Returns the image, (left, top) and the scale (nw / w, nh / h)."""
+    """A letterbox of a 1 x 3 x h x w image: scale to fit size, pad to a multiple of stride with 114/255, centred.
+    A no-op for the S x S images made here (Spool's real letterbox, Ultralytics' on 8-bit pixels, is compared on
+    photographs by export_yolov5_photos.py). Returns the image, (left, top) and the scale (nw / w, nh / h)."""
     h, w = x.shape[2], x.shape[3]
     r = min(size / h, size / w)
     nw, nh = max(1, math.floor(w * r + 0.5)), max(1, math.floor(h * r + 0.5))

@@ -2,6 +2,7 @@
 #include "models/layers/sync_batch_norm.h"
 #include "models/detection/yolov5.h"
 
+#include "models/detection/letterbox.h"
 #include "models/detection/ops.h"
 #include "models/detection/yolo_loss.h"
 
@@ -298,26 +299,9 @@ private:
         for (int64_t k = 0; k < input.images.size(0); ++k) {
             const int64_t h = input.sizes[static_cast<size_t>(k)][0], w = input.sizes[static_cast<size_t>(k)][1];
             auto image = input.images.index({Slice(k, k + 1), Slice(), Slice(0, h), Slice(0, w)});
-            // Letterbox: the longer side to image_size, then grey padding to a multiple of 32, centred.
-            const double r = std::min(static_cast<double>(side) / h, static_cast<double>(side) / w);
-            const int64_t nw = std::max<int64_t>(1, static_cast<int64_t>(std::floor(w * r + 0.5)));
-            const int64_t nh = std::max<int64_t>(1, static_cast<int64_t>(std::floor(h * r + 0.5)));
-            if (nw != w || nh != h)
-                image = F::interpolate(image, F::InterpolateFuncOptions()
-                                                  .size(std::vector<int64_t>{nh, nw})
-                                                  .mode(torch::kBilinear)
-                                                  .align_corners(false));
-            const int64_t pw = (kStride - nw % kStride) % kStride, ph = (kStride - nh % kStride) % kStride;
-            const int64_t left = pw / 2, top = ph / 2;
-            if (pw || ph) image = F::pad(image, F::PadFuncOptions({left, pw - left, top, ph - top}).value(kLetterboxGrey));
-            auto prediction = forward_raw(image)[0];
-            auto d = postprocess(prediction);
-            // Back through the letterbox to the image's pixels.
-            auto boxes = d.boxes;
-            boxes.select(1, 0).sub_(left).div_(static_cast<double>(nw) / w).clamp_(0, w);
-            boxes.select(1, 2).sub_(left).div_(static_cast<double>(nw) / w).clamp_(0, w);
-            boxes.select(1, 1).sub_(top).div_(static_cast<double>(nh) / h).clamp_(0, h);
-            boxes.select(1, 3).sub_(top).div_(static_cast<double>(nh) / h).clamp_(0, h);
+            const auto boxed = letterbox(image, side, kStride);
+            auto d = postprocess(forward_raw(boxed.image)[0]);
+            unletterbox(d.boxes, boxed, h, w);
             out.detections.push_back(std::move(d));
         }
         return out;

@@ -4,9 +4,10 @@
 // they are. The four sizes come from one layer table and a depth and width multiple each.
 //
 // Training: named losses as Ultralytics' ComputeLoss (yolo_loss.h), each times the batch size as train.py
-// backpropagates them. Evaluation: each image letterboxed to `image_size` (its longer side, padded to a
-// multiple of 32 with grey 114), decoded, filtered by score = objectness x class probability, class-aware NMS,
-// and mapped back to the image's pixels.
+// backpropagates them. Evaluation: each image letterboxed as Ultralytics' detect.py does (letterbox.h: its 8-bit
+// pixels resized by OpenCV's INTER_LINEAR to fit `image_size`, grey 114 padding to a multiple of 32), decoded,
+// filtered by score = objectness x class probability, class-aware NMS, and mapped back to the image's pixels as
+// scale_boxes() maps them.
 #pragma once
 
 #include "models/model.h"

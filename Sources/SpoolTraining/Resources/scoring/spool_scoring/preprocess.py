@@ -120,6 +120,19 @@ def cv_resize(img, dw, dh):
     return _resize_linear(img, dw, dh, scale_x, scale_y, inv_x, inv_y, area_mode=area)
 
 
+def cv_resize_linear(img, dw, dh):
+    """cv2.resize(img, (dw, dh), interpolation=cv2.INTER_LINEAR) of an H x W x C uint8 image, as YOLOv5's
+    letterbox calls it: bilinear both ways, except an exact halving, which OpenCV takes as a 2 x 2 mean."""
+    h, w = img.shape[0], img.shape[1]
+    if dw == w and dh == h:
+        return img
+    inv_x, inv_y = dw / w, dh / h
+    scale_x, scale_y = 1.0 / inv_x, 1.0 / inv_y
+    if abs(scale_x - 2) < 2.220446049250313e-16 and abs(scale_y - 2) < 2.220446049250313e-16:
+        return _resize_area_fast(img, dw, dh, 2, 2)
+    return _resize_linear(img, dw, dh, scale_x, scale_y, inv_x, inv_y)
+
+
 def preprocess(rgb, resize_size, crop_size, mean, std):
     """Spool's validation transform: shorter side to resize_size, centre crop (zero padding when smaller),
     /255, normalised by mean/std; H x W x 3 uint8 -> 3 x crop x crop float32."""

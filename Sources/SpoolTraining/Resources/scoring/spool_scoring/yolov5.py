@@ -1,15 +1,15 @@
 """YOLOv5 (Ultralytics' v6.0/v7.0 architecture) in plain torch, so that score.py needs no Ultralytics package:
 the modules are registered as Ultralytics' DetectionModel registers them, so the state-dict names are theirs
 (model.0.conv.weight, ..., model.24.anchors in grid units, model.24.m.0.weight), and detect() is Spool's
-evaluation: letterbox, the network, Ultralytics' single-label non-max suppression, boxes back in the image.
+evaluation: Ultralytics' letterbox (detect.py's), the network, Ultralytics' single-label non-max suppression,
+boxes back in the image as scale_boxes() maps them.
 Inference only."""
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from .preprocess import to_unit_float
+from .preprocess import cv_resize_linear, to_unit_float
 
 # (depth multiple, width multiple) per model size.
 SCALES = {"s": (0.33, 0.50), "m": (0.67, 0.75), "l": (1.0, 1.0), "x": (1.33, 1.25)}
@@ -187,18 +187,25 @@ def build(name, num_classes):
     return YOLOv5(size, num_classes)
 
 
-def letterbox(x, img_size, stride=32):
-    """Spool's evaluation letterbox of a 1 x 3 x h x w float image: scaled (bilinear) to fit img_size x img_size,
-    then padded with 114/255 to multiples of the stride, centred (the odd pixel right and bottom). Returns the
-    image, (left, top) and the scales (nw / w, nh / h)."""
-    h, w = x.shape[2], x.shape[3]
+def letterbox(rgb, img_size, stride=32):
+    """Ultralytics' letterbox() as detect.py calls it (auto=True, scaleup=True), on an H x W x 3 uint8 image:
+    scaled to fit img_size x img_size (sides rounded half to even, as Python's round()), its 8-bit pixels
+    resized as cv2.resize's INTER_LINEAR, then padded with grey 114 to multiples of the stride, centred
+    (round(d - 0.1) before, round(d + 0.1) after). Returns the 1 x 3 x H x W float image and scale_boxes'
+    gain and (pad_x, pad_y)."""
+    h, w = rgb.shape[0], rgb.shape[1]
     r = min(img_size / h, img_size / w)
-    nw, nh = max(1, math.floor(w * r + 0.5)), max(1, math.floor(h * r + 0.5))
-    if (nh, nw) != (h, w):
-        x = F.interpolate(x, size=(nh, nw), mode="bilinear", align_corners=False)
-    pw, ph = (stride - nw % stride) % stride, (stride - nh % stride) % stride
-    x = F.pad(x, (pw // 2, pw - pw // 2, ph // 2, ph - ph // 2), value=114 / 255)
-    return x, (pw // 2, ph // 2), (nw / w, nh / h)
+    nw, nh = max(1, round(w * r)), max(1, round(h * r))
+    rgb = cv_resize_linear(rgb, nw, nh)
+    dw, dh = (img_size - nw) % stride / 2, (img_size - nh) % stride / 2
+    top, bottom, left, right = round(dh - 0.1), round(dh + 0.1), round(dw - 0.1), round(dw + 0.1)
+    if top or bottom or left or right:
+        padded = torch.full((nh + top + bottom, nw + left + right, 3), 114, dtype=torch.uint8)
+        padded[top: top + nh, left: left + nw] = rgb
+        rgb = padded
+    H, W = rgb.shape[0], rgb.shape[1]
+    gain = min(H / h, W / w)
+    return to_unit_float(rgb).unsqueeze(0), gain, ((W - w * gain) / 2, (H - h * gain) / 2)
 
 
 def non_max_suppression(pred, conf_thres, iou_thres, max_det):
@@ -223,11 +230,11 @@ def detect(model, rgb, img_size, conf_thres, iou_thres, max_det, device):
     (numpy array or tensor), on the CPU."""
     rgb = torch.as_tensor(rgb)
     h, w = rgb.shape[0], rgb.shape[1]
-    x, (left, top), (sx, sy) = letterbox(to_unit_float(rgb).unsqueeze(0), img_size)
+    x, gain, (pad_x, pad_y) = letterbox(rgb, img_size)
     with torch.no_grad():
         pred = model(x.to(device))[0].float()
         boxes, scores, labels = non_max_suppression(pred, conf_thres, iou_thres, max_det)
     boxes = boxes.cpu()
-    boxes[:, 0::2] = ((boxes[:, 0::2] - left) / sx).clamp(0, w)
-    boxes[:, 1::2] = ((boxes[:, 1::2] - top) / sy).clamp(0, h)
+    boxes[:, 0::2] = ((boxes[:, 0::2] - pad_x) / gain).clamp(0, w)  # Ultralytics' scale_boxes
+    boxes[:, 1::2] = ((boxes[:, 1::2] - pad_y) / gain).clamp(0, h)
     return boxes, scores.cpu(), labels.cpu()
