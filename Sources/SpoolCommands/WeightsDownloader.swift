@@ -83,8 +83,9 @@ struct WeightsDownloader {
                 url = official
             }
             var lastError = ""
+            var unreachable: UnreachableHost?
             var done = false
-            while tries < attempts, !done {
+            attempt: while tries < attempts, !done {
                 tries += 1
                 let have = (try? fm.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0
                 if have > 0 { resumed = true }
@@ -93,12 +94,20 @@ struct WeightsDownloader {
                     done = true
                 case let .interrupted(reason):
                     lastError = reason
+                    unreachable = nil
+                case let .unreachable(host):
+                    unreachable = host
+                    if !host.worthRetrying { break attempt }
                 case let .refused(reason):
                     try? fm.removeItem(at: partial)
                     throw Failure(description: "\(url.absoluteString): \(reason)")
                 }
             }
             guard done else {
+                if let unreachable {
+                    if (try? fm.contentsOfDirectory(atPath: partialDir.path))?.isEmpty == true { try? fm.removeItem(at: partialDir) }
+                    throw Failure(description: unreachable.message(url: url, file: weights.fileName, folder: folder.url))
+                }
                 throw Failure(description: "\(url.absoluteString): the download did not complete after \(tries) attempts (\(lastError)); "
                     + "run the same command again to resume it")
             }
@@ -127,6 +136,8 @@ private final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @uncheck
         case interrupted(String)
         /// Not worth retrying (not found, forbidden).
         case refused(String)
+        /// The host could not be reached at all (no DNS, no network, nothing listening).
+        case unreachable(UnreachableHost)
     }
 
     let url: URL
@@ -205,6 +216,8 @@ private final class HTTPFileTransfer: NSObject, URLSessionDataDelegate, @uncheck
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         if decided {
+        } else if let error, let host = UnreachableHost(error, timeout: timeout), handle == nil {
+            result = .unreachable(host)
         } else if let error {
             result = .interrupted(ErrorText.describe(error))
         } else if let expected, received < expected {

@@ -102,6 +102,18 @@ struct WeightsCommandTests {
         #expect(server.requests.count == 1, "a file already present is not fetched again: \(server.requests)")
     }
 
+    @Test func anUnreachableHostIsNamedWithTheWaysRoundIt() throws {
+        // The catalogue's own URL is http://127.0.0.1:9/...: a port nothing listens on ("cannot connect").
+        let f = try Fixture()
+        defer { try? FileManager.default.removeItem(at: f.root) }
+        let pulled = try f.spoolctl(["pull", "resnet18"])
+        #expect(pulled.status != 0)
+        #expect(pulled.stderr.contains("cannot reach 127.0.0.1: nothing accepted the connection"), "\(pulled.stderr)")
+        #expect(pulled.stderr.contains("--from") && pulled.stderr.contains("copy it into \(f.weights.path)"), "\(pulled.stderr)")
+        #expect(!pulled.stderr.contains("NSURLErrorDomain") && !pulled.stderr.contains("run the same command again"), "\(pulled.stderr)")
+        #expect(f.kept == nil && f.partials.isEmpty)
+    }
+
     @Test func aWrongHashIsRefusedAndNothingIsKept() throws {
         let f = try Fixture(sha256: String(repeating: "ab", count: 32))
         defer { try? FileManager.default.removeItem(at: f.root) }
