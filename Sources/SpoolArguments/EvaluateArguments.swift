@@ -6,14 +6,17 @@ public struct EvaluateArguments: ParsableArguments {
         commandName: "evaluate",
         abstract: "The metrics of a model folder on labelled images (a JSONL file, or a bundle's validation split).",
         discussion: """
-            Prints JSON: the primary metric and the task's whole report (per class or per label; mAP, \
-            precision and recall for detection). --predictions FILE also writes each image's prediction as a \
-            JSONL line, in the scoring format.
+            Prints the primary metric and a table per class (precision, recall, F1 and count; for \
+            detection, average precision, precision, recall and count of objects); --json prints the whole \
+            report as JSON instead (per class or per label, curves included). --predictions FILE also writes \
+            each image's prediction as a JSONL line, in the scoring format. For a detector, \
+            --box-score-thresh, --box-iou-thresh and --max-detections replace model.json's thresholds.
 
             Examples:
               spoolctl evaluate --model spool/outbox/JOB/model labelled.jsonl
               spoolctl evaluate --model runs/shapes/model --bundle examples/shapes
               spoolctl evaluate --model m test.jsonl --predictions preds.jsonl
+              spoolctl evaluate --model m test.jsonl --box-score-thresh 0.05 --json
             """)
 
     @Option(help: "A model folder (model.json + weights.safetensors).")
@@ -40,7 +43,12 @@ public struct EvaluateArguments: ParsableArguments {
     @Option(help: "Threads (default: every core).")
     public var threads: Int?
 
+    @Flag(help: "Print the whole report as JSON (an EvaluationDocument) instead of the table.")
+    public var json = false
+
     @OptionGroup public var tileGrid: TileGridOption
+
+    @OptionGroup public var thresholds: DetectionThresholdOptions
 
     public init() {}
 

@@ -9,7 +9,8 @@ public struct ScoreArguments: ParsableArguments {
         Folders are searched recursively for images (jpg, jpeg, png, bmp, tif, tiff, webp); a .jsonl input \
         names images by image_url, relative to its own folder. Each image gets Azure's scoring output \
         {"filename", "probs", "labels"}; an image that cannot be decoded gets {"filename", "error"} and the \
-        others are still scored. Progress and throughput go to standard error.
+        others are still scored. Progress and throughput go to standard error. For a detector, \
+        --box-score-thresh, --box-iou-thresh and --max-detections replace model.json's thresholds for this run.
 
         Examples:
           spoolctl score --model spool/outbox/JOB/model photos/ --jsonl scores.jsonl
@@ -45,6 +46,8 @@ public struct ScoreArguments: ParsableArguments {
 
     @Flag(help: "No progress lines.")
     public var quiet = false
+
+    @OptionGroup public var thresholds: DetectionThresholdOptions
 
     public init() {}
 

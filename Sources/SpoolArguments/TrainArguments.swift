@@ -145,11 +145,15 @@ public struct PredictArguments: ParsableArguments {
         probabilities. With --json, prints Azure's scoring output: a JSON list with, per image, \
         {"filename", "probs", "labels"}, every class in class order unless --top limits it (then the most \
         probable first). A detector prints {"filename", "boxes": [{"box": {"topX", "topY", "bottomX", \
-        "bottomY"}, "label", "score"}]}, boxes normalised; --tile-grid scores small objects in tiles too.
+        "bottomY"}, "label", "score"}]}, boxes normalised; --tile-grid scores small objects in tiles too; \
+        --box-score-thresh, --box-iou-thresh and --max-detections replace model.json's thresholds for this run. \
+        An image that cannot be read gets an error line ({"filename", "error"} in JSON) and the others are \
+        still scored; the exit status is then 1.
 
         Examples:
           spoolctl predict --model runs/shapes/model shapes/images/0001.png --top 3
           spoolctl predict --model runs/boxes/model street.jpg --json --tile-grid 3x2
+          spoolctl predict --model m a.jpg --box-score-thresh 0.5 --max-detections 20
         """)
 
     @Option(help: "A model folder (model.json + weights.safetensors).")
@@ -172,6 +176,8 @@ public struct PredictArguments: ParsableArguments {
 
     @OptionGroup public var tileGrid: TileGridOption
 
+    @OptionGroup public var thresholds: DetectionThresholdOptions
+
     public init() {}
 
     public func validate() throws {
@@ -190,11 +196,13 @@ public struct ImportModelArguments: ParsableArguments {
         For models trained elsewhere, e.g. an ImageNet classifier or a COCO detector: --weights is a \
         safetensors file or a PyTorch file (.pth, .pt) whose tensor names are the reference's state-dict keys \
         (torchvision for resnet*, mobilenetv2, vitb16r224, vitl16r224 and the detectors; timm for resnest*, \
-        seresnext, vits16r224), head included. --labels is a text file with one label a line, in class-index \
-        order; its line count must equal the head's outputs (a two-stage detector's head has one more, its \
-        background). A detector without --labels is taken to be COCO-trained: torchvision's 91 category names \
-        (Ultralytics' 80 for yolov5s ... yolov5x, whose files must be converted to a state dict first: see \
-        docs/detection.md).
+        seresnext, vits16r224), head included. --labels is a text file with one class a line, in class-index \
+        order. For torchvision's detectors it lists the classes alone: their heads have one more output, the \
+        background at 0 (RetinaNet's files too; a RetinaNet head without it also loads), and a leading \
+        __background__ line, as torchvision's category lists have, is taken as that slot. A detector without \
+        --labels is taken to be COCO-trained: the 90 categories after torchvision's background (Ultralytics' 80 \
+        for yolov5s ... yolov5x, whose files must be converted to a state dict first: see docs/detection.md). \
+        Files trained from scratch (plain BatchNorm, with num_batches_tracked) import as pretrained ones do.
 
         Classifiers get the default validation preprocessing (resize 256, centre crop 224, ImageNet mean and \
         std) unless options say otherwise; detectors --min-size and --max-size (default 600 and 1333).

@@ -14,7 +14,7 @@ extension JobExecutor {
         let model = latest.resolvingSymlinksInPath().path
         let threads = max(1, ProcessInfo.processInfo.activeProcessorCount)
         let (status, out, err) = Self.capture(options.trainer, ["evaluate", "--model", model, "--bundle", layout.bundle(job.id).path,
-                                                               "--threads", "\(threads)"])
+                                                               "--threads", "\(threads)", "--json"])
         var value: Double?
         var why: String?
         if status == 0, let document = try? ContractCoding.decoder().decode(EvaluationDocument.self, from: Data(out.utf8)) {

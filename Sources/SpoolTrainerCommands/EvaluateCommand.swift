@@ -7,7 +7,8 @@ import SpoolTraining
 
 /// The metrics of a model folder on labelled images: a JSONL file in Azure's schema (every image), or a bundle's
 /// validation set split exactly as training splits it (how the daemon compares a retrained model with the one in
-/// use). Prints an `EvaluationDocument`; `--predictions FILE` also writes what the model predicted, a JSONL line
+/// use). Prints the primary metric and a table per class (`EvaluationTable`), or with `--json` an
+/// `EvaluationDocument`; `--predictions FILE` also writes what the model predicted, a JSONL line
 /// per image in the scoring format.
 struct EvaluateCommand: ParsableCommand {
     static let configuration = EvaluateArguments.configuration
@@ -17,7 +18,7 @@ struct EvaluateCommand: ParsableCommand {
     func run() throws {
         if let predictions = arguments.predictions { try OutputPath.claimFile(predictions, force: arguments.force) }
         try EngineRuntime.setThreads(arguments.threads)
-        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
+        let predictor = try arguments.thresholds.predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device)
         if let grid = arguments.tileGrid.override { try predictor.useTiles(grid) }
         let manifest = predictor.manifest
         let images: [LabeledImage], source: String
@@ -31,7 +32,7 @@ struct EvaluateCommand: ParsableCommand {
                 throw CommandError("the model knows the classes \(manifest.classes.joined(separator: ", ")), the bundle has \(data.classes.joined(separator: ", ")): they cannot be compared")
             }
             images = data.validation
-            parameters = p
+            parameters = arguments.thresholds.applied(to: p)
             source = "\(bundle) (validation split)"
         } else if let data = arguments.data {
             images = try LabeledImage.read(jsonl: URL(fileURLWithPath: data), task: manifest.task, classes: manifest.classes)
@@ -53,6 +54,6 @@ struct EvaluateCommand: ParsableCommand {
         let document = EvaluationDocument(model: arguments.model, data: source, images: images.count,
                                           primaryMetric: .init(name: report.primaryMetric, value: report.primaryValue),
                                           report: report, predictions: predictionsPath)
-        print(String(decoding: document.jsonData(), as: UTF8.self))
+        print(arguments.json ? String(decoding: document.jsonData(), as: UTF8.self) : EvaluationTable.text(document))
     }
 }

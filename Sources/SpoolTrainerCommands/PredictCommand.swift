@@ -11,16 +11,23 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         try EngineRuntime.setThreads(nil)
-        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device,
-                                      batchSize: arguments.batchSize)
+        let predictor = try arguments.thresholds.predictor(modelDirectory: URL(fileURLWithPath: arguments.model),
+                                                           device: arguments.device, batchSize: arguments.batchSize)
         if let grid = arguments.tileGrid.override { try predictor.useTiles(grid) }
-        let predictions = try predictor.predict(paths: arguments.images, top: arguments.top)
+        // One bad image is an error line (`{"filename", "error"}` in JSON), not the end of the batch; exit 1 if any.
+        let predictions = ScoreCommand.score(arguments.images, predictor, top: arguments.top)
         if arguments.json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .withoutEscapingSlashes]
             print(String(decoding: try encoder.encode(predictions), as: UTF8.self))
         } else {
             for p in predictions { print(Self.text(p)) }
+        }
+        let failed = predictions.filter { $0.error != nil }
+        if !failed.isEmpty {
+            printError("\(failed.count) of \(predictions.count) image(s) could not be scored: "
+                + failed.map(\.filename).joined(separator: ", "))
+            throw ExitCode(1)
         }
     }
 

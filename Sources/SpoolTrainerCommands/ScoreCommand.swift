@@ -24,8 +24,8 @@ struct ScoreCommand: ParsableCommand {
         }
         guard !paths.isEmpty else { throw CommandError("the inputs name no image (folders are searched for \(ScoringInputs.imageExtensions.sorted().joined(separator: ", ")))") }
         try EngineRuntime.setThreads(arguments.threads)
-        let predictor = try Predictor(modelDirectory: URL(fileURLWithPath: arguments.model), device: arguments.device,
-                                      batchSize: arguments.batchSize)
+        let predictor = try arguments.thresholds.predictor(modelDirectory: URL(fileURLWithPath: arguments.model),
+                                                           device: arguments.device, batchSize: arguments.batchSize)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         var sink: FileHandle?
@@ -78,12 +78,17 @@ struct ScoreCommand: ParsableCommand {
     /// Scores a chunk at once; when that fails (an undecodable image), image by image, so only the bad
     /// image is lost.
     func score(_ paths: [String], _ predictor: Predictor) -> [Line] {
-        if let predictions = try? predictor.predict(paths: paths, top: arguments.top) {
+        Self.score(paths, predictor, top: arguments.top)
+    }
+
+    /// The same for any command (`predict` too): each image's result, or its error naming no path but its own.
+    static func score(_ paths: [String], _ predictor: Predictor, top: Int?) -> [Line] {
+        if let predictions = try? predictor.predict(paths: paths, top: top) {
             return predictions
         }
         return paths.map { path in
             do {
-                return try predictor.predict(paths: [path], top: arguments.top)[0]
+                return try predictor.predict(paths: [path], top: top)[0]
             } catch {
                 let text = ErrorText.describe(error)
                 return Line(filename: path, error: text.hasPrefix(path + ": ") ? String(text.dropFirst(path.count + 2)) : text)

@@ -74,7 +74,7 @@ struct DetectionTrainingTests {
     }
 
     static func evaluate(_ arguments: [String]) throws -> EvaluationDocument {
-        let result = try spoolctl(["evaluate"] + arguments)
+        let result = try spoolctl(["evaluate", "--json"] + arguments)
         try #require(result.status == 0, "\(result.stderr)")
         return try ContractCoding.decoder().decode(EvaluationDocument.self, from: Data(result.stdout.utf8))
     }

@@ -53,6 +53,23 @@ struct ShippedDefectTests {
         #expect((cut?["error"] as? String)?.contains("truncated") == true, "\(String(describing: cut))")
         #expect(lines.filter { $0["probs"] != nil }.count == lines.count - 1)
         #expect(!score.stderr.contains("Corrupt JPEG") && !score.stderr.contains("imread_") && !score.stderr.contains("[ WARN"), "\(score.stderr)")
+
+        // predict carries on as score does: an error line for the cut image, the others printed, exit status 1.
+        let images = bundle.appendingPathComponent("images")
+        let pngs = try FileManager.default.contentsOfDirectory(atPath: images.path).filter { $0.hasSuffix(".png") }.sorted()
+        let named = [pngs[0], "cut.jpg", pngs[1]].map { images.appendingPathComponent($0).path }
+        let predict = try Self.spoolctl(["predict", "--model", model.path] + named)
+        #expect(predict.status == 1, "\(predict.stderr)")
+        let printed = predict.stdout.split(separator: "\n").map(String.init)
+        #expect(printed.count == 3, "\(predict.stdout)")
+        #expect(printed.first?.hasPrefix(named[0] + ": ") == true && printed.last?.hasPrefix(named[2] + ": ") == true)
+        #expect(printed.first?.contains("error") == false && printed.last?.contains("error") == false, "\(printed)")
+        #expect(printed.dropFirst().first?.hasPrefix(named[1] + ": error: not a usable image: it is truncated") == true, "\(printed)")
+        #expect(predict.stderr.contains("1 of 3 image(s) could not be scored: \(named[1])"), "\(predict.stderr)")
+        let predictJSON = try Self.spoolctl(["predict", "--model", model.path, "--json"] + named)
+        #expect(predictJSON.status == 1)
+        let objects = try #require(try JSONSerialization.jsonObject(with: Data(predictJSON.stdout.utf8)) as? [[String: Any]])
+        #expect(objects.map { $0["error"] != nil } == [false, true, false], "\(objects)")
     }
 
     /// A small trained model folder (1 epoch, 32 px), made once per call.
