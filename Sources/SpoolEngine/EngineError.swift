@@ -8,6 +8,8 @@ public struct EngineError: Error, CustomStringConvertible, Equatable, Sendable {
         case torch = 3
         case outOfMemory = 4
         case weights = 5
+        /// The weights fit but for the head's size: the file is for another number of classes.
+        case headShape = 6
         case `internal` = 9
     }
 

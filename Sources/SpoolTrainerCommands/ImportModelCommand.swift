@@ -24,7 +24,7 @@ struct ImportModelCommand: ParsableCommand {
         }
         let labels: [String]
         if let path = arguments.labels {
-            labels = try Self.readLabels(path)
+            labels = try Self.readLabels(path, droppingBackground: family != .classification && name != .yolov5)
         } else if family != .classification {
             labels = COCOCategories.classes(for: name)
         } else {
@@ -42,7 +42,9 @@ struct ImportModelCommand: ParsableCommand {
         print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
     }
 
-    static func readLabels(_ path: String) throws -> [String] {
+    /// One label a line, in class-index order. For torchvision's detectors a leading `__background__` line
+    /// (torchvision's own category lists start with it) is the background slot, not a class: dropped.
+    static func readLabels(_ path: String, droppingBackground: Bool = false) throws -> [String] {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw CommandError("--labels \(path): cannot read the file")
         }
@@ -52,25 +54,32 @@ struct ImportModelCommand: ParsableCommand {
         if let blank = labels.firstIndex(of: "") {
             throw CommandError("\(path):\(blank + 1): empty label; one label a line, in class-index order")
         }
-        guard !labels.isEmpty else { throw CommandError("\(path): no labels") }
-        return labels
+        let classes = droppingBackground && labels.first == "__background__" ? Array(labels.dropFirst()) : labels
+        guard !classes.isEmpty else { throw CommandError("\(path): no labels") }
+        return classes
     }
 
-    /// Loads the weights strictly (head included); a head of another size says how many labels it needs.
-    func load(_ model: Model, labels: [String], headOutputs: Int) throws {
+    /// Loads the weights strictly (head included). Only a head of another size (the engine says which) is
+    /// blamed on the labels, with how many outputs they make; any other misfit is the file's, said as it is.
+    func load(_ model: Model, labels: [String], headOutputs: String) throws {
         do {
             try model.load(weights: arguments.weights, replaceHead: false)
         } catch {
             // (A `catch let ... where` on a typed throw crashes Swift 6.3's ownership checker: test inside.)
-            guard error.code == .weights else { throw error }
-            let source = arguments.labels.map { "one per line of \($0)" } ?? "COCO's categories; give --labels for a model trained on other classes"
-            throw CommandError("\(error.message)\nThe head must have \(headOutputs) outputs (\(source)).")
+            switch error.code {
+            case .headShape:
+                let source = arguments.labels.map { "\(labels.count) classes, one per line of \($0)" }
+                    ?? "COCO's \(labels.count) categories; give --labels for a model trained on other classes"
+                throw CommandError("\(error.message)\nWith \(source), the head must have \(headOutputs).")
+            case .weights: throw CommandError(error.message)
+            default: throw error
+            }
         }
     }
 
     func importClassifier(_ name: ModelName, labels: [String], to out: URL) throws {
         let model = try Model(name: name.rawValue, numClasses: labels.count, imageSize: arguments.cropSize)
-        try load(model, labels: labels, headOutputs: labels.count)
+        try load(model, labels: labels, headOutputs: "\(labels.count) outputs")
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try model.save(to: out.appendingPathComponent("weights.safetensors").path)
         let manifest = ModelManifest(
@@ -97,8 +106,12 @@ struct ImportModelCommand: ParsableCommand {
         }
         let head = TaskHeads.head(for: task)
         let model = try Model(head.modelOptions(p, classes: labels, device: "cpu", pretrained: true))  // frozen BatchNorm, as the file has it
-        let twoStage = !name.rawValue.hasPrefix("retinanet") && name != .yolov5
-        try load(model, labels: labels, headOutputs: labels.count + (twoStage ? 1 : 0))
+        // Faster/Mask R-CNN's heads have one more output, the background; RetinaNet's either the classes alone or,
+        // as torchvision's files have them, one more (its background slot, dropped as the file loads).
+        let n = labels.count
+        let outputs = name == .yolov5 ? "\(n) outputs"
+            : name.rawValue.hasPrefix("retinanet") ? "\(n) or \(n + 1) outputs (a background slot first)" : "\(n + 1) outputs (the background first)"
+        try load(model, labels: labels, headOutputs: outputs)
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try model.save(to: out.appendingPathComponent("weights.safetensors").path)
         try head.manifest(p, classes: labels, primaryMetric: nil, source: "spoolctl import-model \(arguments.weights)").write(to: out)

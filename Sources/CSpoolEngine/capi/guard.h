@@ -71,6 +71,8 @@ torch::Device parse_device(const char* text);
         return spool::capi::fail(SPOOL_ERR_OUT_OF_MEMORY, "out of host memory");                        \
     } catch (const spool::ImageError& e) {                                                              \
         return spool::capi::fail(SPOOL_ERR_IO, e.what());                                               \
+    } catch (const spool::HeadShapeError& e) {                                                          \
+        return spool::capi::fail(SPOOL_ERR_HEAD_SHAPE, e.what());                                       \
     } catch (const spool::WeightsError& e) {                                                            \
         return spool::capi::fail(SPOOL_ERR_WEIGHTS, e.what());                                          \
     } catch (const std::invalid_argument& e) {                                                          \

@@ -30,6 +30,7 @@ typedef enum spool_status {
     SPOOL_ERR_TORCH = 3,            /* libtorch raised (c10::Error) */
     SPOOL_ERR_OUT_OF_MEMORY = 4,    /* host or device allocation failed */
     SPOOL_ERR_WEIGHTS = 5,          /* a weights file cannot be read or does not fit the model */
+    SPOOL_ERR_HEAD_SHAPE = 6,       /* a weights file fits the model but for its head's size (other classes) */
     SPOOL_ERR_INTERNAL = 9
 } spool_status;
 

@@ -4,6 +4,7 @@
 
 #include <torch/utils.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 #include <sstream>
@@ -12,6 +13,13 @@ namespace spool {
 namespace {
 
 bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+/// BatchNorm's step counter: a model trained from scratch has it (plain BatchNorm2d), a pretrained torchvision
+/// detector does not (FrozenBatchNorm2d). It holds no weights (the momentum is set), so it fits either way.
+bool is_step_counter(const std::string& name) {
+    static const std::string suffix = "num_batches_tracked";
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
 
 std::string list(const std::vector<std::string>& names) {
     std::string s;
@@ -52,6 +60,8 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
         }
     }
 
+    model.adapt_reference_state(file);
+
     const auto heads = model.head_prefixes();
     auto is_head = [&](const std::string& name) {
         for (const auto& h : heads)
@@ -60,7 +70,7 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
     };
     LoadReport r;
     r.backbone_only = backbone_only;
-    std::vector<std::string> missing, mismatched;
+    std::vector<std::string> missing, mismatched, mismatched_names;
     std::set<std::string> used;
     torch::NoGradGuard no_grad;
     for (auto& [name, tensor] : tensors) {
@@ -71,7 +81,8 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
         }
         auto it = file.find(name);
         if (it == file.end()) {
-            // FrozenBatchNorm2d has no num_batches_tracked; a backbone-only file has nothing past the backbone.
+            if (is_step_counter(name)) continue;  // a file saved with FrozenBatchNorm2d
+            // A backbone-only file has nothing past the backbone.
             if (!(backbone_only && !starts_with(name, backbone))) missing.push_back(name);
             ++r.missing;
             continue;
@@ -81,6 +92,7 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
             std::ostringstream s;
             s << name << " (file " << it->second.sizes() << ", model " << tensor.sizes() << ")";
             mismatched.push_back(s.str());
+            mismatched_names.push_back(name);
             continue;
         }
         tensor.copy_(it->second.to(tensor.device(), tensor.scalar_type()));
@@ -88,11 +100,17 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
     }
     std::vector<std::string> unexpected;
     for (const auto& kv : file)
-        if (!used.count(kv.first) && !(backbone_only && kv.first.find("num_batches_tracked") != std::string::npos) &&
+        if (!used.count(kv.first) && !is_step_counter(kv.first) &&
             !(backbone_only && is_head(kv.first.substr(backbone.size()))))
             unexpected.push_back(kv.first);
     r.unexpected = static_cast<int64_t>(unexpected.size());
     const bool strict_extra = !replace_head && !backbone_only;
+    // Only the head's size differs: the file is this architecture for another number of classes.
+    const bool head_only = !mismatched.empty() && missing.empty() && (!strict_extra || unexpected.empty()) &&
+                           std::all_of(mismatched_names.begin(), mismatched_names.end(), is_head);
+    if (head_only)
+        throw HeadShapeError(path + ": the head of these weights has another size than model '" + model_name +
+                             "': " + list(mismatched) + ".");
     if (!missing.empty() || !mismatched.empty() || (strict_extra && !unexpected.empty()) || r.loaded == 0) {
         std::string m = path + ": these weights do not fit model '" + model_name + "'.";
         if (r.loaded == 0 && missing.empty() && mismatched.empty()) m += " No tensor name matches the model's.";

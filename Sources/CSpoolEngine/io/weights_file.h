@@ -26,4 +26,9 @@ struct WeightsError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
 
+/// Weights that fit the model but for the head's size (another number of classes).
+struct HeadShapeError : WeightsError {
+    using WeightsError::WeightsError;
+};
+
 }  // namespace spool

@@ -11,6 +11,7 @@
 #include <torch/types.h>
 
 #include <array>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -110,6 +111,10 @@ public:
     /// Where an ImageNet classifier's names sit in this model: "" for classifiers, "backbone.body." for
     /// torchvision's detectors (so an ImageNet ResNet file starts a detector's backbone).
     virtual std::string backbone_prefix() const { return ""; }
+
+    /// A reference file's tensors (by this model's names) brought to this model's layout where the reference's
+    /// differs; called before they are loaded. RetinaNet drops torchvision's background slot.
+    virtual void adapt_reference_state(std::map<std::string, torch::Tensor>& file) const {}
 
     /// The raw output of evaluation for a batch the caller prepared (parity checks): classifiers' logits,
     /// YOLOv5's decoded head (N x anchors x (5 + C)). Other models throw std::invalid_argument.

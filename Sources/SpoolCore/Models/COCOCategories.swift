@@ -1,7 +1,7 @@
 /// torchvision's COCO category names for its COCO-trained detectors (`weights.meta["categories"]`): 91 entries
-/// indexed by COCO category id, "__background__" at 0 and "N/A" for the ids COCO does not use. Faster R-CNN
-/// and Mask R-CNN predict ids 1...90 (Spool's classes are the 90 names after the background); RetinaNet's head
-/// has all 91 outputs (Spool's classes are all 91 names).
+/// indexed by COCO category id, "__background__" at 0 and "N/A" for the ids COCO does not use. Every torchvision
+/// detector's head has the background slot at 0 (Faster/Mask R-CNN's is their background class, RetinaNet's an
+/// output never trained as a target, dropped on import): Spool's classes are the 90 names after it.
 public enum COCOCategories {
     public static let names: [String] = [
         "__background__", "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat",
@@ -15,10 +15,10 @@ public enum COCOCategories {
         "refrigerator", "N/A", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
     ]
 
-    /// Spool's classes for a COCO-trained detector: YOLOv5's 80 contiguous categories; for torchvision's, the head's outputs less the background that
-    /// the model adds itself (two-stage detectors), or all of them (RetinaNet).
+    /// Spool's classes for a COCO-trained detector: YOLOv5's 80 contiguous categories; for torchvision's, the 90
+    /// names after the background slot.
     public static func classes(for model: ModelName) -> [String] {
         if model == .yolov5 { return names.filter { $0 != "__background__" && $0 != "N/A" } }  // Ultralytics' 80
-        return model.rawValue.hasPrefix("retinanet") ? names : Array(names.dropFirst())
+        return Array(names.dropFirst())
     }
 }

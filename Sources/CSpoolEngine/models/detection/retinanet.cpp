@@ -118,6 +118,22 @@ public:
     }
     std::string backbone_prefix() const override { return "backbone.body."; }
 
+    /// torchvision's RetinaNet files have a background slot: class 0 of each anchor's num_classes + 1 outputs,
+    /// never a target. A file with that one more output per anchor loads with the slot dropped; the other
+    /// classes' sigmoid scores do not depend on it.
+    void adapt_reference_state(std::map<std::string, torch::Tensor>& file) const override {
+        const int64_t anchors = anchors_.num_anchors_per_location(), classes = config_.num_classes;
+        for (const std::string name : {"head.classification_head.cls_logits.weight", "head.classification_head.cls_logits.bias"}) {
+            auto it = file.find(name);
+            if (it == file.end() || it->second.dim() == 0 || it->second.size(0) != anchors * (classes + 1)) continue;
+            auto t = it->second;
+            auto per_anchor = t.reshape({anchors, classes + 1, -1}).slice(1, 1);
+            auto sizes = t.sizes().vec();
+            sizes[0] = anchors * classes;
+            it->second = per_anchor.reshape(sizes).contiguous();
+        }
+    }
+
     ModelOutput run(const ModelInput& input) override {
         const bool training = is_training();
         auto batch = transform_(input, training);
