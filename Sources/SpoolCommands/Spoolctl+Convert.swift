@@ -8,7 +8,7 @@ extension Spoolctl {
     /// datasets enter Spool without scripts. The conversions themselves are in SpoolCore/Convert.
     public struct Convert: ParsableCommand {
         public static let configuration = CommandConfiguration(
-            abstract: "Convert COCO, Pascal VOC or a folder-per-class tree to Azure's JSONL (and JSONL back to COCO).",
+            abstract: "Convert COCO, Pascal VOC, labelme or a folder-per-class tree to Azure's JSONL (and JSONL back to COCO).",
             discussion: """
             Writes one JSON object per image (spec section 3), keys sorted, in input order. Prints one line: \
             images, annotations, classes and warnings; each warning (an image without annotations, a category \
@@ -18,10 +18,11 @@ extension Spoolctl {
             Examples:
               spoolctl convert coco coco.json --out b/train.jsonl --image-prefix images/
               spoolctl convert voc VOC2012 --out b/train.jsonl --image-prefix JPEGImages/
+              spoolctl convert labelme labelled --out b/train.jsonl
               spoolctl convert folders b/images --out b/train.jsonl
               spoolctl convert jsonl b/train.jsonl --to coco --out instances.json
             """,
-            subcommands: [COCO.self, VOC.self, Folders.self, JSONL.self])
+            subcommands: [COCO.self, VOC.self, Labelme.self, Folders.self, JSONL.self])
 
         public init() {}
 
@@ -68,6 +69,7 @@ extension Spoolctl {
             public init() {}
 
             public func run() throws {
+                try Convert.refuseLabelme(input, as: "coco", output: output)
                 try Convert.write(to: output) {
                     try COCOConverter(task: task?.core, imagePrefix: output.imagePrefix ?? "")
                         .convert(url: URL(fileURLWithPath: input), displayName: input)
@@ -93,8 +95,38 @@ extension Spoolctl {
             public init() {}
 
             public func run() throws {
+                try Convert.refuseLabelme(input, as: "voc", output: output)
                 try Convert.write(to: output) {
                     try VOCConverter(imagePrefix: output.imagePrefix ?? "")
+                        .convert(input: URL(fileURLWithPath: input), displayName: input)
+                }
+            }
+        }
+
+        public struct Labelme: ParsableCommand {
+            public static let configuration = CommandConfiguration(
+                commandName: "labelme",
+                abstract: "labelme JSON (one .json per image) -> JSONL for object detection or instance segmentation.",
+                discussion: """
+                INPUT is one labelme .json file or a folder of them (sub-folders included). rectangle shapes are \
+                boxes, polygon shapes polygons (their extent for detection); shapes sharing a group_id and a label \
+                are one object. Coordinates are divided by imageWidth/imageHeight; image_url is the image's path \
+                below INPUT (imagePath is relative to each .json), after --image-prefix. imageData is not read; \
+                circle, line, linestrip and point shapes are refused.
+
+                Example:
+                  spoolctl convert labelme labelled --out b/train.jsonl
+                """)
+            @Argument(help: "A labelme .json file, or a folder of them.")
+            var input: String
+            @Option(help: "detection or segmentation (default: segmentation when any shape is a polygon, else detection).")
+            var task: COCOTask?
+            @OptionGroup var output: Output
+            public init() {}
+
+            public func run() throws {
+                try Convert.write(to: output) {
+                    try LabelmeConverter(task: task?.core, imagePrefix: output.imagePrefix ?? "")
                         .convert(input: URL(fileURLWithPath: input), displayName: input)
                 }
             }
@@ -118,6 +150,7 @@ extension Spoolctl {
             public init() {}
 
             public func run() throws {
+                try Convert.refuseLabelme(input, as: "folders", output: output)
                 let jsonlDirectory = URL(fileURLWithPath: output.out).deletingLastPathComponent()
                 let converter = FolderConverter(imagePrefix: output.imagePrefix, jsonlDirectory: jsonlDirectory)
                 try Convert.write(to: output) {
@@ -171,6 +204,15 @@ extension Spoolctl {
                 print("wrote \(out): \(dataset.images.count) images, \(dataset.annotations.count) annotations, "
                     + "\(dataset.categories.count) categories")
             }
+        }
+
+        /// Refuses labelme files given to another format's converter, saying what they are and the command
+        /// that reads them.
+        static func refuseLabelme(_ input: String, as format: String, output: Output) throws {
+            guard LabelmeConverter.looksLikeLabelme(URL(fileURLWithPath: input)) else { return }
+            let prefix = output.imagePrefix.map { " --image-prefix \($0)" } ?? ""
+            throw CommandError("\(input): this looks like labelme (one .json per image with \"shapes\"), not \(format): "
+                + "spoolctl convert labelme \(input) --out \(output.out)\(prefix)")
         }
 
         /// Runs a conversion, prints its warnings (stderr) and its summary (stdout), writes the JSONL.

@@ -4,16 +4,17 @@ import SpoolArguments
 import SpoolCore
 
 extension Spoolctl {
-    /// `spoolctl init-bundle SOURCE --out DIR`: a complete job bundle from a folder per class, COCO or VOC.
+    /// `spoolctl init-bundle SOURCE --out DIR`: a complete job bundle from a folder per class, COCO, VOC or labelme.
     /// The work is `BundleMaker`'s (SpoolCore/Convert).
     public struct InitBundle: ParsableCommand {
         public static let configuration = CommandConfiguration(
             commandName: "init-bundle",
-            abstract: "Make a job bundle (images/, train.jsonl, settings.yaml) from a folder per class, COCO or VOC.",
+            abstract: "Make a job bundle (images/, train.jsonl, settings.yaml) from a folder per class, COCO, VOC or labelme.",
             discussion: """
             SOURCE is a folder holding one sub-folder of images per class (multiclass classification), a COCO \
-            annotation file (.json: object detection, or instance segmentation when it has polygons), or a \
-            Pascal VOC folder or .xml file (object detection); --from names the kind when the guess is wrong. \
+            annotation file (.json: object detection, or instance segmentation when it has polygons), a \
+            Pascal VOC folder or .xml file (object detection), or a folder of labelme .json files (one per image: \
+            detection, or segmentation when it has polygons); --from names the kind when the guess is wrong. \
             The images are copied into DIR/images/ in the same layout (hard-linked with --link, copied where a \
             link is refused), train.jsonl is written by the converters of `spoolctl convert` with image_url \
             relative to the bundle, and settings.yaml holds the task, the data and the primary metric, every \
@@ -27,11 +28,12 @@ extension Spoolctl {
               spoolctl init-bundle photos --out pets
               spoolctl init-bundle instances.json --images coco/val2017 --out b --link
               spoolctl init-bundle VOC2012 --out voc-bundle --link
+              spoolctl init-bundle labelme-folder --out b --task detection
             """)
 
         /// `--from`.
         enum From: String, ExpressibleByArgument, CaseIterable {
-            case folders, coco, voc
+            case folders, coco, voc, labelme
             var core: BundleMaker.SourceKind { BundleMaker.SourceKind(rawValue: rawValue)! }
         }
 
@@ -41,13 +43,13 @@ extension Spoolctl {
             var core: BundleMaker.Task { BundleMaker.Task(rawValue: rawValue)! }
         }
 
-        @Argument(help: "A folder per class, a COCO .json file, or a VOC folder or .xml file.")
+        @Argument(help: "A folder per class, a COCO .json file, a VOC folder or .xml file, or a folder of labelme .json files.")
         var source: String
         @Option(help: "The bundle folder to write.")
         var out: String
-        @Option(help: "What SOURCE is: folders, coco or voc (default: guessed from SOURCE).")
+        @Option(help: "What SOURCE is: folders, coco, voc or labelme (default: guessed from SOURCE).")
         var from: From?
-        @Option(help: "multiclass (folders), detection or segmentation (COCO), detection (VOC).")
+        @Option(help: "multiclass (folders), detection or segmentation (COCO, labelme), detection (VOC).")
         var task: TaskOption?
         @Option(help: ArgumentHelp("Where COCO or VOC images are (default: beside the annotations; VOC's JPEGImages/).",
                                    valueName: "dir"))
@@ -67,6 +69,10 @@ extension Spoolctl {
                 outcome = try maker.make(into: URL(fileURLWithPath: out), outName: out)
             } catch {
                 throw CommandError(error.description)
+            }
+            if from == nil, outcome.kind == .labelme {
+                print("\(source): this looks like labelme (one .json per image with its shapes); converted as labelme "
+                    + "(--from names another kind)")
             }
             Self.printWarnings(outcome.dataset.warnings)
             print("wrote \(out): \(Self.summary(outcome))")

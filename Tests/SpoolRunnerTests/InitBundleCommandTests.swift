@@ -121,6 +121,53 @@ struct InitBundleCommandTests {
         #expect(cocoLines.count == 12 && vocLines.count == 12)
     }
 
+    @Test func aLabelmeFolderIsRecognisedAndBecomesAValidBundle() throws {
+        let dir = try RunnerSupport.temporaryDirectory("init-bundle")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let boxes = dir.appendingPathComponent("boxes")
+        let example = try RunnerSupport.spoolctl(["example", "--task", "detection", "--out", boxes.path, "--images", "12", "--size", "64"])
+        #expect(example.status == 0, "\(example.stderr)")
+        let coco = dir.appendingPathComponent("instances.json")
+        let converted = try RunnerSupport.spoolctl(["convert", "jsonl", boxes.appendingPathComponent("train.jsonl").path,
+                                                    "--to", "coco", "--out", coco.path])
+        #expect(converted.status == 0, "\(converted.stderr)")
+        // labelme's layout: one .json beside each image, its boxes as rectangles, the image embedded as well.
+        let labelme = dir.appendingPathComponent("annotated")
+        try FileManager.default.createDirectory(at: labelme, withIntermediateDirectories: true)
+        let dataset = try JSONSerialization.jsonObject(with: Data(contentsOf: coco)) as! [String: Any]
+        let categories = Dictionary(uniqueKeysWithValues: (dataset["categories"] as! [[String: Any]]).map {
+            ($0["id"] as! Int, $0["name"] as! String) })
+        let annotations = dataset["annotations"] as! [[String: Any]]
+        for image in dataset["images"] as! [[String: Any]] {
+            let id = image["id"] as! Int, fileName = image["file_name"] as! String
+            let name = (fileName as NSString).lastPathComponent
+            try FileManager.default.linkItem(at: boxes.appendingPathComponent(fileName), to: labelme.appendingPathComponent(name))
+            let shapes: [[String: Any]] = annotations.filter { $0["image_id"] as? Int == id }.map { annotation in
+                let b = annotation["bbox"] as! [Double]
+                return ["label": categories[annotation["category_id"] as! Int]!, "points": [[b[0], b[1]], [b[0] + b[2], b[1] + b[3]]],
+                        "shape_type": "rectangle", "group_id": NSNull(), "flags": [String: Any]()]
+            }
+            let file: [String: Any] = ["version": "5.4.1", "shapes": shapes, "imagePath": name, "imageData": "iVBORw0KGgo=",
+                                       "imageWidth": image["width"]!, "imageHeight": image["height"]!]
+            try JSONSerialization.data(withJSONObject: file)
+                .write(to: labelme.appendingPathComponent((name as NSString).deletingPathExtension + ".json"))
+        }
+        // The COCO converter, pointed at labelme files, names the converter that reads them.
+        let first = try #require(try FileManager.default.contentsOfDirectory(atPath: labelme.path).filter { $0.hasSuffix(".json") }.sorted().first)
+        let refused = try RunnerSupport.spoolctl(["convert", "coco", labelme.appendingPathComponent(first).path,
+                                                  "--out", dir.appendingPathComponent("x.jsonl").path])
+        #expect(refused.status != 0 && refused.stderr.contains("this looks like labelme") && refused.stderr.contains("spoolctl convert labelme"),
+                "\(refused.stderr)")
+
+        let bundle = dir.appendingPathComponent("labelme-bundle")
+        let made = try RunnerSupport.spoolctl(["init-bundle", labelme.path, "--out", bundle.path])
+        #expect(made.status == 0, "\(made.stderr)")
+        #expect(made.stdout.contains("this looks like labelme"), "\(made.stdout)")
+        #expect(made.stdout.contains("image_object_detection from labelme: 12 images"), "\(made.stdout)")
+        let valid = try Self.validate(bundle)
+        #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+    }
+
     @Test func submitTakesAFolderPerClass() throws {
         let dir = try RunnerSupport.temporaryDirectory("init-bundle")
         defer { try? FileManager.default.removeItem(at: dir) }

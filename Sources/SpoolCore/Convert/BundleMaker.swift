@@ -1,17 +1,17 @@
 import Foundation
 
 /// Makes a complete job bundle (`DIR/images/`, `DIR/train.jsonl`, `DIR/settings.yaml`) from a folder per
-/// class, a COCO annotation file or a Pascal VOC folder: `spoolctl init-bundle`, and `train`/`submit` given a
+/// class, a COCO annotation file, a Pascal VOC folder or a folder of labelme files: `spoolctl init-bundle`, and `train`/`submit` given a
 /// folder per class.
 ///
-/// The JSONL comes from the converters (`FolderConverter`, `COCOConverter`, `VOCConverter`) with the prefix
+/// The JSONL comes from the converters (`FolderConverter`, `COCOConverter`, `VOCConverter`, `LabelmeConverter`) with the prefix
 /// `images/`; each image is copied (or hard-linked) to the same relative place under `DIR/images/`, so every
 /// `image_url` resolves from the bundle. The settings are `SettingsTemplate`'s. The bundle is written into a
 /// staging folder beside DIR and renamed into place, so a failure leaves no half bundle.
 public struct BundleMaker: Sendable {
     /// What SOURCE is.
     public enum SourceKind: String, Sendable, CaseIterable {
-        case folders, coco, voc
+        case folders, coco, voc, labelme
     }
 
     /// The task asked for (`--task`).
@@ -37,8 +37,8 @@ public struct BundleMaker: Sendable {
     public var source: URL
     /// SOURCE as messages name it.
     public var sourceName: String
-    /// nil: from SOURCE (a .json file is COCO; a .xml file, a folder with Annotations/ or of .xml files is VOC;
-    /// anything else a folder per class).
+    /// nil: from SOURCE (a labelme .json file, or a folder holding them, is labelme; another .json file is COCO;
+    /// a .xml file, a folder with Annotations/ or of .xml files is VOC; anything else a folder per class).
     public var kind: SourceKind?
     public var task: Task?
     /// Where COCO's `file_name`s and VOC's `<filename>`s are (default: the annotation file's folder; VOC's
@@ -67,13 +67,14 @@ public struct BundleMaker: Sendable {
         guard fm.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             switch source.pathExtension.lowercased() {
             case "xml": return .voc
-            case "json": return .coco
+            case "json": return LabelmeConverter.looksLikeLabelme(source) ? .labelme : .coco
             default: return .folders
             }
         }
         if fm.fileExists(atPath: source.appendingPathComponent("Annotations").path) { return .voc }
         let names = (try? fm.contentsOfDirectory(atPath: source.path)) ?? []
-        return names.contains { $0.lowercased().hasSuffix(".xml") && !$0.hasPrefix(".") } ? .voc : .folders
+        if names.contains(where: { $0.lowercased().hasSuffix(".xml") && !$0.hasPrefix(".") }) { return .voc }
+        return LabelmeConverter.looksLikeLabelme(source) ? .labelme : .folders
     }
 
     /// Whether `folder` holds a folder per class: no settings file and no JSONL at its top, and at least two
@@ -113,6 +114,10 @@ public struct BundleMaker: Sendable {
             throw BundleMakerError("\(sourceName): no such file or folder")
         }
         let kind = self.kind ?? Self.detectKind(of: source)
+        if kind == .labelme, images != nil {
+            throw BundleMakerError("--images: labelme files say where their images are (imagePath, relative to each .json); "
+                + "leave --images out")
+        }
         let task = try imageTask(for: kind)
         let imagesRoot = imagesRoot(for: kind)
         try checkOut(out, shown: shownOut, imagesRoot: imagesRoot)
@@ -132,11 +137,18 @@ public struct BundleMaker: Sendable {
                 dataset = try COCOConverter(task: cocoTask, imagePrefix: "images").convert(url: source, displayName: sourceName)
             case .voc:
                 dataset = try VOCConverter(imagePrefix: "images").convert(input: source, displayName: sourceName)
+            case .labelme:
+                let labelmeTask: COCOConverter.Task? = switch self.task {
+                case .segmentation?: .segmentation
+                case .detection?: .detection
+                default: nil
+                }
+                dataset = try LabelmeConverter(task: labelmeTask, imagePrefix: "images").convert(input: source, displayName: sourceName)
             }
         } catch {
             throw BundleMakerError(error.description)
         }
-        let finalTask = kind == .coco && self.task == nil ? Self.detectedTask(dataset) : task
+        let finalTask = (kind == .coco || kind == .labelme) && self.task == nil ? Self.detectedTask(dataset) : task
 
         // Every image must be below the images root and exist.
         var sources: [URL] = []
@@ -199,15 +211,16 @@ public struct BundleMaker: Sendable {
                 + "with task: image_classification_multilabel; see docs/converters.md")
         case (.folders, let other?):
             throw BundleMakerError("--task \(other.rawValue): a folder per class is for classification (multiclass); "
-                + "use a COCO file (--from coco) or VOC folder (--from voc) for boxes and polygons")
-        case (.coco, nil), (.coco, .detection?):
+                + "use a COCO file (--from coco), a VOC folder (--from voc) or labelme files (--from labelme) for boxes and polygons")
+        case (.coco, nil), (.coco, .detection?), (.labelme, nil), (.labelme, .detection?):
             return .imageObjectDetection
-        case (.coco, .segmentation?):
+        case (.coco, .segmentation?), (.labelme, .segmentation?):
             return .imageInstanceSegmentation
         case (.voc, nil), (.voc, .detection?):
             return .imageObjectDetection
-        case (.coco, let other?), (.voc, let other?):
-            let gives = kind == .coco ? "a COCO file gives detection or segmentation" : "Pascal VOC boxes give detection only"
+        case (.coco, let other?), (.voc, let other?), (.labelme, let other?):
+            let gives = kind == .voc ? "Pascal VOC boxes give detection only"
+                : "\(kind == .coco ? "a COCO file" : "labelme") gives detection or segmentation"
             throw BundleMakerError("--task \(other.rawValue): \(gives); for classification, use a folder per class")
         }
     }
@@ -229,7 +242,7 @@ public struct BundleMaker: Sendable {
         let folder = FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory) && isDirectory.boolValue
         switch kind {
         case .folders: return source
-        case .coco: return folder ? source : source.deletingLastPathComponent()
+        case .coco, .labelme: return folder ? source : source.deletingLastPathComponent()
         case .voc:
             guard folder else { return source.deletingLastPathComponent() }
             let jpeg = source.appendingPathComponent("JPEGImages")
