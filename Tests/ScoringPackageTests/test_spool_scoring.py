@@ -204,6 +204,22 @@ class DetectionTests(unittest.TestCase):
         self.assertAlmostEqual(box["score"], 0.9, places=6)
 
 
+    def test_segmentation_without_opencv_says_how_to_install_it(self):
+        saved = sys.modules.get("cv2")
+        sys.modules["cv2"] = None  # makes `import cv2` fail, as on a machine without OpenCV
+        try:
+            with self.assertRaises(ImportError) as caught:
+                detection.polygons(torch.zeros(4, 4), 0.5, 10)
+        finally:
+            if saved is None:
+                del sys.modules["cv2"]
+            else:
+                sys.modules["cv2"] = saved
+        message = str(caught.exception)
+        self.assertIn("apt install python3-opencv", message)
+        self.assertIn("pip install opencv-python-headless", message)
+
+
 class YOLOv5Tests(unittest.TestCase):
     def test_ultralytics_state_dict_names_and_shapes(self):
         keys = architectures.detector("yolov5s", 2, {}, frozen_batch_norm=False).state_dict()

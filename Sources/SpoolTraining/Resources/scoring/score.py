@@ -14,8 +14,9 @@
 # (str or pathlib.Path; its result then carries "filename"), a JSON text, or Azure's v2 request
 # {"input_data": {"columns": ["image"], "data": [BASE64, ...]}}.
 #
-# Needs only torch and torchvision (and Pillow, which torchvision depends on, to decode images); uses timm and
-# safetensors when importable; instance segmentation also needs OpenCV (opencv-python-headless) for polygons.
+# Needs torch, torchvision and numpy (and Pillow, which torchvision depends on, to decode images); uses timm and
+# safetensors when importable; instance segmentation also needs OpenCV (cv2) for polygons: Debian's
+# `apt install python3-opencv`, or `pip install opencv-python-headless`.
 # The model is the reference architecture model.json names, so the weights load as they are. Preprocessing
 # reproduces `spoolctl predict` bit for bit.
 #

@@ -65,7 +65,9 @@ def polygons(mask, threshold, max_points):
     try:
         import cv2
     except ImportError:
-        raise ImportError("instance segmentation's polygons need OpenCV: pip install opencv-python-headless") from None
+        raise ImportError("instance segmentation's polygons need OpenCV (the cv2 module) to trace the masks' "
+                          "outlines: apt install python3-opencv (Debian, Ubuntu), "
+                          "or pip install opencv-python-headless") from None
     height, width = mask.shape
     binary = np.ascontiguousarray((mask > threshold).numpy().astype(np.uint8))
     contours, _ = cv2.findContours(binary, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
