@@ -86,12 +86,24 @@ struct TrainCommand: ParsableCommand {
         options.weightsSearchPaths = WeightsFolder.searchPath(arguments.weightsDirectories).map(\.url)
         // SIGTERM (Slurm's warning before its time limit, a preemption, a cancel): finish the step, save a
         // checkpoint, stop with TrialExitCode.stopped. Past its grace the supervisor sends SIGKILL.
+        // Ctrl-C (SIGINT) the same, said on the terminal; a second Ctrl-C stops at once.
         let stopFlag = StopFlag()
         signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
         let terminate = DispatchSource.makeSignalSource(signal: SIGTERM, queue: .global())
         terminate.setEventHandler { stopFlag.set() }
         terminate.resume()
-        defer { terminate.cancel() }
+        let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        interrupt.setEventHandler {
+            if stopFlag.isSet { _exit(130) }
+            stopFlag.set()
+            printError("stopping at the end of this step, keeping a checkpoint (Ctrl-C again stops at once, losing the epoch under way)")
+        }
+        interrupt.resume()
+        defer {
+            terminate.cancel()
+            interrupt.cancel()
+        }
         options.stopRequested = { stopFlag.isSet }
         let quiet = arguments.quiet || rank != 0, json = arguments.progressJSON && rank == 0
         let run = TrainingRun(task: bundle.settings.task, parameters: parameters, data: data, options: options,
@@ -103,7 +115,7 @@ struct TrainCommand: ParsableCommand {
         do {
             outcome = try run.run()
         } catch let stopped as TrainingStopped {
-            printError("stopped: \(stopped)")
+            if rank == 0 { printError(Self.stoppedText(stopped, bundle: arguments.bundle, out: out)) }
             throw ExitCode(TrialExitCode.stopped)
         } catch let error as EngineError where error.code == .outOfMemory {
             // A distinct exit code, so the daemon can mark the trial OUT_OF_MEMORY.
@@ -113,8 +125,30 @@ struct TrainCommand: ParsableCommand {
             throw CommandError("data-parallel process \(rank) of \(worker!.0.worldSize): \(error.message) (a process stops when another of its run has died or its collectives time out)")
         }
         guard let result = outcome else { return }  // a data-parallel process other than rank 0
+        // The report says it too (the same judgement); a terminal user may never open it.
+        if let verdict = result.noBetterThanChance {
+            logger.warning("\(verdict.text)")
+            if arguments.quiet { printError("warning: \(verdict.text)") }
+        }
         if json { return }  // the finished event carried the outcome
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
+    }
+
+    /// What a stopped run leaves and how to go on: the best model so far and where, and the command that resumes.
+    static func stoppedText(_ stopped: TrainingStopped, bundle: String, out: URL) -> String {
+        var lines = ["stopped at epoch \(stopped.epoch), step \(stopped.step), as asked (Ctrl-C or SIGTERM)."]
+        if let best = stopped.bestEpoch {
+            lines.append("The best model so far (epoch \(best)) is kept in \(out.appendingPathComponent("model").path), "
+                + "its metrics in \(out.appendingPathComponent("metrics.json").path).")
+        } else {
+            lines.append("No epoch had been evaluated yet: there is no model in \(out.path) yet.")
+        }
+        if stopped.checkpoint != nil {
+            lines.append("To go on after epoch \(stopped.resumesAfter): spoolctl train \(bundle) --resume \(out.path)")
+        } else {
+            lines.append("No epoch had ended, so there is nothing to resume; to start again: spoolctl train \(bundle) --out \(out.path) --force")
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// A folder per class becomes a bundle in OUT/bundle/ (images hard-linked), trained with the defaults.

@@ -272,6 +272,13 @@ public final class TrainingRun {
             }
             if r.finished { firstEpoch = p.numberOfEpochs + 1 }
         }
+        // The engine times the first batch in both layouts before the first step (silent for a minute on a large
+        // model): say so; "memory format: ..." follows with the result.
+        if memoryNote == nil, cachedFormat == nil, group == nil, trainerOptions.memoryFormat == .automatic,
+           trainer.memoryFormatNote.isEmpty, firstEpoch <= p.numberOfEpochs {
+            let steps = Self.memoryFormatProbeSteps
+            logger.info("measuring the memory format (channels_last vs contiguous) on \(steps) steps of the first batch (\(steps / 2) in each layout) before training starts; once for this model on this machine (remembered in \(cache.url.path))")
+        }
         let loopStarted = now(), stepsAtStart = stepsDone
         /// Seconds left at the pace so far (training and evaluation), over every step still to run.
         func secondsLeft() -> Double {
@@ -424,6 +431,10 @@ public final class TrainingRun {
         logger.info("done in \(fmt(result.seconds, 1)) s: best \(primary.name) \(fmt(primary.value, 4)) at epoch \(best.epoch); model in \(modelDirectory.path)")
         return result
     }
+
+    /// Forward and backward passes the engine times on the first batch when it chooses the memory format: three in
+    /// each layout, the first of each warming up (`Trainer::choose_memory_format`).
+    static let memoryFormatProbeSteps = 6
 
     /// ", loss_classifier 0.41, loss_box_reg 0.22, ..." when a model has more than one loss.
     static func lossesText(_ losses: [String: Double]?) -> String {

@@ -33,15 +33,16 @@ extension JobReport {
         let value = document.bestReport.primaryValue
         let shown = "<span data-metric=\"primary_metric_value\">\(ReportFormat.fixed(value))</span>"
         let name = HTMLEscaping.escape(document.bestReport.primaryMetric)
+        // The judgement is ChanceVerdict's, shared with `train`'s closing warning; the words here are the page's.
         if document.bestReport.detection != nil {
-            guard !(value > 0.01) else { return nil }
+            guard ChanceVerdict.judge(document.bestReport, chance: nil) != nil else { return nil }
             return Warning(short: "no better than chance", html: callout(
                 "No better than chance",
                 "The best \(name) is \(shown): the detector finds (almost) none of the objects. Train for more epochs "
                     + "(number_of_epochs), start from pretrained weights (<code>spoolctl weights pull</code>), check that "
                     + "the boxes match the images, or add images."))
         }
-        guard let (level, cited) = chanceLevel(), !(value > level.value + 1e-9) else { return nil }
+        guard let (level, cited) = chanceLevel(), ChanceVerdict.judge(document.bestReport, chance: level) != nil else { return nil }
         let levelText = cited ? "<span data-metric=\"chance_level.value\">\(ReportFormat.fixed(level.value))</span>" : ReportFormat.fixed(level.value)
         return Warning(short: "no better than chance", html: callout(
             "No better than chance",
