@@ -1,4 +1,5 @@
 import Foundation
+import SpoolTraining
 
 /// The CPU kernels OpenBLAS chose. A CPU newer than the OpenBLAS it runs with (Debian 12 ships 0.3.21) is
 /// not recognised, and OpenBLAS falls back to its SSE3 "Prescott" kernels: measured 3-4x slower matrix
@@ -6,12 +7,7 @@ import Foundation
 /// `spool-trainer` runs again with `OPENBLAS_CORETYPE` naming the kernels the CPU can run.
 enum BLASCore {
     /// OpenBLAS's name for the kernels in use ("Haswell", "SkylakeX", "Prescott"), nil without OpenBLAS.
-    static func current() -> String? {
-        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "openblas_get_corename") else { return nil }
-        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
-        guard let name = unsafeBitCast(symbol, to: CoreName.self)() else { return nil }
-        return String(cString: name)
-    }
+    static func current() -> String? { BLASKernels.openBLASCore() }
 
     /// OpenBLAS's cores without AVX2: a CPU with AVX2 and FMA given one of these was not recognised.
     static let preAVX2: Set<String> = ["prescott", "core2", "penryn", "dunnington", "nehalem", "atom", "sandybridge",

@@ -12,6 +12,7 @@ struct TrainCommand: ParsableCommand {
     @OptionGroup var arguments: TrainArguments
 
     func run() throws {
+        try Self.checkDevice(arguments.device)  // before the output folder is claimed: a refused run leaves nothing
         var bundleURL = URL(fileURLWithPath: arguments.bundle)
         let out = URL(fileURLWithPath: arguments.outputFolder)
         let fm = FileManager.default
@@ -132,6 +133,22 @@ struct TrainCommand: ParsableCommand {
         }
         if json { return }  // the finished event carried the outcome
         print("\(result.primaryMetric.name) \(String(format: "%.4f", result.primaryMetric.value)) at epoch \(result.bestEpoch) of \(result.epochsRun)\(result.stoppedEarly ? " (stopped early)" : ""); model in \(out.appendingPathComponent("model").path), metrics in \(out.appendingPathComponent("metrics.json").path)")
+    }
+
+    /// `--device cuda[:N]` on a libtorch that sees no such device: refused, saying how to get one.
+    static func checkDevice(_ device: String) throws {
+        guard device.hasPrefix("cuda") else { return }
+        let info = try EngineRuntime.info()
+        guard info.cudaAvailable, info.cudaDeviceCount > 0 else {
+            throw CommandError("--device \(device): this spool-trainer's libtorch \(info.torchVersion) sees no CUDA device, and nothing was written. "
+                + "Either it was built without CUDA (Debian's libtorch is CPU-only): build Spool against a CUDA libtorch, "
+                + "`SPOOL_LIBTORCH=/path/to/libtorch swift build -c release` (a folder with include/ and lib/; a pip torch's "
+                + "torch/ folder works; README, GPUs); or no GPU is visible here (its driver, CUDA_VISIBLE_DEVICES). "
+                + "`spoolctl doctor` says what it sees. Or train with --device cpu.")
+        }
+        if device.hasPrefix("cuda:"), let index = Int(device.dropFirst(5)), index >= info.cudaDeviceCount {
+            throw CommandError("--device \(device): this machine shows \(info.cudaDeviceCount) CUDA device(s), cuda:0 to cuda:\(info.cudaDeviceCount - 1); nothing was written")
+        }
     }
 
     /// What a stopped run leaves and how to go on: the best model so far and where, and the command that resumes.

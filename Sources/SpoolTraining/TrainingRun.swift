@@ -126,7 +126,7 @@ public final class TrainingRun {
         try EngineRuntime.seed(options.seed)
         let info = try EngineRuntime.info()
         torchVersion = info.torchVersion
-        logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS \(info.blas), device \(options.device)")
+        logger.info("libtorch \(info.torchVersion), \(info.intraOpThreads) threads, BLAS: \(BLASKernels.describe(build: info.blas)), device \(options.device)")
         // A data-parallel run joins its peers first: a missing one fails it before any work.
         let group: ProcessGroup? = try options.dataParallel.map { dp in
             var o = dp
@@ -217,9 +217,7 @@ public final class TrainingRun {
             trainerOptions.emaDecay = 0.9999
         }
         let cache = MemoryFormatCache()
-        let cacheKey = MemoryFormatCache.key(model: p.engineModelName, batch: p.trainingBatchSize,
-                                             side: task.isClassification ? p.trainCropSize : p.modelName == .yolov5 ? p.imgSize : p.minSize,
-                                             threads: info.intraOpThreads, device: options.device)
+        let cacheKey = MemoryFormatCache.key(p, task: task, threads: info.intraOpThreads, device: options.device)
         var cachedFormat: MemoryFormat?
         if options.memoryFormat == .automatic, let known = cache.lookup(cacheKey) {
             cachedFormat = known

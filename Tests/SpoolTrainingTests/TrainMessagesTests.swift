@@ -1,5 +1,6 @@
 import Foundation
 import SpoolCore
+import SpoolEngine
 import Testing
 
 /// What `train` says on the terminal where it used to be silent: before and after measuring the memory format,
@@ -31,6 +32,9 @@ struct TrainMessagesTests {
         let measured = try #require(lines.firstIndex { $0.contains("memory format: channels_last: ") || $0.contains("memory format: contiguous: ") },
                                     "\(run.stderr)")
         #expect(measuring < measured && lines[measured].contains("ms/image"), "\(lines[measured])")
+        // The BLAS named is the one doing the work (OpenBLAS's kernels), not libtorch's build-time "generic".
+        let blas = try #require(lines.first { $0.contains(" BLAS: ") }, "\(run.stderr)")
+        #expect(blas.contains("BLAS: OpenBLAS, ") && blas.contains(" kernels") && !run.stderr.contains("BLAS generic"), "\(blas)")
         let metrics = try MetricsDocument.read(from: out.appendingPathComponent(MetricsDocument.fileName))
         let verdict = try #require(metrics.noBetterThanChance, "accuracy \(metrics.primaryMetric.value), chance \(String(describing: metrics.chanceLevel))")
         #expect(run.stderr.contains(verdict.text) && verdict.text.contains("no better than chance"), "\(run.stderr)")
@@ -42,6 +46,22 @@ struct TrainMessagesTests {
         try #require(again.status == 0, "\(again.stderr)")
         #expect(!again.stderr.contains("measuring the memory format"), "\(again.stderr)")
         #expect(again.stderr.contains("warning: " + verdict.text), "--quiet still warns: \(again.stderr)")
+    }
+
+    static let hasCUDA = (try? EngineRuntime.info().cudaAvailable) ?? false
+
+    /// `--device cuda` where libtorch sees no CUDA device: refused before the output folder is made (the next run
+    /// needs no --force), saying how to build against a CUDA libtorch.
+    @Test(.enabled(if: !hasCUDA, "this machine has CUDA")) func cudaWithoutCUDALeavesNoFolderAndSaysHowToBuild() throws {
+        let dir = try TrainingSupport.temporaryDirectory("train-cuda")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bundle = try TrainingSupport.shapesBundle(in: dir, perClass: 4, size: 32, parameters: ["model_name: resnet18", "number_of_epochs: 1"])
+        let out = dir.appendingPathComponent("run")
+        let run = try TrainingSupport.run(DataParallelTests.trainer, ["train", bundle.path, "--out", out.path, "--device", "cuda"])
+        #expect(run.status != 0)
+        #expect(run.stderr.contains("--device cuda: this spool-trainer's libtorch") && run.stderr.contains("sees no CUDA device")
+                && run.stderr.contains("SPOOL_LIBTORCH=/path/to/libtorch swift build") && run.stderr.contains("--device cpu"), "\(run.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out.path), "nothing was written")
     }
 
     /// Ctrl-C: the run stops at the end of the step with its checkpoint, and says where the best model is and
