@@ -22,10 +22,9 @@ struct LibraryWarningTests {
         guard result.status == 0 else { throw TestFailure("python: \(result.stderr)") }
     }
 
-    /// The image is scored; libpng's warning about its colour profile must not reach standard error. OpenCV's
-    /// PNG decoder leaves libpng's default warning handler in place (it prints to stderr), which Swift cannot
-    /// change: the engine must drop the iCCP chunk before `cv::imdecode` (issue 27, point 13). Until it does, this
-    /// is a known issue, and the test fails once the warning is gone, to have this wrapper removed.
+    /// The image is scored; libpng's warning about its colour profile does not reach standard error. OpenCV's
+    /// PNG decoder leaves libpng's default warning handler in place (it prints to stderr), so the engine drops
+    /// the iCCP chunks before `cv::imdecode` (`data/image_io.cpp`; OpenCV applies no colour profile).
     @Test func libpngsColourProfileWarningDoesNotReachTheTerminal() throws {
         let dir = try TrainingSupport.temporaryDirectory("libpng-warning")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -35,8 +34,6 @@ struct LibraryWarningTests {
         let predict = try CommandLineTests.spoolctl(["predict", "--model", model.path, image])
         #expect(predict.status == 0, "\(predict.stderr)")
         #expect(predict.stdout.hasPrefix(image + ": circle "), "\(predict.stdout)")
-        withKnownIssue("libpng's warnings reach stderr through OpenCV's PNG decoder until the engine drops iCCP chunks") {
-            #expect(!predict.stderr.contains("libpng warning"), "\(predict.stderr)")
-        }
+        #expect(!predict.stderr.contains("libpng warning"), "\(predict.stderr)")
     }
 }

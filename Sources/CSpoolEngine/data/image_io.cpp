@@ -51,6 +51,34 @@ std::string png_incomplete(const uint8_t* d, size_t n) {
     return "it is truncated (no IEND chunk: the file was cut short)";
 }
 
+/// A PNG without its iCCP (colour profile) chunks. libpng checks the profile and prints its complaints
+/// ("iCCP: known incorrect sRGB profile") straight to stderr through a handler OpenCV leaves in place; OpenCV
+/// applies no colour profile, so the decoded pixels are the same without it. Other chunks are copied as they are
+/// (their CRCs stay valid); a damaged length ends the walk and the rest is copied unchanged.
+void strip_png_colour_profile(std::vector<uint8_t>& bytes) {
+    static const uint8_t png[8] = {0x89, 'P', 'N', 'G', 0x0D, 0x0A, 0x1A, 0x0A};
+    const size_t n = bytes.size();
+    if (n < 8 || std::memcmp(bytes.data(), png, 8) != 0) return;
+    std::vector<uint8_t> out(bytes.begin(), bytes.begin() + 8);
+    size_t p = 8;
+    bool stripped = false;
+    while (p + 12 <= n) {
+        const uint8_t* d = bytes.data() + p;
+        const size_t length = (static_cast<size_t>(d[0]) << 24) | (static_cast<size_t>(d[1]) << 16) |
+                              (static_cast<size_t>(d[2]) << 8) | d[3];
+        if (length > n - p - 12) break;
+        if (std::memcmp(d + 4, "iCCP", 4) == 0) {
+            stripped = true;
+        } else {
+            out.insert(out.end(), d, d + 12 + length);
+        }
+        p += 12 + length;
+    }
+    if (!stripped) return;
+    out.insert(out.end(), bytes.begin() + static_cast<std::ptrdiff_t>(p), bytes.end());
+    bytes.swap(out);
+}
+
 }  // namespace
 
 std::string incomplete_image_reason(const uint8_t* data, size_t size) {
@@ -71,6 +99,7 @@ cv::Mat read_rgb(const std::string& path) {
     if (bytes.empty()) throw ImageError(path + ": the image file is empty");
     const std::string incomplete = incomplete_image_reason(bytes.data(), bytes.size());
     if (!incomplete.empty()) throw ImageError(path + ": not a usable image: " + incomplete);
+    strip_png_colour_profile(bytes);
     cv::Mat bgr;
     try {
         // IMREAD_COLOR turns grey, palette and RGBA images into 3 channels and applies EXIF orientation.
