@@ -13,8 +13,11 @@ public final class Predictor {
     /// One image's result (Azure's scoring format).
     public typealias Prediction = ScoringResponse
 
-    public init(modelDirectory: URL, device: String = "cpu", batchSize: Int = 16, workers: Int = 2) throws {
-        manifest = try ModelManifest.read(from: modelDirectory)
+    /// The model folder as its model.json describes it, or with `manifest` in its place (the command line's
+    /// detection thresholds over model.json's; the folder is not changed).
+    public init(modelDirectory: URL, manifest given: ModelManifest? = nil, device: String = "cpu", batchSize: Int = 16,
+                workers: Int = 2) throws {
+        manifest = try given ?? ModelManifest.read(from: modelDirectory)
         head = TaskHeads.head(for: manifest.task)
         var modelOptions = ModelOptions(name: manifest.engineModelName, task: Self.engineTask(manifest.task),
                                         numClasses: manifest.classes.count)
