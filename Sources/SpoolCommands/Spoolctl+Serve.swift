@@ -45,6 +45,8 @@ extension Spoolctl {
         public var graceSeconds: Double = 10
         @Option(name: .customLong("rescan"), help: "Seconds between full scans of incoming/.")
         public var rescanSeconds: Double = 60
+        @Option(name: .customLong("progress"), help: ArgumentHelp("Seconds between a training trial's progress lines (its epochs are always logged).", valueName: "seconds"))
+        public var progressSeconds: Double = 30
         @Option(name: .customLong("max-job-seconds"), help: "Cap every job's budget at this many seconds, whatever its timeout_minutes.")
         public var maxJobSeconds: Int?
         @Option(name: .customLong("weights-dir"),
@@ -101,6 +103,8 @@ extension Spoolctl {
                                                owner: "\(ProcessInfo.processInfo.hostName):\(getpid())")
             executor.device = device
             executor.graceSeconds = graceSeconds
+            guard progressSeconds > 0 else { throw CommandError("--progress must be more than 0 seconds") }
+            executor.progressLogSeconds = progressSeconds
             executor.maxJobSeconds = maxJobSeconds
             executor.weightsDirectories = weightsDirectories.isEmpty ? [layout.weights.path] : weightsDirectories
             if self.executor == .slurm {

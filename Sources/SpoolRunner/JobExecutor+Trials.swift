@@ -210,6 +210,7 @@ extension JobExecutor {
                 running.progressStoredAt = at
             }
         }
+        logProgress(event, of: running, jobID: jobID, at: at)
         if event.kind == .resumed {
             _ = try? store.recordResume(trialID: running.trial.id, afterEpoch: event.epoch)
             JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(running.trial.number) resumed after epoch \(event.epoch) (its checkpoint)")
@@ -241,6 +242,35 @@ extension JobExecutor {
             JobLog.append(layout.jobLog(jobID), jobID: jobID, "trial \(number) stopped early: \(decision)")
             running.process.stop(.policy, grace: options.graceSeconds)
         }
+    }
+
+    /// What a person watching the daemon (`serve --once` in a terminal, or its log) sees of a trial while it
+    /// trains: every epoch's losses and metric, and its steps at most every `progressLogSeconds`.
+    func logProgress(_ event: ProgressEvent, of running: RunningTrial, jobID: String, at: Date) {
+        let trial = "trial \(running.trial.number)"
+        switch event.kind {
+        case .epoch:
+            guard let record = event.record else { return }
+            var line = "\(trial) epoch \(event.epoch)/\(event.epochs): train loss \(String(format: "%.4f", record.trainLoss))"
+            if let loss = record.validationLoss { line += ", validation loss \(String(format: "%.4f", loss))" }
+            if let name = event.metricName, let value = event.metricValue, record.metrics != nil {
+                line += ", \(name) \(String(format: "%.4f", value))"
+            }
+            logger.info("job \(jobID): \(line)")
+            running.progressLoggedAt = at
+        case .step:
+            guard running.progressLoggedAt.map({ at.timeIntervalSince($0) >= options.progressLogSeconds }) ?? true else { return }
+            running.progressLoggedAt = at
+            let eta = event.etaSeconds.isFinite && event.etaSeconds > 0 ? ", ETA \(Self.duration(event.etaSeconds))" : ""
+            let line = "\(trial) epoch \(event.epoch)/\(event.epochs) step \(event.step)/\(event.steps): loss "
+                + "\(String(format: "%.4f", event.loss)), \(String(format: "%.1f", event.imagesPerSecond)) img/s\(eta)"
+            logger.info("job \(jobID): \(line)")
+        default: return
+        }
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        seconds < 90 ? "\(Int(seconds.rounded())) s" : "\(Int((seconds / 60).rounded())) min"
     }
 
     /// A trial whose process has ended: its final state, its units back to the pool, a retry if it ran out

@@ -18,6 +18,8 @@ public final class JobExecutor: @unchecked Sendable {
         public var owner: String
         public var leaseSeconds: Double = 60
         public var graceSeconds: Double = 10
+        /// How often a trial's step progress is logged (its epochs always are).
+        public var progressLogSeconds: Double = 30
         public var pollSeconds: Double = 0.5
         public var device = "cpu"
         /// A cap on each trial's threads (nil: the trial's share of the cores).

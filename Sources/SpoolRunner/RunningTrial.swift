@@ -14,6 +14,7 @@ final class RunningTrial: @unchecked Sendable {
     private var policyReason: String?
     private var lastEvent: ProgressEvent?
     private var lastStored: Date?
+    private var lastLogged: Date?
     private var lastEvaluated: Int
 
     /// `evaluatedThrough`: the last epoch whose evaluation the policy has seen (a resumed trial's, from the store).
@@ -48,6 +49,12 @@ final class RunningTrial: @unchecked Sendable {
     var progressStoredAt: Date? {
         get { lock.withLock { lastStored } }
         set { lock.withLock { lastStored = newValue } }
+    }
+
+    /// When a progress line of its steps was last logged (the daemon's log, and the terminal in the foreground).
+    var progressLoggedAt: Date? {
+        get { lock.withLock { lastLogged } }
+        set { lock.withLock { lastLogged = newValue } }
     }
 
     /// Why the early-termination policy stopped it, once it has.

@@ -15,8 +15,13 @@ struct SpoolEndToEndTests {
         let submit = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, archive.path])
         #expect(submit.status == 0, "\(submit.stderr)")
 
-        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
+        let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--progress", "0.01"])
         #expect(serve.status == 0, "\(serve.stderr)")
+        // In the foreground, the trial's progress shows: its steps (here every step) and every epoch.
+        let lines = serve.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains("trial 0 epoch 1/2 step ") && $0.contains(": loss ") && $0.contains("img/s") }, "\(serve.stderr)")
+        #expect(lines.contains { $0.contains("trial 0 epoch 2/2: train loss ") && $0.contains("validation loss") && $0.contains("accuracy") },
+                "\(serve.stderr)")
         let jobs = try RunnerSupport.statusJSON(spool: spool)
         #expect(jobs.count == 1)
         let job = try #require(jobs.first)
