@@ -12,8 +12,14 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// The starting weights: a file that was loaded into the model, or nil (from scratch).
     public var weights: String?
-    /// The measured time of one training step per image on this machine (with `--estimate`).
+    /// The measured time of a training step per image on this machine (with `--estimate`), at the job's batch
+    /// size, image sizes and memory format.
     public var secondsPerImage: Double?
+    /// The measured time of the validation pass per image, at the job's validation batch size.
+    public var validationSecondsPerImage: Double?
+    /// The batch size and memory format the training steps were timed at.
+    public var measuredBatch: Int?
+    public var memoryFormat: String?
     /// Where the estimate was measured ("cpu, 2 threads", "cuda:0").
     public var device: String?
     /// When the settings leave the model to a default meant for a GPU and weights that this machine lacks: the
@@ -23,17 +29,19 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     public struct Alternative: Codable, Sendable, Equatable {
         public var model: String
         public var secondsPerImage: Double
+        public var validationSecondsPerImage: Double?
         /// Why the default does not suit this machine.
         public var reason: String
 
-        public init(model: String, secondsPerImage: Double, reason: String) {
+        public init(model: String, secondsPerImage: Double, validationSecondsPerImage: Double? = nil, reason: String) {
             self.model = model
             self.secondsPerImage = secondsPerImage
+            self.validationSecondsPerImage = validationSecondsPerImage
             self.reason = reason
         }
 
         enum CodingKeys: String, CodingKey {
-            case model, reason, secondsPerImage = "seconds_per_image"
+            case model, reason, secondsPerImage = "seconds_per_image", validationSecondsPerImage = "validation_seconds_per_image"
         }
     }
 
@@ -49,6 +57,7 @@ public struct ProbeReport: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case checked, problems, warnings, weights, device, alternative
-        case secondsPerImage = "seconds_per_image"
+        case secondsPerImage = "seconds_per_image", validationSecondsPerImage = "validation_seconds_per_image"
+        case measuredBatch = "measured_batch", memoryFormat = "memory_format"
     }
 }

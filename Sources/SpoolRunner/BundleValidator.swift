@@ -172,14 +172,25 @@ public struct BundleSummary: Codable, Sendable {
         epochs = parameters.numberOfEpochs
         batchSize = parameters.trainingBatchSize
         maxTrials = settings.limits.maxTrials
-        secondsPerEpoch = probe?.secondsPerImage.map { $0 * Double(trainCount) }
-        estimatedOn = probe?.device
+        // An epoch: its training images through training steps, its validation images through the validation pass.
+        func epoch(train: Double, validation: Double?) -> Double {
+            train * Double(trainCount) + (validation ?? 0) * Double(validationCount)
+        }
+        secondsPerEpoch = probe?.secondsPerImage.map { epoch(train: $0, validation: probe?.validationSecondsPerImage) }
+        estimatedOn = probe.flatMap { probe in
+            probe.device.map { device in
+                [device, probe.measuredBatch.map { "batch \($0)" }, probe.memoryFormat].compactMap { $0 }.joined(separator: ", ")
+            }
+        }
+        // The default model on a machine it does not suit: another is advised only when it was measured faster.
         if let alternative = probe?.alternative, let secondsPerEpoch {
-            let theirs = alternative.secondsPerImage * Double(trainCount)
-            advice = "model_name is not set, so Azure's default \(model) is used: a GPU model meant to start from ImageNet "
-                + "weights; \(alternative.reason) it takes about \(Self.duration(secondsPerEpoch)) per epoch here. "
-                + "\(alternative.model) takes about \(Self.duration(theirs)): set training_parameters.model_name: \(alternative.model), "
-                + "or train on a GPU with `spoolctl weights pull \(model)`."
+            let theirs = epoch(train: alternative.secondsPerImage, validation: alternative.validationSecondsPerImage)
+            if theirs < 0.8 * secondsPerEpoch {
+                advice = "model_name is not set, so Azure's default \(model) is used: a GPU model meant to start from ImageNet "
+                    + "weights; \(alternative.reason) it takes about \(Self.duration(secondsPerEpoch)) per epoch here. "
+                    + "\(alternative.model) takes about \(Self.duration(theirs)): set training_parameters.model_name: \(alternative.model), "
+                    + "or train on a GPU with `spoolctl weights pull \(model)`."
+            }
         }
     }
 

@@ -90,10 +90,13 @@ struct ProbeCommand: ParsableCommand {
         }
         if estimate, report.problems.isEmpty {
             do {
-                let measured = try StepTimer.secondsPerImage(model: model, head: head, parameters: parameters,
-                                                             images: Array(data.train.prefix(16)), classes: data.classes,
-                                                             device: device)
-                report.secondsPerImage = measured.seconds
+                let measured = try StepTimer.measure(model: model, head: head, parameters: parameters,
+                                                     images: Array(data.train.prefix(max(1, parameters.trainingBatchSize))),
+                                                     classes: data.classes, device: device)
+                report.secondsPerImage = measured.trainSecondsPerImage
+                report.validationSecondsPerImage = measured.validationSecondsPerImage
+                report.measuredBatch = measured.batch
+                report.memoryFormat = measured.memoryFormat
                 report.device = measured.device
                 report.alternative = try alternative(job: job, parameters: parameters, pretrained: report.weights != nil,
                                                      head: head, data: data)
@@ -116,9 +119,10 @@ struct ProbeCommand: ParsableCommand {
         var p = parameters
         p.modelName = ModelCatalog.cpuModel(for: job.settings.task)
         let model = try Model(head.modelOptions(p, classes: data.classes, device: "cpu", pretrained: false))
-        let measured = try StepTimer.secondsPerImage(model: model, head: head, parameters: p, images: Array(data.train.prefix(16)),
-                                                     classes: data.classes, device: device)
-        return .init(model: p.modelName.rawValue, secondsPerImage: measured.seconds, reason: reason)
+        let measured = try StepTimer.measure(model: model, head: head, parameters: p, images: Array(data.train.prefix(max(1, p.trainingBatchSize))),
+                                             classes: data.classes, device: device)
+        return .init(model: p.modelName.rawValue, secondsPerImage: measured.trainSecondsPerImage,
+                     validationSecondsPerImage: measured.validationSecondsPerImage, reason: reason)
     }
 
     func emit(_ report: ProbeReport) {
@@ -128,31 +132,57 @@ struct ProbeCommand: ParsableCommand {
     }
 }
 
-/// Times training steps of a model on a few of the bundle's images: the rough time per epoch that
-/// `spoolctl validate` prints.
+/// Times an epoch's work on this machine as training will do it: training steps at the job's batch size, image
+/// sizes and memory format (the one measured for this model before, else contiguous), and the validation pass at
+/// its batch size; the first step of each warms allocators and kernels and is not counted. What
+/// `spoolctl validate` multiplies into a time per epoch.
 enum StepTimer {
-    static func secondsPerImage(model: Model, head: any TaskHead, parameters: TrainingParameters, images: [LabeledImage],
-                                classes: [String], device: String) throws -> (seconds: Double, device: String) {
-        var p = parameters
-        p.trainingBatchSize = max(1, min(parameters.trainingBatchSize, 8, images.count))
+    struct Measured {
+        var trainSecondsPerImage: Double
+        var validationSecondsPerImage: Double
+        var batch: Int
+        var memoryFormat: String
+        var device: String
+    }
+
+    /// `images` repeated (in order) to `count`: one batch at the job's size when the bundle is smaller.
+    static func filled(_ images: [LabeledImage], to count: Int) -> [LabeledImage] {
+        guard !images.isEmpty else { return [] }
+        return (0..<count).map { images[$0 % images.count] }
+    }
+
+    static func measure(model: Model, head: any TaskHead, parameters: TrainingParameters, images: [LabeledImage],
+                        classes: [String], device: String) throws -> Measured {
+        try EngineRuntime.setThreads(nil)
+        let info = try EngineRuntime.info()
+        let p = parameters
+        let batch = max(1, p.trainingBatchSize)
         var loaderOptions = head.loaderOptions(p, train: true, seed: 0, workers: 1)
         loaderOptions.dropLast = true
-        let loader = try ImageLoader(dataset: try head.dataset(Array(images.prefix(p.trainingBatchSize)), classes: classes),
-                                     options: loaderOptions)
+        let loader = try ImageLoader(dataset: try head.dataset(filled(images, to: batch), classes: classes), options: loaderOptions)
         var trainerOptions = TrainerOptions()
         trainerOptions.learningRate = 1e-6
-        trainerOptions.memoryFormat = .contiguous
+        let known = MemoryFormatCache().lookup(MemoryFormatCache.key(p, task: head.task, threads: info.intraOpThreads, device: device))
+        trainerOptions.memoryFormat = known ?? .contiguous
         let trainer = try Trainer(model: model, options: trainerOptions)
-        try EngineRuntime.setThreads(nil)
-        var best = Double.infinity
-        for epoch in 0..<3 {  // the first step warms up allocators and kernels
+        var times: [Double] = []
+        for epoch in 0..<3 {  // one warm-up step, two timed
             try loader.startEpoch(epoch)
             let start = TrainingRun.monotonicSeconds()
             guard let step = try trainer.step(loader), step.images > 0 else { break }
-            let seconds = (TrainingRun.monotonicSeconds() - start) / Double(step.images)
-            if epoch > 0 { best = min(best, seconds) }
+            if epoch > 0 { times.append((TrainingRun.monotonicSeconds() - start) / Double(step.images)) }
         }
-        let info = try EngineRuntime.info()
-        return (best.isFinite ? best : 0, "\(device), \(info.intraOpThreads) threads")
+        let validationBatch = max(1, p.validationBatchSize)
+        let validation = try ImageLoader(dataset: try head.dataset(filled(images, to: validationBatch), classes: classes),
+                                         options: head.loaderOptions(p, train: false, seed: 0, workers: 1))
+        var validationTimes: [Double] = []
+        for epoch in 0..<2 {
+            let start = TrainingRun.monotonicSeconds()
+            let prediction = try Prediction(model: model, loader: validation, epoch: epoch)
+            if epoch > 0 { validationTimes.append((TrainingRun.monotonicSeconds() - start) / Double(max(1, prediction.count))) }
+        }
+        let format = known == .channelsLast ? "channels_last" : "contiguous"
+        return Measured(trainSecondsPerImage: times.min() ?? 0, validationSecondsPerImage: validationTimes.min() ?? 0,
+                        batch: batch, memoryFormat: format, device: "\(device), \(info.intraOpThreads) threads")
     }
 }

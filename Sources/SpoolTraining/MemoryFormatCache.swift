@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import SpoolEngine
 
 /// The memory layout measured for a model on this machine, kept across runs: the first run measures (the
@@ -30,6 +31,13 @@ public struct MemoryFormatCache {
 
     public static func key(model: String, batch: Int, side: Int, threads: Int, device: String) -> String {
         "\(model)|batch \(batch)|side \(side)|\(threads) threads|\(device)|\(processor)"
+    }
+
+    /// The key of a run's layout: its model, batch, input side, threads and device.
+    public static func key(_ p: TrainingParameters, task: ImageTask, threads: Int, device: String) -> String {
+        key(model: p.engineModelName, batch: p.trainingBatchSize,
+            side: task.isClassification ? p.trainCropSize : p.modelName == .yolov5 ? p.imgSize : p.minSize,
+            threads: threads, device: device)
     }
 
     public func lookup(_ key: String) -> MemoryFormat? {

@@ -122,7 +122,8 @@ struct ShippedDefectTests {
         let text = try Self.spoolctl(["validate", bundle.path])
         #expect(text.status == 0, "\(text.stdout)\(text.stderr)")
         for expected in ["valid", "task        image_classification", "model       resnet18, from scratch",
-                         "13 training and 5 validation images", "classes     3:", "circle", "15 epoch(s)", "per epoch on this machine"] {
+                         "13 training and 5 validation images", "classes     3:", "circle", "15 epoch(s)", "per epoch on this machine",
+                         "threads, batch 16, "] {  // timed at the job's batch (16), not a smaller one
             #expect(text.stdout.contains(expected), "missing \(expected) in \(text.stdout)")
         }
         let json = try Self.spoolctl(["validate", bundle.path, "--json"])
