@@ -55,11 +55,7 @@ public struct LabelmeConverter: Sendable {
     /// taken below the folder (below the file's folder for one file), which must hold the images too.
     public func convert(input: URL, displayName: String? = nil) throws(ConversionError) -> ConvertedDataset {
         let shown = displayName ?? input.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input.path, isDirectory: &isDirectory) else {
-            throw ConversionError(file: shown, message: "no such file or folder")
-        }
-        guard isDirectory.boolValue else {
+        guard try ConversionInput.isFolder(input, shown: shown) else {
             return try convert(files: [(path: input.lastPathComponent, name: shown)], root: input.deletingLastPathComponent())
         }
         let names = Self.jsonFiles(in: input)

@@ -20,11 +20,7 @@ public struct VOCConverter: Sendable {
     /// one, as the VOC devkit lays them out). `displayName` names the input in messages (default: its path).
     public func convert(input: URL, displayName: String? = nil) throws(ConversionError) -> ConvertedDataset {
         let shown = displayName ?? input.path
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: input.path, isDirectory: &isDirectory) else {
-            throw ConversionError(file: shown, message: "no such file or folder")
-        }
-        guard isDirectory.boolValue else {
+        guard try ConversionInput.isFolder(input, shown: shown) else {
             return try convert(files: [(url: input, name: shown)])
         }
         var folder = input, folderName = shown
