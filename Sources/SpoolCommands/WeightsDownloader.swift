@@ -122,7 +122,7 @@ struct WeightsDownloader {
         let bytes = (try fm.attributesOfItem(atPath: partial.path)[.size] as? NSNumber)?.int64Value ?? 0
         try? fm.removeItem(at: final)
         try fm.moveItem(at: partial, to: final)
-        try? fm.removeItem(at: partialDir)  // only when empty
+        rmdir(partialDir.path)  // only when empty: other files' partial downloads stay to be resumed
         return Outcome(file: final, bytes: bytes, sha256: digest, resumed: resumed, attempts: tries)
     }
 }

@@ -87,13 +87,18 @@ struct WeightsCommandTests {
         let rows = try JSONDecoder().decode([WeightsFolder.Listing].self, from: Data(before.stdout.utf8))
         #expect(rows.map(\.file) == ["resnet18-test.pth"] && rows.allSatisfy { !$0.present })
 
+        // Another file's interrupted download waits in .partial/ to be resumed: a finished pull leaves it there.
+        let partialDir = f.weights.appendingPathComponent(".partial")
+        try FileManager.default.createDirectory(at: partialDir, withIntermediateDirectories: true)
+        try Data("half a file".utf8).write(to: partialDir.appendingPathComponent("resnet50-other.pth"))
         let server = try f.startServer()
         defer { server.stop() }
         let pulled = try f.spoolctl(["pull", "resnet18", "--from", server.base])
         #expect(pulled.status == 0, "\(pulled.stderr)")
         #expect(pulled.stdout.contains("SHA-256") && pulled.stdout.contains("checked"), "\(pulled.stdout)")
         #expect(f.kept == f.payload)
-        #expect(f.partials.isEmpty)
+        #expect(f.partials == ["resnet50-other.pth"], "another file's partial download was removed: \(f.partials)")
+        try FileManager.default.removeItem(at: partialDir.appendingPathComponent("resnet50-other.pth"))
 
         let after = try f.spoolctl(["list"])
         #expect(after.stdout.contains("resnet18-test.pth") && after.stdout.contains("present"), "\(after.stdout)")
