@@ -17,6 +17,8 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     public var secondsPerImage: Double?
     /// The measured time of the validation pass per image, at the job's validation batch size.
     public var validationSecondsPerImage: Double?
+    /// The time to write the resume checkpoint every epoch ends with.
+    public var checkpointSeconds: Double?
     /// The batch size and memory format the training steps were timed at.
     public var measuredBatch: Int?
     public var memoryFormat: String?
@@ -58,6 +60,6 @@ public struct ProbeReport: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case checked, problems, warnings, weights, device, alternative
         case secondsPerImage = "seconds_per_image", validationSecondsPerImage = "validation_seconds_per_image"
-        case measuredBatch = "measured_batch", memoryFormat = "memory_format"
+        case measuredBatch = "measured_batch", memoryFormat = "memory_format", checkpointSeconds = "checkpoint_seconds"
     }
 }

@@ -172,11 +172,14 @@ public struct BundleSummary: Codable, Sendable {
         epochs = parameters.numberOfEpochs
         batchSize = parameters.trainingBatchSize
         maxTrials = settings.limits.maxTrials
-        // An epoch: its training images through training steps, its validation images through the validation pass.
+        // An epoch: its training images through training steps, its validation images through the validation pass,
+        // then its resume checkpoint.
         func epoch(train: Double, validation: Double?) -> Double {
             train * Double(trainCount) + (validation ?? 0) * Double(validationCount)
         }
-        secondsPerEpoch = probe?.secondsPerImage.map { epoch(train: $0, validation: probe?.validationSecondsPerImage) }
+        secondsPerEpoch = probe?.secondsPerImage.map {
+            epoch(train: $0, validation: probe?.validationSecondsPerImage) + (probe?.checkpointSeconds ?? 0)
+        }
         estimatedOn = probe.flatMap { probe in
             probe.device.map { device in
                 [device, probe.measuredBatch.map { "batch \($0)" }, probe.memoryFormat].compactMap { $0 }.joined(separator: ", ")

@@ -4,7 +4,7 @@ import SpoolCore
 import Testing
 
 /// `spoolctl validate`'s time per epoch, from what the probe measured: training steps for the training images,
-/// the validation pass for the validation images, at the job's batch and memory format (said on the line); and
+/// the validation pass for the validation images, the resume checkpoint, at the job's batch and memory format (said on the line); and
 /// advice for another model only when that model was measured faster.
 @Suite struct BundleSummaryTests {
     static func bundle(in dir: URL) throws -> (JobBundle, TrainingParameters) {
@@ -30,9 +30,10 @@ import Testing
         probe.validationSecondsPerImage = 0.1
         probe.measuredBatch = 8
         probe.memoryFormat = "channels_last"
+        probe.checkpointSeconds = 0.4
         let summary = BundleSummary(bundle: bundle, parameters: parameters, probe: probe)
         #expect(summary.trainImages == 30 && summary.validationImages == 10)
-        #expect(summary.secondsPerEpoch == 30 * 0.5 + 10 * 0.1)
+        #expect(summary.secondsPerEpoch == 30 * 0.5 + 10 * 0.1 + 0.4)
         let time = summary.lines.first { $0.hasPrefix("time") } ?? ""
         #expect(time == "time        about 16 s per epoch on this machine (cpu, 2 threads, batch 8, channels_last), about 4 min per trial",
                 "\(time)")
