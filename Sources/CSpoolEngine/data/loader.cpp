@@ -5,6 +5,7 @@
 #include "data/transforms/classification.h"
 #include "data/transforms/detection.h"
 #include "data/transforms/yolo.h"
+#include "models/task.h"
 
 #include <opencv2/core.hpp>
 
@@ -14,15 +15,16 @@
 namespace spool {
 
 std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<const Dataset> dataset, const LoaderConfig& config) {
-    switch (dataset->task) {
-        case 0: return make_classification_pipeline(config, false, dataset->num_classes);
-        case 1: return make_classification_pipeline(config, true, dataset->num_classes);
-        case 2:
+    switch (static_cast<Task>(dataset->task)) {
+        case Task::multiclass: return make_classification_pipeline(config, false, dataset->num_classes);
+        case Task::multilabel: return make_classification_pipeline(config, true, dataset->num_classes);
+        case Task::detection:
+            // family: a letterbox size means YOLOv5's transforms (mosaic, letterbox); torchvision's detectors take the other.
             if (config.letterbox_size > 0) return make_yolo_pipeline(config, dataset);
             return make_detection_pipeline(config, false);
-        case 3: return make_detection_pipeline(config, true);
-        default: throw std::invalid_argument("unknown task " + std::to_string(dataset->task));
+        case Task::segmentation: return make_detection_pipeline(config, true);
     }
+    throw std::invalid_argument("unknown task " + std::to_string(dataset->task));
 }
 
 Loader::Loader(std::shared_ptr<const Dataset> dataset, std::unique_ptr<Pipeline> pipeline, LoaderConfig config)

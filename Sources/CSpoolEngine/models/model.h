@@ -6,6 +6,8 @@
 // evaluation mode it returns predictions: class probabilities, or boxes with scores and labels.
 #pragma once
 
+#include "models/task.h"
+
 #include <ATen/core/Generator.h>
 #include <torch/nn/module.h>
 #include <torch/types.h>
@@ -19,11 +21,6 @@
 #include <vector>
 
 namespace spool {
-
-/// The four tasks of the specification (the C ABI's spool_task values).
-enum class Task { multiclass = 0, multilabel = 1, detection = 2, segmentation = 3 };
-
-inline bool is_classification(Task task) { return task == Task::multiclass || task == Task::multilabel; }
 
 /// How a model is built: its classes, and the settings of its task.
 struct ModelConfig {
@@ -111,6 +108,10 @@ public:
     /// Where an ImageNet classifier's names sit in this model: "" for classifiers, "backbone.body." for
     /// torchvision's detectors (so an ImageNet ResNet file starts a detector's backbone).
     virtual std::string backbone_prefix() const { return ""; }
+
+    /// Where that classifier's file keeps the backbone's tensors, replaced by backbone_prefix() when it is loaded:
+    /// "" (the names as they are: ResNet) or "features." (MobileNet, whose detector body holds `features`' blocks).
+    virtual std::string classifier_backbone_prefix() const { return ""; }
 
     /// A reference file's tensors (by this model's names) brought to this model's layout where the reference's
     /// differs; called before they are loaded. RetinaNet drops torchvision's background slot.
