@@ -213,7 +213,7 @@ public struct ImportModelArguments: ParsableArguments {
           spoolctl import-model --model yolov5s --weights yolov5s.pt --out yolo
         """)
 
-    @Option(help: "Spool model name: mobilenetv2, resnet18 ... resnet152, resnest50, resnest101, seresnext, vits16r224, vitb16r224, vitl16r224, fasterrcnn_resnet18_fpn ... fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn, yolov5s ... yolov5x, maskrcnn_resnet18_fpn ... maskrcnn_resnet152_fpn.")
+    @Option(help: ArgumentHelp("Spool model name: \(ModelCatalog.engineModelNames.joined(separator: ", "))."))
     public var model: String
 
     @Option(help: "The weights file.")

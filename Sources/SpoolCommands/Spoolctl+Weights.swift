@@ -137,16 +137,22 @@ extension Spoolctl.Weights {
             let entries = try location.entries()
             var chosen: [(String, ModelCatalog.Weights)] = []
             for name in models {
-                // yolov5s ... yolov5x: one size of yolov5 (yolov5 alone: its default size, medium).
-                let yoloSize = TrainingParameters.ModelSize.allCases.first { "yolov5" + $0.letter == name.lowercased() }
-                guard let model = yoloSize != nil ? .yolov5 : ModelName(settingsValue: name),
+                // A size of a family with sizes by its engine model's name (yolov5s ... yolov5x); the family's name
+                // alone is its default size (yolov5: medium).
+                let sized = ModelCatalog.engineModel(named: name).flatMap { found in
+                    found.model.catalogEntry.engineModels.count > 1 ? found : nil
+                }
+                guard let model = sized?.model ?? ModelName(settingsValue: name),
                       let entry = entries.first(where: { $0.name == model }) else {
-                    let known = entries.map(\.name.rawValue).joined(separator: ", ")
-                    throw CommandError("\(name): not a model with reference weights; one of \(known), yolov5s ... yolov5x")
+                    let known = entries.map { $0.engineModels.count > 1 ? "\($0.name.rawValue), \($0.engineModels.first!) ... \($0.engineModels.last!)" : $0.name.rawValue }
+                    throw CommandError("\(name): not a model with reference weights; one of \(known.joined(separator: ", "))")
                 }
                 guard !entry.weights.isEmpty else { throw CommandError("\(name): the catalogue lists no reference file for it") }
                 var files = all ? entry.weights : [entry.weights[0]]
-                if let yoloSize { files = entry.weights.filter { $0.fileName == "yolov5\(yoloSize.letter).pt" } }
+                if let sized {
+                    let stem = sized.parameters.engineModelName
+                    files = entry.weights.filter { ($0.fileName as NSString).deletingPathExtension == stem }
+                }
                 for w in files where !chosen.contains(where: { $0.1.fileName == w.fileName }) {
                     chosen.append((name, w))
                 }

@@ -10,21 +10,24 @@ struct ImportModelCommand: ParsableCommand {
     @OptionGroup var arguments: ImportModelArguments
 
     func run() throws {
-        // yolov5s ... yolov5x name yolov5 with its model_size.
-        let yoloSize = TrainingParameters.ModelSize.allCases.first { "yolov5" + $0.letter == arguments.model.lowercased() }
-        guard let name = yoloSize != nil ? .yolov5 : ModelName(settingsValue: arguments.model) else {
-            throw CommandError("--model \(arguments.model): unknown model; allowed: \(ModelName.allCases.map(\.rawValue).joined(separator: ", ")), yolov5s, yolov5m, yolov5l, yolov5x")
+        // A family with sizes names each by its engine model (yolov5s ... yolov5x: yolov5 with its model_size).
+        let engineModel = ModelCatalog.engineModel(named: arguments.model)
+        guard let name = engineModel?.model ?? ModelName(settingsValue: arguments.model) else {
+            let allowed = ModelCatalog.entries.flatMap { $0.engineModels.count > 1 ? $0.engineModels : [$0.name.rawValue] }
+            throw CommandError("--model \(arguments.model): unknown model; allowed: \(allowed.joined(separator: ", "))")
         }
-        if name == .yolov5, yoloSize == nil {
-            throw CommandError("--model yolov5: say which size, as Ultralytics names its files: yolov5s, yolov5m, yolov5l or yolov5x")
+        let entry = ModelCatalog.entry(name)
+        if engineModel == nil {
+            let sizes = entry.engineModels
+            throw CommandError("--model \(name.rawValue): say which size, as \(entry.library == "ultralytics" ? "Ultralytics" : entry.library) names its files: \(sizes.dropLast().joined(separator: ", ")) or \(sizes.last!)")
         }
-        let family = ModelCatalog.entry(name).tasks
-        guard ModelCatalog.entry(name).available else {
+        let family = entry.tasks
+        guard entry.available else {
             throw CommandError("--model \(name.rawValue): not built yet in this version of Spool")
         }
         let labels: [String]
         if let path = arguments.labels {
-            labels = try Self.readLabels(path, droppingBackground: family != .classification && name != .yolov5)
+            labels = try Self.readLabels(path, droppingBackground: entry.recipe.backgroundSlot != .none)
         } else if family != .classification {
             labels = COCOCategories.classes(for: name)
         } else {
@@ -36,7 +39,7 @@ struct ImportModelCommand: ParsableCommand {
         if family == .classification {
             try importClassifier(name, labels: labels, to: out)
         } else {
-            try importDetector(name, size: yoloSize, labels: labels, segmentation: family == .instanceSegmentation, to: out)
+            try importDetector(name, engineParameters: engineModel!.parameters, labels: labels, segmentation: family == .instanceSegmentation, to: out)
         }
         try ScoringScript.write(into: out)
         print("imported \(name.rawValue) with \(labels.count) classes into \(out.path)")
@@ -94,24 +97,19 @@ struct ImportModelCommand: ParsableCommand {
 
     /// A torchvision detector: the manifest holds the inference settings of section 5 (defaults, with the
     /// sizes given), so predict, score.py and serve-model use the model as it is.
-    func importDetector(_ name: ModelName, size: TrainingParameters.ModelSize?, labels: [String], segmentation: Bool,
+    func importDetector(_ name: ModelName, engineParameters: TrainingParameters, labels: [String], segmentation: Bool,
                         to out: URL) throws {
         let task: ImageTask = segmentation ? .imageInstanceSegmentation : .imageObjectDetection
         var p = TrainingParameters.defaults(task: task, model: name)
+        p.modelSize = engineParameters.modelSize
         p.minSize = arguments.minSize
         p.maxSize = arguments.maxSize
-        if let size {
-            p.modelSize = size
-            p.imgSize = arguments.imgSize
-        }
+        if case .letterbox = name.recipe.input(p) { p.imgSize = arguments.imgSize }
         let head = TaskHeads.head(for: task)
         let model = try Model(head.modelOptions(p, classes: labels, device: "cpu", pretrained: true))  // frozen BatchNorm, as the file has it
         // Faster/Mask R-CNN's heads have one more output, the background; RetinaNet's either the classes alone or,
         // as torchvision's files have them, one more (its background slot, dropped as the file loads).
-        let n = labels.count
-        let outputs = name == .yolov5 ? "\(n) outputs"
-            : name.rawValue.hasPrefix("retinanet") ? "\(n) or \(n + 1) outputs (a background slot first)" : "\(n + 1) outputs (the background first)"
-        try load(model, labels: labels, headOutputs: outputs)
+        try load(model, labels: labels, headOutputs: name.recipe.backgroundSlot.headOutputs(classes: labels.count))
         try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
         try model.save(to: out.appendingPathComponent("weights.safetensors").path)
         try head.manifest(p, classes: labels, primaryMetric: nil, source: "spoolctl import-model \(arguments.weights)").write(to: out)

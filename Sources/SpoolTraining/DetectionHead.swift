@@ -38,20 +38,22 @@ public struct DetectionHead: TaskHead {
         var o = ModelOptions(name: p.engineModelName, task: segmentation ? .instanceSegmentation : .objectDetection,
                              numClasses: classes.count)
         o.device = device
-        if p.modelName == .yolov5 {
-            // img_size: training side, evaluation letterbox and the loss gains; box_iou_thresh is its NMS IoU.
-            o.imageSize = p.imgSize
-            o.boxScoreThreshold = Float(p.boxScoreThresh)
-            o.boxNMSThreshold = Float(p.boxIoUThresh)
-            o.detectionsPerImage = p.boxDetectionsPerImg
-            o.multiScale = p.multiScale
-            return o
-        }
-        o.minSize = p.minSize
-        o.maxSize = p.maxSize
+        let recipe = p.modelName.recipe
         o.boxScoreThreshold = Float(p.boxScoreThresh)
-        o.boxNMSThreshold = Float(p.boxNMSThresh)
+        o.boxNMSThreshold = Float(recipe.nmsThreshold(p))
         o.detectionsPerImage = p.boxDetectionsPerImg
+        switch recipe.input(p) {
+        case .letterbox(let side, let multiScale):
+            // img_size: training side, evaluation letterbox and the loss gains.
+            o.imageSize = side
+            o.multiScale = multiScale
+            return o
+        case .resize(let minSize, let maxSize):
+            o.minSize = minSize
+            o.maxSize = maxSize
+        case .crop:
+            break
+        }
         o.maskPixelScoreThreshold = Float(p.maskPixelScoreThreshold)
         o.maxPolygonPoints = p.maxNumberOfPolygonPoints
         // torchvision: a backbone from ImageNet weights keeps frozen batch norm and trains its top 3 stages;
@@ -76,11 +78,11 @@ public struct DetectionHead: TaskHead {
         o.expandProbability = Float(p.augmentationExpand)
         o.cropProbability = Float(p.augmentationCrop)
         o.photometricProbability = Float(p.augmentationPhotometric)
-        if p.modelName == .yolov5, train {
+        if case .letterbox(let side, _) = p.modelName.recipe.input(p), train {
             // Two batches ahead keep the step fed (a mosaic costs ~10 ms); each held batch is img_size^2 x 12 bytes
             // an image (4.9 MB at 640), so four ahead would hold ~80 MB for nothing.
             o.prefetch = 2
-            o.letterboxSize = p.imgSize
+            o.letterboxSize = side
             o.mosaicProbability = Float(p.augmentationMosaic)
             o.degrees = Float(p.augmentationDegrees)
             o.translate = Float(p.augmentationTranslate)
@@ -138,10 +140,8 @@ public struct DetectionHead: TaskHead {
                                                           mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225]),
                                      imageSize: p.minSize, primaryMetric: primaryMetric, source: source)
         manifest.detection = .init(p, segmentation: segmentation)
-        if p.modelName == .yolov5 {
-            manifest.imageSize = p.imgSize
-            manifest.architecture?.name = p.engineModelName
-        }
+        if case .letterbox(let side, _) = p.modelName.recipe.input(p) { manifest.imageSize = side }
+        if p.modelName.catalogEntry.engineModels.count > 1 { manifest.architecture?.name = p.engineModelName }
         return manifest
     }
 

@@ -36,7 +36,7 @@ public struct MemoryFormatCache {
     /// The key of a run's layout: its model, batch, input side, threads and device.
     public static func key(_ p: TrainingParameters, task: ImageTask, threads: Int, device: String) -> String {
         key(model: p.engineModelName, batch: p.trainingBatchSize,
-            side: task.isClassification ? p.trainCropSize : p.modelName == .yolov5 ? p.imgSize : p.minSize,
+            side: p.modelName.recipe.input(p).trainingSide,
             threads: threads, device: device)
     }
 

@@ -151,7 +151,7 @@ public final class TrainingRun {
         // batch norm (frozen with pretrained backbones), so the file is found before the model is built.
         let startingWeights = try Self.startingWeightsFile(parameters: p, options: options)
         var modelOptions = head.modelOptions(p, classes: data.classes, device: options.device, pretrained: startingWeights != nil)
-        if p.modelName == .yolov5 {
+        if p.modelName.recipe.fitsAnchorsToData {
             if startingWeights == nil {
                 modelOptions.anchors = try autoAnchors()
             } else {
@@ -205,16 +205,15 @@ public final class TrainingRun {
         trainerOptions.gradAccumulationStep = p.gradAccumulationStep
         trainerOptions.seed = options.seed
         trainerOptions.classWeights = task.isClassification ? classWeights() : []
-        if p.modelName == .yolov5 {
-            // Ultralytics' recipe on Azure's optimiser settings: warm-up of the biases' learning rate and of
-            // momentum over max(warm-up epochs, 100 batches) (at most a third of the run), accumulation to
-            // nominal_batch_size images, and the weights' moving average for evaluation and the saved model.
+        if let schedule = p.modelName.recipe.trainingSchedule(p, stepsPerEpoch: stepsPerEpoch) {
+            // The family's recipe on Azure's optimiser settings (Ultralytics' for yolov5): warm-up of the biases'
+            // learning rate and of momentum, accumulation to nominal_batch_size images, and the weights' moving
+            // average for evaluation and the saved model.
             trainerOptions.yoloRecipe = true
             trainerOptions.batchSize = p.trainingBatchSize
-            trainerOptions.nominalBatchSize = p.nominalBatchSize
-            let total = stepsPerEpoch * p.numberOfEpochs
-            trainerOptions.warmupIterations = min(max(p.warmupCosineLRWarmupEpochs * stepsPerEpoch, 100), total / 3)
-            trainerOptions.emaDecay = 0.9999
+            trainerOptions.nominalBatchSize = schedule.nominalBatchSize
+            trainerOptions.warmupIterations = schedule.warmupIterations
+            trainerOptions.emaDecay = schedule.emaDecay ?? 0
         }
         let cache = MemoryFormatCache()
         let cacheKey = MemoryFormatCache.key(p, task: task, threads: info.intraOpThreads, device: options.device)

@@ -46,15 +46,16 @@ public struct ModelManifest: Codable, Sendable, Equatable {
             minSize = p.minSize
             maxSize = p.maxSize
             boxScoreThresh = p.boxScoreThresh
-            boxNMSThresh = p.modelName == .yolov5 ? p.boxIoUThresh : p.boxNMSThresh
+            let recipe = p.modelName.recipe
+            boxNMSThresh = recipe.nmsThreshold(p)
             boxDetectionsPerImg = p.boxDetectionsPerImg
             tileGridSize = p.tileGridSize
             tileOverlapRatio = p.tileOverlapRatio
             tilePredictionsNMSThresh = p.tilePredictionsNMSThresh
             maskPixelScoreThreshold = segmentation ? p.maskPixelScoreThreshold : nil
             maxNumberOfPolygonPoints = segmentation ? p.maxNumberOfPolygonPoints : nil
-            imgSize = p.modelName == .yolov5 ? p.imgSize : nil
-            modelSize = p.modelName == .yolov5 ? p.modelSize.rawValue : nil
+            if case .letterbox(let side, _) = recipe.input(p) { imgSize = side } else { imgSize = nil }
+            modelSize = recipe.engineModels(of: p.modelName).count > 1 ? p.modelSize.rawValue : nil
         }
 
         enum CodingKeys: String, CodingKey {
@@ -121,11 +122,11 @@ public struct ModelManifest: Codable, Sendable, Equatable {
 
     public static let fileName = "model.json"
 
-    /// The engine's name of the model (yolov5 with its model_size letter: yolov5s ... yolov5x).
+    /// The engine's name of the model (a size's own name where the family has sizes: yolov5s ... yolov5x).
     public var engineModelName: String {
-        guard modelName == .yolov5 else { return modelName.rawValue }
-        let size = detection?.modelSize.flatMap(TrainingParameters.ModelSize.init(rawValue:)) ?? .medium
-        return "yolov5" + size.letter
+        var p = TrainingParameters.defaults(task: task, model: modelName)
+        if let size = detection?.modelSize.flatMap(TrainingParameters.ModelSize.init(rawValue:)) { p.modelSize = size }
+        return modelName.recipe.engineModelName(p)
     }
 
     public static func read(from folder: URL) throws -> ModelManifest {

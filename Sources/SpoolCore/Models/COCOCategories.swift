@@ -15,10 +15,9 @@ public enum COCOCategories {
         "refrigerator", "N/A", "book", "clock", "vase", "scissors", "teddy bear", "hair drier", "toothbrush",
     ]
 
-    /// Spool's classes for a COCO-trained detector: YOLOv5's 80 contiguous categories; for torchvision's, the 90
-    /// names after the background slot.
+    /// Spool's classes for a COCO-trained detector, as its family's reference numbers them: YOLOv5's 80
+    /// contiguous categories; for torchvision's, the 90 names after the background slot.
     public static func classes(for model: ModelName) -> [String] {
-        if model == .yolov5 { return names.filter { $0 != "__background__" && $0 != "N/A" } }  // Ultralytics' 80
-        return Array(names.dropFirst())
+        model.recipe.cocoClasses
     }
 }

@@ -18,6 +18,15 @@ public enum ModelCatalog {
             case .imageInstanceSegmentation: self = .instanceSegmentation
             }
         }
+
+        /// The task a model of these tasks is built for when none is named (multiclass for classifiers).
+        public var defaultTask: ImageTask {
+            switch self {
+            case .classification: .imageClassification
+            case .objectDetection: .imageObjectDetection
+            case .instanceSegmentation: .imageInstanceSegmentation
+            }
+        }
     }
 
     /// A reference weight file: where the reference publishes it, and how to check it.
@@ -60,10 +69,44 @@ public enum ModelCatalog {
         /// A model meant for a GPU and pretrained weights: from scratch on a CPU an epoch takes far too long.
         public var needsGPU = false
 
-        /// The engine's models behind this name: yolov5's four sizes (model_size); else the name itself.
-        public var engineModels: [String] {
-            name == .yolov5 ? TrainingParameters.ModelSize.allCases.map { "yolov5" + $0.letter } : [name.rawValue]
+        /// How this model is configured, fed, trained and shipped: its family's line in `ModelCatalog.recipes`.
+        public var recipe: any ModelRecipe {
+            guard let recipe = ModelCatalog.recipes[family] else {
+                preconditionFailure("model family '\(family)' of \(name) has no line in ModelCatalog.recipes")
+            }
+            return recipe
         }
+
+        /// The meta-architecture of its recipe.
+        public var metaArchitecture: ModelFamily { recipe.family }
+
+        /// The engine's models behind this name: one per size where the family has sizes (yolov5s ... yolov5x).
+        public var engineModels: [String] { recipe.engineModels(of: name) }
+    }
+
+    /// Each catalogue family's recipe: one line a family. A new model of an existing family is one row in
+    /// `entries`; a new family adds its line here (and its recipe type where none fits).
+    public static let recipes: [String: any ModelRecipe] = [
+        "mobilenet_v2": ClassifierRecipe(), "resnet": ClassifierRecipe(), "resnest": ClassifierRecipe(),
+        "seresnext": ClassifierRecipe(), "vit": ClassifierRecipe(),
+        "fasterrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
+        "maskrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
+        "retinanet": TorchvisionDetectorRecipe(.oneStageDense, backgroundSlot: .droppedOnLoad),
+        "yolov5": YOLORecipe(),
+    ]
+
+    /// Every model by the name the engine and `import-model` know it (each size of a family with sizes).
+    public static var engineModelNames: [String] { entries.filter(\.available).flatMap(\.engineModels) }
+
+    /// The catalogue model an engine model's name stands for (`yolov5s`: yolov5 at model_size small; a
+    /// one-model name: itself), with the parameters the name implies; case and blanks ignored.
+    public static func engineModel(named text: String, task: ImageTask? = nil) -> (model: ModelName, parameters: TrainingParameters)? {
+        let name = text.trimmingCharacters(in: .whitespaces).lowercased()
+        for entry in entries {
+            let task = task ?? entry.tasks.defaultTask
+            if let p = entry.recipe.parameters(forEngineModel: name, model: entry.name, task: task) { return (entry.name, p) }
+        }
+        return nil
     }
 
     static func torchvision(_ file: String, dataset: String = "ImageNet-1k", whole: Bool = true) -> Weights {
@@ -221,6 +264,7 @@ public enum ModelName: String, Sendable, Codable, CaseIterable, CustomStringConv
     public var catalogEntry: ModelCatalog.Entry { ModelCatalog.entry(self) }
     public var tasks: ModelCatalog.TaskFamily { catalogEntry.tasks }
     public var family: String { catalogEntry.family }
+    public var recipe: any ModelRecipe { catalogEntry.recipe }
 
     /// Vision transformers: their defaults differ, and their validation crop must equal the training crop.
     public var isViT: Bool { family == "vit" }

@@ -47,10 +47,10 @@ public struct WeightsFolder: Sendable, Equatable {
         return other.map { url.appendingPathComponent($0) }
     }
 
-    /// The first file here for a run's model: for yolov5 its model_size's (`yolov5s.pt`, `yolov5s.safetensors`);
-    /// else as `file(for:)`.
+    /// The first file here for a run's model: for a family with sizes, its size's (yolov5's model_size:
+    /// `yolov5s.pt`, `yolov5s.safetensors`); else as `file(for:)`.
     public func file(for parameters: TrainingParameters) -> URL? {
-        guard parameters.modelName == .yolov5 else { return file(for: parameters.modelName) }
+        guard parameters.modelName.catalogEntry.engineModels.count > 1 else { return file(for: parameters.modelName) }
         let stem = parameters.engineModelName
         return ["pt", "safetensors", "pth"].lazy.map { self.url.appendingPathComponent("\(stem).\($0)") }
             .first { FileManager.default.fileExists(atPath: $0.path) }

@@ -3,7 +3,7 @@
 /// task and model; a key of another row gets a precise "applies only to" message, anything else "unknown".
 public enum ParameterTable {
     /// Which tasks and models a parameter applies to.
-    public enum Scope: Sendable, Equatable {
+    public enum Scope: Sendable, Hashable {
         case all
         case classification
         /// Object detection and instance segmentation, torchvision's models (not yolov5).
@@ -19,10 +19,10 @@ public enum ParameterTable {
             switch self {
             case .all: true
             case .classification: task.isClassification
-            case .rcnn: !task.isClassification && model != .yolov5
+            case .rcnn: !task.isClassification && model.recipe.parameterScopes.contains(.rcnn)
             case .detection: !task.isClassification
             case .objectDetection: task == .imageObjectDetection
-            case .yolo: model == .yolov5
+            case .yolo: model.recipe.parameterScopes.contains(.yolo)
             case .segmentation: task == .imageInstanceSegmentation
             }
         }

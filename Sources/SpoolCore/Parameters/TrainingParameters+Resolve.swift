@@ -40,8 +40,9 @@ extension TrainingParameters {
         let chosen = readModel(&reader, task: task)
         let model = chosen ?? ModelCatalog.defaultModel(for: task)
         // yolov5 calls its NMS threshold box_iou_thresh; nms_iou_threshold is the alias of both.
-        if model == .yolov5, let entry = reader.entries["box_nms_thresh"], entry.name == "nms_iou_threshold" {
-            reader.rename("box_nms_thresh", to: "box_iou_thresh")
+        let nmsKey = model.recipe.nmsThresholdKey
+        if nmsKey != "box_nms_thresh", let entry = reader.entries["box_nms_thresh"], entry.name == "nms_iou_threshold" {
+            reader.rename("box_nms_thresh", to: nmsKey)
         }
         var parameters = defaults(task: task, model: model)
         parameters.read(from: &reader, task: task, model: model)

@@ -38,9 +38,10 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
         }
     }
 
-    /// The engine's name of the model: yolov5 with its model_size letter (yolov5s ... yolov5x); else model_name.
+    /// The engine's name of the model: a size's own name where the family has sizes (yolov5 with its
+    /// model_size letter: yolov5s ... yolov5x); else model_name.
     public var engineModelName: String {
-        modelName == .yolov5 ? "yolov5" + modelSize.letter : modelName.rawValue
+        modelName.recipe.engineModelName(self)
     }
 
     /// `tile_grid_size`: columns x rows.
@@ -230,17 +231,8 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
     public static func defaults(task: ImageTask, model: ModelName? = nil) -> TrainingParameters {
         let model = model ?? ModelCatalog.defaultModel(for: task)
         let multilabel = task == .imageClassificationMultilabel
-        var batchSize = 78, validationBatchSize = 78, epochs = 15
-        var learningRate = multilabel ? 0.035 : 0.01
-        switch model {
-        case .vits16r224: batchSize = 128; learningRate = multilabel ? 0.025 : 0.0125
-        case .vitb16r224: batchSize = 48; learningRate = multilabel ? 0.025 : 0.0125
-        case .vitl16r224: batchSize = 10; learningRate = multilabel ? 0.002 : 0.001
-        case .yolov5: batchSize = 16; learningRate = 0.01; epochs = 30
-        default:
-            if !task.isClassification { batchSize = 2; learningRate = 0.005 }
-        }
-        validationBatchSize = task.isClassification || model == .yolov5 ? batchSize : 1
+        let batchSize = 78, validationBatchSize = 78, epochs = 15
+        let learningRate = multilabel ? 0.035 : 0.01
         var p = TrainingParameters(
             modelName: model, pretrainedWeights: nil, seed: nil,
             numberOfEpochs: epochs, trainingBatchSize: batchSize, validationBatchSize: validationBatchSize,
@@ -253,7 +245,7 @@ public struct TrainingParameters: Sendable, Hashable, Codable {
             checkpointFrequency: nil, checkpointRunID: nil, layersToFreeze: nil,
             weightedLoss: .off, validResizeSize: 256, validCropSize: 224, trainCropSize: 224
         )
-        if model == .yolov5 { p.boxScoreThresh = 0.1 }
+        model.recipe.applyDefaults(to: &p, task: task)
         if !task.isClassification {
             // Detection's photometric distortion is milder than classification's colour jitter (SSD's).
             p.augmentationBrightness = 0.125
