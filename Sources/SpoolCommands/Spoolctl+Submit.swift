@@ -109,25 +109,3 @@ extension Spoolctl {
         }
     }
 }
-
-/// What `spoolctl submit --json` prints.
-struct SubmitOutcome: Encodable {
-    var bundle: String
-    var drop: String?
-    var sha256: String?
-    var incoming: String?
-    /// QUEUED, REJECTED, DUPLICATE (the drop); then the job's final state with --wait.
-    var outcome: String?
-    var job: String?
-    var state: String?
-    var reason: String?
-    var problems: [String] = []
-    var best: Double?
-    var outbox: String?
-    var exitCode: Int32 = 0
-
-    enum CodingKeys: String, CodingKey {
-        case bundle, drop, sha256, incoming, outcome, job, state, reason, problems, best, outbox
-        case exitCode = "exit_code"
-    }
-}

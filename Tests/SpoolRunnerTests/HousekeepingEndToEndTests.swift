@@ -43,9 +43,9 @@ struct HousekeepingEndToEndTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let failed = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(failed["state"] as? String == "FAILED", "\(failed)")
-        let failedID = try #require(failed["id"] as? String)
+        let failed = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(failed.state == "FAILED", "\(failed)")
+        let failedID = failed.id
 
         let requeue = try RunnerSupport.spoolctl(["requeue", "--spool", spool.path, String(failedID.suffix(4))])
         #expect(requeue.status == 0, "\(requeue.stderr)")
@@ -88,34 +88,34 @@ struct HousekeepingEndToEndTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let cut = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "10", "--grace", "2"])
         #expect(cut.status == 0, "\(cut.stderr)")
-        let timedOut = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(timedOut["state"] as? String == "TIMEOUT", "\(timedOut)")
-        let oldID = try #require(timedOut["id"] as? String)
+        let timedOut = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(timedOut.state == "TIMEOUT", "\(timedOut)")
+        let oldID = timedOut.id
         let oldLog = spool.appendingPathComponent("jobs/\(oldID)/trials/0/train.log")
         let oldLogText = try String(contentsOf: oldLog, encoding: .utf8)
         let checkpoints = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("jobs/\(oldID)/trials/0/checkpoints/resume").path)
         let last = try #require(checkpoints.compactMap { Int($0.dropFirst(6)) }.max(), "the timed-out trial left checkpoints: \(checkpoints)")
 
         for restart in [false, true] {
-            let before = Set(try RunnerSupport.statusJSON(spool: spool).compactMap { $0["id"] as? String })
+            let before = Set(try RunnerSupport.status(spool: spool).map(\.id))
             let requeue = try RunnerSupport.spoolctl(["requeue", "--spool", spool.path, oldID] + (restart ? ["--restart"] : []))
             #expect(requeue.status == 0, "\(requeue.stderr)")
             #expect(requeue.stdout.contains(restart ? "(its trials start over)" : "(its trials resume)"), "\(requeue.stdout)")
             let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
             #expect(serve.status == 0, "\(serve.stderr)")
-            let jobs = try RunnerSupport.statusJSON(spool: spool)
-            let job = try #require(jobs.first { !before.contains($0["id"] as? String ?? "") })
-            let id = try #require(job["id"] as? String)
-            #expect(job["state"] as? String == "COMPLETED", "\(job)")
+            let jobs = try RunnerSupport.status(spool: spool)
+            let job = try #require(jobs.first { !before.contains($0.id) })
+            let id = job.id
+            #expect(job.state == "COMPLETED", "\(job)")
             let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/trials/0/train.log"), encoding: .utf8)
-            let detail = try RunnerSupport.statusJSON(spool: spool, job: id)
-            let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+            let detail = try RunnerSupport.detail(spool: spool, job: id)
+            let runs = detail.trials.first?.runs ?? []
             if restart {
                 #expect(!log.contains("resumed after epoch"), "--restart trains from the start:\n\(log)")
                 #expect(runs.count == 1, "\(runs)")
             } else {
                 #expect(log.contains("resumed after epoch \(last) of 40"), "the old job's last checkpoint (epoch \(last)):\n\(log)")
-                #expect(runs.last?["resumed_after_epoch"] as? Int == last, "\(runs)")
+                #expect(runs.last?.resumedAfterEpoch == last, "\(runs)")
                 let jobLog = try String(contentsOf: layout.jobLog(id), encoding: .utf8)
                 #expect(jobLog.contains("continues \(oldID): 0 finished trials kept, 1 resume from their checkpoints"), "\(jobLog)")
             }

@@ -65,6 +65,25 @@ enum RunnerSupport {
         guard result.status == 0 else { throw TestFailure("tar failed: \(result.stderr)") }
     }
 
+    /// `spoolctl status --json`'s jobs, read through the document's type.
+    static func status(spool: URL) throws -> [JobStatusDocument] {
+        let result = try spoolctl(["status", "--spool", spool.path, "--json"])
+        guard result.status == 0 else { throw TestFailure("status failed: \(result.stderr)") }
+        return try QueueStatusDocument.decode(Data(result.stdout.utf8)).jobs
+    }
+
+    /// `spoolctl status JOB --json`: one job with its trials' detail, read through the document's type.
+    static func status(spool: URL, job: String) throws -> JobStatusDocument {
+        let result = try spoolctl(["status", job, "--spool", spool.path, "--json"])
+        guard result.status == 0 else { throw TestFailure("status \(job) failed: \(result.stderr)") }
+        return try JobStatusDocument.decode(Data(result.stdout.utf8))
+    }
+
+    /// The detail of `spoolctl status JOB --json` (the trials, the outbox's files).
+    static func detail(spool: URL, job: String) throws -> JobStatusDocument.Detail {
+        try #require(try status(spool: spool, job: job).detail)
+    }
+
     static func statusJSON(spool: URL) throws -> [[String: Any]] {
         let result = try spoolctl(["status", "--spool", spool.path, "--json"])
         guard result.status == 0 else { throw TestFailure("status failed: \(result.stderr)") }
@@ -83,4 +102,15 @@ enum RunnerSupport {
 struct TestFailure: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+}
+
+extension SettingValue {
+    /// A JSON number as a Double (what `as? Double` read from `JSONSerialization`): integers too, not strings.
+    var number: Double? {
+        switch self {
+        case let .int(value): Double(value)
+        case let .double(value): value
+        default: nil
+        }
+    }
 }

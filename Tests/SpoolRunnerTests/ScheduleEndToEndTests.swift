@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// A schedule driven through `spoolctl serve --once --now T` (the clock injected; nothing waits for 02:00):
@@ -34,14 +35,13 @@ struct ScheduleEndToEndTests {
         """
     }
 
-    static func job(_ spool: URL, _ id: String) throws -> [String: Any] {
-        let result = try RunnerSupport.spoolctl(["status", "--json", "--spool", spool.path, id])
-        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+    static func job(_ spool: URL, _ id: String) throws -> JobStatusDocument.Detail {
+        try RunnerSupport.detail(spool: spool, job: id)
     }
 
-    static func comparison(_ outbox: String) throws -> [String: Any] {
+    static func comparison(_ outbox: String) throws -> ModelComparison {
         let data = try Data(contentsOf: URL(fileURLWithPath: outbox + "/comparison.json"))
-        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+        return try ContractCoding.decoder().decode(ModelComparison.self, from: data)
     }
 
     @Test func aScheduleRetrainsAndPromotesOnlyABetterModel() throws {
@@ -62,36 +62,36 @@ struct ScheduleEndToEndTests {
         }
         // First seen on the 29th at 13:00 Berlin time: nothing due yet.
         try serve(at: "2026-11-29T12:00:00Z")
-        #expect(try RunnerSupport.statusJSON(spool: spool).isEmpty)
+        #expect(try RunnerSupport.status(spool: spool).isEmpty)
 
         // 02:00 Berlin on the 30th (01:00 UTC): the first firing trains, and as the first model it is promoted.
         try serve(at: "2026-11-30T01:00:30Z")
-        var jobs = try RunnerSupport.statusJSON(spool: spool)
+        var jobs = try RunnerSupport.status(spool: spool)
         #expect(jobs.count == 1)
         let first = try #require(jobs.first)
-        #expect(first["state"] as? String == "COMPLETED", "\(first)")
-        let firstID = try #require(first["id"] as? String)
-        let firstOutbox = try #require(first["outbox"] as? String)
-        #expect(try Self.comparison(firstOutbox)["promoted"] as? Bool == true)
+        #expect(first.state == "COMPLETED", "\(first)")
+        let firstID = first.id
+        let firstOutbox = try #require(first.outbox)
+        #expect(try Self.comparison(firstOutbox).promoted == true)
         let latest = spool.appendingPathComponent("outbox/shapes/latest")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: latest.path) == "../\(firstID)/model")
 
         // New data arrives, with settings that learn; the next firing warm-starts from the model in use.
         try Self.refresh(source, perClass: 20, size: 40, settings: Self.settings(epochs: 6, learningRate: 0.01, crop: 40))
         try serve(at: "2026-12-01T01:00:30Z")
-        jobs = try RunnerSupport.statusJSON(spool: spool)
-        let second = try #require(jobs.first { $0["id"] as? String != firstID })
-        #expect(second["state"] as? String == "COMPLETED", "\(second)")
-        let secondID = try #require(second["id"] as? String)
-        let secondOutbox = try #require(second["outbox"] as? String)
+        jobs = try RunnerSupport.status(spool: spool)
+        let second = try #require(jobs.first { $0.id != firstID })
+        #expect(second.state == "COMPLETED", "\(second)")
+        let secondID = second.id
+        let secondOutbox = try #require(second.outbox)
         let log = try String(contentsOfFile: secondOutbox + "/job.log", encoding: .utf8)
         #expect(log.contains("warm start from the model in use") && log.contains("every trial starts from"), "\(log)")
         let promoted = try Self.comparison(secondOutbox)
-        #expect(promoted["promoted"] as? Bool == true, "\(promoted)")
-        #expect((promoted["new_value"] as? Double ?? 0) > (promoted["previous_value"] as? Double ?? 1))
+        #expect(promoted.promoted == true, "\(promoted)")
+        #expect(promoted.newValue > (promoted.previousValue ?? 1))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: latest.path) == "../\(secondID)/model")
         // The comparison is in status too.
-        #expect((second["reason"] as? String)?.contains("promoted") == true, "\(second)")
+        #expect(second.reason.contains("promoted"), "\(second)")
 
         // A firing that cannot do better (from scratch, barely training) is compared and not promoted.
         var schedule = try String(contentsOf: spool.appendingPathComponent("schedules/shapes.yaml"), encoding: .utf8)
@@ -99,12 +99,12 @@ struct ScheduleEndToEndTests {
         try schedule.write(to: spool.appendingPathComponent("schedules/shapes.yaml"), atomically: true, encoding: .utf8)
         try Self.refresh(source, perClass: 20, size: 40, settings: Self.settings(epochs: 1, learningRate: 0.000001, crop: 40))
         try serve(at: "2026-12-02T01:00:30Z")
-        jobs = try RunnerSupport.statusJSON(spool: spool)
-        let third = try #require(jobs.first { ![firstID, secondID].contains($0["id"] as? String ?? "") })
-        #expect(third["state"] as? String == "COMPLETED", "\(third)")
-        let kept = try Self.comparison(try #require(third["outbox"] as? String))
-        #expect(kept["promoted"] as? Bool == false, "\(kept)")
-        #expect((kept["reason"] as? String)?.contains("the model in use stays") == true)
+        jobs = try RunnerSupport.status(spool: spool)
+        let third = try #require(jobs.first { ![firstID, secondID].contains($0.id) })
+        #expect(third.state == "COMPLETED", "\(third)")
+        let kept = try Self.comparison(try #require(third.outbox))
+        #expect(kept.promoted == false, "\(kept)")
+        #expect(kept.reason.contains("the model in use stays"))
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: latest.path) == "../\(secondID)/model")
 
         // `spoolctl schedules` shows the last run, the next and the result.
@@ -133,29 +133,28 @@ struct ScheduleEndToEndTests {
         try text.write(to: bundle.appendingPathComponent("settings.yaml"), atomically: true, encoding: .utf8)
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         #expect(try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
-        let first = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(first["state"] as? String == "COMPLETED", "\(first)")
-        let firstID = try #require(first["id"] as? String)
-        let best = try #require(Self.job(spool, firstID)["best_trial"] as? Int)
-        let bestMomentum = ((try Self.job(spool, firstID)["trials_detail"] as? [[String: Any]])?
-            .first { $0["number"] as? Int == best }?["hyperparameters"] as? [String: Any])?["momentum"] as? Double
+        let first = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(first.state == "COMPLETED", "\(first)")
+        let firstID = first.id
+        let best = try #require(try Self.job(spool, firstID).bestTrial)
+        let bestMomentum = try Self.job(spool, firstID).trials.first { $0.number == best }?.hyperparameters["momentum"]?.number
 
         let newData = dir.appendingPathComponent("new")
         try Self.refresh(newData, perClass: 10, size: 32, settings: "ignored: true\n")
         let retrain = try RunnerSupport.spoolctl(["retrain", "--spool", spool.path, firstID, "--data", newData.path, "--warm-start"])
         #expect(retrain.status == 0, "\(retrain.stderr)")
         #expect(try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
-        let second = try #require(try RunnerSupport.statusJSON(spool: spool).first { $0["id"] as? String != firstID })
-        #expect(second["state"] as? String == "COMPLETED", "\(second)")
-        let secondID = try #require(second["id"] as? String)
+        let second = try #require(try RunnerSupport.status(spool: spool).first { $0.id != firstID })
+        #expect(second.state == "COMPLETED", "\(second)")
+        let secondID = second.id
         // One trial, with the best trial's momentum fixed.
         let detail = try Self.job(spool, secondID)
-        #expect((detail["trials_detail"] as? [[String: Any]])?.count == 1)
+        #expect(detail.trials.count == 1)
         let settings = try String(contentsOf: spool.appendingPathComponent("jobs/\(secondID)/bundle/settings.json"), encoding: .utf8)
         #expect(settings.contains("\"momentum\" : \(bestMomentum ?? -1)") || settings.contains("\"momentum\": \(bestMomentum ?? -1)"), "\(settings)")
-        let comparison = try Self.comparison(try #require(second["outbox"] as? String))
-        #expect(comparison["previous_value"] is Double && comparison["new_value"] is Double, "\(comparison)")
+        let comparison = try Self.comparison(try #require(second.outbox))
+        #expect(comparison.previousValue != nil, "\(comparison)")
         let latest = try FileManager.default.destinationOfSymbolicLink(atPath: spool.appendingPathComponent("outbox/first/latest").path)
-        #expect(latest == ((comparison["promoted"] as? Bool == true) ? "../\(secondID)/model" : "../\(firstID)/model"))
+        #expect(latest == (comparison.promoted ? "../\(secondID)/model" : "../\(firstID)/model"))
     }
 }

@@ -26,7 +26,7 @@ struct SlurmTimeLimitLongTests {
         #expect(serve.status == 0, "\(serve.stderr)")
         let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
         let outbox = try #require(job["outbox"] as? String)
-        let trials = try #require(try SweepEndToEndTests.trialsJSON(outbox)["trials"] as? [[String: Any]])
+        let trials = try #require(try SweepEndToEndTests.trialsObject(outbox)["trials"] as? [[String: Any]])
         let trial = try #require(trials.first)
         #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
         let evaluations = (trial["evaluations"] as? [Any]) ?? []

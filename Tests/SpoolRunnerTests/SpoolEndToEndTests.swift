@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// A spool in a temporary folder, driven through the built `spoolctl` as a user (or cron) drives it.
@@ -22,21 +23,20 @@ struct SpoolEndToEndTests {
         #expect(lines.contains { $0.contains("trial 0 epoch 1/2 step ") && $0.contains(": loss ") && $0.contains("img/s") }, "\(serve.stderr)")
         #expect(lines.contains { $0.contains("trial 0 epoch 2/2: train loss ") && $0.contains("validation loss") && $0.contains("accuracy") },
                 "\(serve.stderr)")
-        let jobs = try RunnerSupport.statusJSON(spool: spool)
+        let jobs = try RunnerSupport.status(spool: spool)
         #expect(jobs.count == 1)
         let job = try #require(jobs.first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect(job["name"] as? String == "shapes")
-        #expect(job["task"] as? String == "image_classification")
-        let best = job["best"] as? [String: Any]
-        #expect(best?["name"] as? String == "accuracy")
-        #expect(best?["value"] is Double)
-        let outbox = try #require(job["outbox"] as? String)
+        #expect(job.state == "COMPLETED", "\(job)")
+        #expect(job.name == "shapes")
+        #expect(job.task.rawValue == "image_classification")
+        #expect(job.best?.name == "accuracy")
+        #expect(job.best?.value != nil)
+        let outbox = try #require(job.outbox)
         for file in ["model/weights.safetensors", "model/model.json", "metrics.json", "job.json", "job.log"] {
             #expect(FileManager.default.fileExists(atPath: outbox + "/" + file), "\(file)")
         }
         // The original drop is kept under the job.
-        let id = try #require(job["id"] as? String)
+        let id = job.id
         // One copy of the model on disk: the outbox's weights are a hard link to the trial's.
         var published = stat(), trained = stat()
         #expect(stat(outbox + "/model/weights.safetensors", &published) == 0)
@@ -57,7 +57,7 @@ struct SpoolEndToEndTests {
         // The same bundle again is a duplicate, kept in failed/ with the reason, not trained twice.
         _ = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, archive.path])
         #expect(try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
-        #expect(try RunnerSupport.statusJSON(spool: spool).count == 1)
+        #expect(try RunnerSupport.status(spool: spool).count == 1)
         let reason = try String(contentsOf: spool.appendingPathComponent("failed/shapes.tar.gz.error.json"), encoding: .utf8)
         #expect(reason.contains("duplicate"))
     }
@@ -78,7 +78,7 @@ struct SpoolEndToEndTests {
             #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, "--no-validate", bundle.path]).status == 0)
         }
         #expect(try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
-        #expect(try RunnerSupport.statusJSON(spool: spool).isEmpty)
+        #expect(try RunnerSupport.status(spool: spool).isEmpty)
         let settingsError = try String(contentsOf: spool.appendingPathComponent("failed/bad-settings.error.json"), encoding: .utf8)
         #expect(settingsError.contains("settings.yaml:13") && settingsError.contains("learning_rate"), "\(settingsError)")
         let jsonlError = try String(contentsOf: spool.appendingPathComponent("failed/bad-jsonl.error.json"), encoding: .utf8)

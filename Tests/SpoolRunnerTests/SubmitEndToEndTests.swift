@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// The submit -> result loop that cron users rely on (`spoolctl submit --wait` against a running daemon).
@@ -15,9 +16,9 @@ struct SubmitEndToEndTests {
         return daemon
     }
 
-    static func statusObject(_ spool: URL) throws -> [String: Any] {
+    static func statusObject(_ spool: URL) throws -> QueueStatusDocument {
         let result = try RunnerSupport.spoolctl(["status", "--spool", spool.path, "--json"])
-        return (try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]) ?? [:]
+        return try QueueStatusDocument.decode(Data(result.stdout.utf8))
     }
 
     @Test func submitWaitFollowsItsOwnDropAgainstARunningDaemon() throws {
@@ -54,10 +55,10 @@ struct SubmitEndToEndTests {
         let fresh = try RunnerSupport.bundle(in: dir, name: name, epochs: 1, extraSettings: "  seed: 9")
         let followed = try RunnerSupport.spoolctl(["submit", "--spool", spool.path, fresh.path, "--wait", "--json"])
         #expect(followed.status == 0, "\(followed.stdout)\(followed.stderr)")
-        let outcome = try JSONSerialization.jsonObject(with: Data(followed.stdout.utf8)) as? [String: Any] ?? [:]
-        #expect(outcome["outcome"] as? String == "QUEUED" && outcome["state"] as? String == "COMPLETED", "\(outcome)")
-        #expect((outcome["sha256"] as? String)?.count == 64 && outcome["drop"] as? String == name)
-        #expect(outcome["exit_code"] as? Int == 0)
+        let outcome = try SubmitOutcome.decode(Data(followed.stdout.utf8))
+        #expect(outcome.outcome == "QUEUED" && outcome.state == "COMPLETED", "\(outcome)")
+        #expect(outcome.sha256?.count == 64 && outcome.drop == name)
+        #expect(outcome.exitCode == 0)
 
         // A bundle that will be rejected is refused by submit itself: exit 14, nothing dropped.
         let single = try RunnerSupport.bundle(in: dir, name: "single", epochs: 1)
@@ -76,16 +77,16 @@ struct SubmitEndToEndTests {
 
         // status lists the drops that were not queued, and that a daemon serves the spool.
         var status = try Self.statusObject(spool)
-        let drops = status["drops"] as? [[String: Any]] ?? []
-        #expect(drops.map { $0["outcome"] as? String } == ["REJECTED", "DUPLICATE"], "\(drops)")
-        #expect((status["daemon"] as? [String: Any])?["serving"] as? Bool == true)
+        let drops = status.drops
+        #expect(drops.map(\.outcome) == ["REJECTED", "DUPLICATE"], "\(drops)")
+        #expect(status.daemon.serving == true)
 
         kill(daemon.processIdentifier, SIGTERM)
         daemon.waitUntilExit()
         try FileManager.default.copyItem(at: fresh, to: spool.appendingPathComponent("incoming/waiting"))
         status = try Self.statusObject(spool)
-        #expect((status["daemon"] as? [String: Any])?["serving"] as? Bool == false)
-        #expect((status["waiting"] as? [String: Any])?["incoming"] as? Int == 1)
+        #expect(status.daemon.serving == false)
+        #expect(status.waiting.incoming == 1)
         let table = try RunnerSupport.spoolctl(["status", "--spool", spool.path])
         #expect(table.stdout.contains("daemon: none is serving") && table.stdout.contains("1 drop(s) in incoming/"), "\(table.stdout)")
         #expect(table.stdout.contains("REJECTED") && table.stdout.contains("DUPLICATE"))

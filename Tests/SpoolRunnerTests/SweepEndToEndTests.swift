@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// Sweeps through the built `spoolctl serve --once`: several trials at once, a policy that stops some, the
@@ -28,7 +29,11 @@ struct SweepEndToEndTests {
         return bundle
     }
 
-    static func trialsJSON(_ outbox: String) throws -> [String: Any] {
+    static func trialsJSON(_ outbox: String) throws -> TrialsDocument {
+        try TrialsDocument.read(from: URL(fileURLWithPath: outbox + "/trials.json"))
+    }
+
+    static func trialsObject(_ outbox: String) throws -> [String: Any] {
         let data = try Data(contentsOf: URL(fileURLWithPath: outbox + "/trials.json"))
         return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
     }
@@ -42,42 +47,42 @@ struct SweepEndToEndTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(serve.status == 0, "\(serve.stderr)")
 
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect((job["trials"] as? [String: Any])?["total"] as? Int == 6)
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        #expect(job.trials.total == 6)
+        let outbox = try #require(job.outbox)
         for file in ["model/weights.safetensors", "model/model.json", "metrics.json", "trials.csv", "trials.json", "job.json"] {
             #expect(FileManager.default.fileExists(atPath: outbox + "/" + file), "\(file)")
         }
 
         // trials.json: all six, each with its grid values; at least one stopped by the policy with its reason.
         let document = try Self.trialsJSON(outbox)
-        let trials = try #require(document["trials"] as? [[String: Any]])
+        let trials = document.trials
         #expect(trials.count == 6)
-        let grid = Set(trials.compactMap { t -> String? in
-            let h = t["hyperparameters"] as? [String: Any]
-            return h.map { "\($0["learning_rate"] ?? "")/\($0["momentum"] ?? "")" }
+        let grid = Set(trials.map { t -> String in
+            let h = t.hyperparameters
+            return "\(h["learning_rate"]?.description ?? "")/\(h["momentum"]?.description ?? "")"
         })
         #expect(grid == ["0.05/0.9", "0.05/0.5", "0.0001/0.9", "0.0001/0.5", "0.02/0.9", "0.02/0.5"])
-        let stopped = trials.filter { ($0["reason"] as? String)?.hasPrefix("early termination: bandit") == true }
-        #expect(!stopped.isEmpty, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
-        #expect(stopped.allSatisfy { $0["state"] as? String == "CANCELLED" })
+        let stopped = trials.filter { $0.reason.hasPrefix("early termination: bandit") }
+        #expect(!stopped.isEmpty, "\(trials.map { "\($0.state): \($0.reason)" })")
+        #expect(stopped.allSatisfy { $0.state == "CANCELLED" })
         // A stopped trial keeps its metrics and its model.
         for trial in stopped {
-            #expect(!((trial["evaluations"] as? [Any]) ?? []).isEmpty)
-            let number = try #require(trial["number"] as? Int)
-            let id = try #require(job["id"] as? String)
+            #expect(!trial.evaluations.isEmpty)
+            let number = trial.number
+            let id = job.id
             #expect(FileManager.default.fileExists(atPath: spool.appendingPathComponent("jobs/\(id)/trials/\(number)/model/model.json").path))
         }
 
         // The best trial: the highest best metric, and its model is the outbox's.
-        let bestNumber = try #require(document["best_trial"] as? Int)
-        let best = try #require(trials.first { $0["number"] as? Int == bestNumber })
-        let bestValue = try #require(best["best_metric"] as? Double)
-        #expect(trials.compactMap { $0["best_metric"] as? Double }.allSatisfy { $0 <= bestValue })
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/metrics.json"))) as? [String: Any]
-        #expect((metrics?["primary_metric"] as? [String: Any])?["value"] as? Double == bestValue)
-        #expect(((job["best"] as? [String: Any])?["value"] as? Double) == bestValue)
+        let bestNumber = try #require(document.bestTrial)
+        let best = try #require(trials.first { $0.number == bestNumber })
+        let bestValue = try #require(best.bestMetric)
+        #expect(trials.compactMap(\.bestMetric).allSatisfy { $0 <= bestValue })
+        let metrics = try MetricsDocument.read(from: URL(fileURLWithPath: outbox + "/metrics.json"))
+        #expect(metrics.primaryMetric.value == bestValue)
+        #expect(job.best?.value == bestValue)
 
         // trials.csv: a header and one complete row per trial.
         let csv = try String(contentsOfFile: outbox + "/trials.csv", encoding: .utf8).split(separator: "\n")
@@ -86,13 +91,13 @@ struct SweepEndToEndTests {
         #expect(csv.dropFirst().filter { $0.contains(",yes,") }.count == 1)
 
         // status JOB: the trials with what varies, the best marked.
-        let id = try #require(job["id"] as? String)
+        let id = job.id
         let table = try RunnerSupport.spoolctl(["status", "--spool", spool.path, id])
         #expect(table.stdout.contains("LEARNING_RATE") && table.stdout.contains("MOMENTUM"), "\(table.stdout)")
         #expect(table.stdout.contains("\(bestNumber) *"), "\(table.stdout)")
-        let detail = try JSONSerialization.jsonObject(with: Data(try RunnerSupport.spoolctl(["status", "--json", "--spool", spool.path, id]).stdout.utf8)) as? [String: Any]
-        #expect(detail?["best_trial"] as? Int == bestNumber)
-        #expect((detail?["trials_detail"] as? [[String: Any]])?.filter { $0["is_best"] as? Bool == true }.count == 1)
+        let detail = try RunnerSupport.detail(spool: spool, job: id)
+        #expect(detail.bestTrial == bestNumber)
+        #expect(detail.trials.filter(\.isBest).count == 1)
         // Two at a time: some trials overlapped.
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         #expect(log.contains("2 at once"))
@@ -126,18 +131,18 @@ struct SweepEndToEndTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect((job["trials"] as? [String: Any])?["total"] as? Int == 2)
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        #expect(job.trials.total == 2)
+        let outbox = try #require(job.outbox)
         for file in ["model/weights.safetensors", "model/model.json", "model/score.py", "metrics.json", "trials.csv", "report.html"] {
             #expect(FileManager.default.fileExists(atPath: outbox + "/" + file), "\(file)")
         }
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/model/model.json"))) as? [String: Any]
-        #expect(manifest?["task"] as? String == "image_object_detection")
-        #expect((manifest?["detection"] as? [String: Any])?["min_size"] as? Int == 64)
-        let trials = try #require(try Self.trialsJSON(outbox)["trials"] as? [[String: Any]])
-        let models = Set(trials.compactMap { ($0["hyperparameters"] as? [String: Any])?["model_name"] as? String })
+        let manifest = try ModelManifest.read(from: URL(fileURLWithPath: outbox + "/model"))
+        #expect(manifest.task.rawValue == "image_object_detection")
+        #expect(manifest.detection?.minSize == 64)
+        let trials = try Self.trialsJSON(outbox).trials
+        let models = Set(trials.compactMap { $0.hyperparameters["model_name"]?.stringValue })
         #expect(models == ["fasterrcnn_resnet18_fpn", "retinanet_resnet50_fpn"], "\(trials)")
         let csv = try String(contentsOfFile: outbox + "/trials.csv", encoding: .utf8)
         #expect(csv.hasPrefix("trial,state,best,mean_average_precision,"), "\(csv)")
@@ -165,12 +170,12 @@ struct SweepEndToEndTests {
         #expect(submit.status == 0, "\(submit.stderr)")
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
-        let manifest = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/model/model.json"))) as? [String: Any]
-        #expect(manifest?["task"] as? String == "image_instance_segmentation")
-        #expect((manifest?["detection"] as? [String: Any])?["max_number_of_polygon_points"] as? Int == 100)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
+        let manifest = try ModelManifest.read(from: URL(fileURLWithPath: outbox + "/model"))
+        #expect(manifest.task.rawValue == "image_instance_segmentation")
+        #expect(manifest.detection?.maxNumberOfPolygonPoints == 100)
         let metrics = try String(contentsOfFile: outbox + "/metrics.json", encoding: .utf8)
         #expect(metrics.contains("\"iou_type\" : \"segm\"") || metrics.contains("\"iou_type\":\"segm\""), "mask metrics")
         #expect(metrics.contains("box_voc_mean_average_precision"), "the boxes' metrics beside")
@@ -188,17 +193,17 @@ struct SweepEndToEndTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--max-job-seconds", "25", "--grace", "2"])
         #expect(serve.status == 0, "\(serve.stderr)")
         #expect(Date().timeIntervalSince(started) < 90)
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "TIMEOUT", "\(job)")
-        #expect((job["reason"] as? String)?.contains("the best so far") == true, "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "TIMEOUT", "\(job)")
+        #expect(job.reason.contains("the best so far"), "\(job)")
+        let outbox = try #require(job.outbox)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/weights.safetensors"))
         let document = try Self.trialsJSON(outbox)
-        let trials = try #require(document["trials"] as? [[String: Any]])
+        let trials = document.trials
         // The deadline stopped what was running; nothing finished its 20,000 epochs.
-        #expect(trials.contains { $0["state"] as? String == "TIMEOUT" })
-        #expect(!trials.contains { $0["state"] as? String == "COMPLETED" })
-        #expect(document["best_trial"] is Int)
+        #expect(trials.contains { $0.state == "TIMEOUT" })
+        #expect(!trials.contains { $0.state == "COMPLETED" })
+        #expect(document.bestTrial != nil)
     }
 
     @Test func aFailingTrialDoesNotFailTheSweepAndOutOfMemoryRetriesWithHalfTheBatch() throws {
@@ -220,15 +225,15 @@ struct SweepEndToEndTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
-        let trials = try #require(try Self.trialsJSON(outbox)["trials"] as? [[String: Any]])
-        let states = trials.map { "\($0["number"] ?? "")=\($0["state"] ?? "")" }
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
+        let trials = try Self.trialsJSON(outbox).trials
+        let states = trials.map { "\($0.number)=\($0.state)" }
         #expect(states == ["0=COMPLETED", "1=FAILED", "2=OUT_OF_MEMORY", "3=COMPLETED"], "\(trials)")
-        #expect((trials[1]["reason"] as? String)?.contains("something broke") == true)
-        #expect(trials[3]["retry_of"] as? Int == 2)
-        #expect((trials[3]["hyperparameters"] as? [String: Any])?["training_batch_size"] as? Int == 4)
-        #expect(trials[3]["configuration_index"] as? Int == trials[2]["configuration_index"] as? Int)
+        #expect(trials[1].reason.contains("something broke"))
+        #expect(trials[3].retryOf == 2)
+        #expect(trials[3].hyperparameters["training_batch_size"] == .int(4))
+        #expect(trials[3].configurationIndex == trials[2].configurationIndex)
     }
 }

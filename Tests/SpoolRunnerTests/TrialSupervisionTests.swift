@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// Trials that crash, overrun, or lose their daemon: the daemon survives and every job ends with a reason.
@@ -27,8 +28,8 @@ struct TrialSupervisionTests {
                                            bundles: [("one", 2), ("two", 3)])
         #expect(jobs.count == 2)
         for job in jobs {
-            #expect(job["state"] as? String == "FAILED", "\(job)")
-            let reason = job["reason"] as? String ?? ""
+            #expect(job.state == "FAILED", "\(job)")
+            let reason = job.reason
             #expect(reason.contains("signal 6") && reason.contains("abort"), "\(reason)")
         }
     }
@@ -42,14 +43,14 @@ struct TrialSupervisionTests {
             in: dir, python: "import os, signal, sys; sys.stderr.write(\"error: the kernel module misbehaved\\n\"); sys.stderr.flush(); os.kill(os.getpid(), signal.SIGSEGV)",
             bundles: [("shapes", 2)])
         let job = try #require(jobs.first)
-        #expect(job["state"] as? String == "FAILED", "\(job)")
-        let reason = job["reason"] as? String ?? ""
+        #expect(job.state == "FAILED", "\(job)")
+        let reason = job.reason
         #expect(reason.contains("signal 11") && reason.contains("SIGSEGV") && reason.contains("the kernel module misbehaved"), "\(reason)")
-        #expect(job["attempts"] as? Int == 1 && job["interruptions"] as? Int == 0, "\(job)")
+        #expect(job.attempts == 1 && job.interruptions == 0, "\(job)")
     }
 
     /// Jobs of `bundles` (name, epochs) whose trainer runs `python` instead of training, served once; their status.
-    static func crashingTrials(in dir: URL, python: String, bundles: [(String, Int)]) throws -> [[String: Any]] {
+    static func crashingTrials(in dir: URL, python: String, bundles: [(String, Int)]) throws -> [JobStatusDocument] {
         let spool = dir.appendingPathComponent("spool")
         let trainer = try Self.fakeTrainer(in: dir, behaviour: "  exec /usr/bin/python3 -c '\(python)'")
         for (name, epochs) in bundles {
@@ -57,7 +58,7 @@ struct TrialSupervisionTests {
         }
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path], environment: ["SPOOL_TRAINER": trainer.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        return try RunnerSupport.statusJSON(spool: spool)
+        return try RunnerSupport.status(spool: spool)
     }
 
     @Test func aTrialThatOverrunsItsBudgetEndsTimeout() throws {
@@ -72,9 +73,9 @@ struct TrialSupervisionTests {
                                                environment: ["SPOOL_TRAINER": trainer.path])
         #expect(serve.status == 0, "\(serve.stderr)")
         #expect(Date().timeIntervalSince(started) < 60)
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "TIMEOUT", "\(job)")
-        #expect((job["reason"] as? String)?.contains("--max-job-seconds") == true)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "TIMEOUT", "\(job)")
+        #expect(job.reason.contains("--max-job-seconds"))
     }
 
     /// The daemon killed without warning while a trial trains: the restarted daemon requeues the job without
@@ -96,8 +97,8 @@ struct TrialSupervisionTests {
         var running = false
         for _ in 0..<240 {
             Thread.sleep(forTimeInterval: 0.25)
-            if let job = try? RunnerSupport.statusJSON(spool: spool).first, job["state"] as? String == "RUNNING" {
-                let id = job["id"] as! String
+            if let job = try? RunnerSupport.status(spool: spool).first, job.state == "RUNNING" {
+                let id = job.id
                 let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
                 if log.contains("epoch 1:") { running = true; break }
             }
@@ -105,29 +106,29 @@ struct TrialSupervisionTests {
         #expect(running)
         kill(daemon.processIdentifier, SIGKILL)
         daemon.waitUntilExit()
-        let during = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(during["state"] as? String == "RUNNING")  // what the dead daemon left
+        let during = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(during.state == "RUNNING")  // what the dead daemon left
 
         // Quicker now: the restarted daemon requeues the job and runs it to the end, once.
         let restart = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(restart.status == 0, "\(restart.stderr)")
-        let jobs = try RunnerSupport.statusJSON(spool: spool)
+        let jobs = try RunnerSupport.status(spool: spool)
         #expect(jobs.count == 1)
         let job = try #require(jobs.first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect(job["attempts"] as? Int == 1 && job["interruptions"] as? Int == 1, "the daemon's death is not the job's attempt: \(job)")
-        let trials = job["trials"] as? [String: Any]
-        #expect(trials?["total"] as? Int == 1 && trials?["done"] as? Int == 1, "the interrupted trial resumed as itself: \(job)")
-        let detail = try RunnerSupport.statusJSON(spool: spool, job: job["id"] as! String)
-        let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
+        #expect(job.state == "COMPLETED", "\(job)")
+        #expect(job.attempts == 1 && job.interruptions == 1, "the daemon's death is not the job's attempt: \(job)")
+        let trials = job.trials
+        #expect(trials.total == 1 && trials.done == 1, "the interrupted trial resumed as itself: \(job)")
+        let detail = try RunnerSupport.detail(spool: spool, job: job.id)
+        let runs = detail.trials.first?.runs ?? []
         #expect(runs.count == 2, "\(runs)")
-        #expect((runs.first?["outcome"] as? String)?.hasPrefix("interrupted") == true, "\(runs)")
-        #expect((runs.last?["resumed_after_epoch"] as? Int ?? 0) >= 1, "the second run resumed after the epoch it had: \(runs)")
-        #expect((runs.last?["outcome"] as? String)?.hasPrefix("COMPLETED") == true, "\(runs)")
+        #expect(runs.first?.outcome?.hasPrefix("interrupted") == true, "\(runs)")
+        #expect((runs.last?.resumedAfterEpoch ?? 0) >= 1, "the second run resumed after the epoch it had: \(runs)")
+        #expect(runs.last?.outcome?.hasPrefix("COMPLETED") == true, "\(runs)")
         // One job folder in the outbox (beside index.html, the page over the jobs).
         let outboxes = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("outbox").path)
-        #expect(outboxes.filter { $0 != "index.html" } == [job["id"] as! String])
-        let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(job["id"] as! String)/job.log"), encoding: .utf8)
+        #expect(outboxes.filter { $0 != "index.html" } == [job.id])
+        let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(job.id)/job.log"), encoding: .utf8)
         #expect(log.contains("requeued") || log.contains("PENDING"), "\(log)")
     }
 
@@ -146,8 +147,8 @@ struct TrialSupervisionTests {
         try daemon.run()
         for _ in 0..<240 {
             Thread.sleep(forTimeInterval: 0.25)
-            if let job = try? RunnerSupport.statusJSON(spool: spool).first, job["state"] as? String == "RUNNING",
-               let id = job["id"] as? String,
+            if let job = try? RunnerSupport.status(spool: spool).first, job.state == "RUNNING",
+               case let id = job.id,
                let log = try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8),
                log.contains("epoch 1:") {
                 return (daemon, id)
@@ -167,11 +168,11 @@ struct TrialSupervisionTests {
         daemon.terminate()  // SIGTERM
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["id"] as? String == id)
-        #expect(job["state"] as? String == "PENDING", "\(job)")
-        #expect((job["reason"] as? String)?.contains("requeued") == true)
-        #expect(job["attempts"] as? Int == 0)  // a graceful stop does not count against the job
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.id == id)
+        #expect(job.state == "PENDING", "\(job)")
+        #expect(job.reason.contains("requeued"))
+        #expect(job.attempts == 0)  // a graceful stop does not count against the job
     }
 
     /// A real running trial, seen as squeue shows a job: its epoch and ETA in `status`, the budget the daemon
@@ -187,20 +188,20 @@ struct TrialSupervisionTests {
         let short = String(id.suffix(4))   // j-YYYYMMDD-0001 -> 0001
 
         // status while the trial trains: the progress the trainer reports, through the daemon and the store.
-        var progress: [String: Any] = [:]
+        var progress: JobStatusDocument.Progress?
         for _ in 0..<80 {
-            if let job = try RunnerSupport.statusJSON(spool: spool).first,
-               let first = (job["progress"] as? [[String: Any]])?.first, first["eta_seconds"] is Double {
+            if let job = try RunnerSupport.status(spool: spool).first,
+               let first = job.progress.first, first.etaSeconds != nil {
                 progress = first
-                #expect(job["budget_seconds"] as? Int == 600 && job["budget_cap_seconds"] as? Int == 600, "\(job)")
+                #expect(job.budgetSeconds == 600 && job.budgetCapSeconds == 600, "\(job)")
                 break
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        #expect(progress["trial"] as? Int == 0, "no progress in status --json: \(progress)")
-        #expect(progress["epochs"] as? Int == 60 && (progress["epoch"] as? Int ?? 0) >= 1, "\(progress)")
-        #expect((progress["images_per_second"] as? Double ?? 0) > 0)
-        #expect((progress["eta_seconds"] as? Double ?? 0) > 0, "58 or more epochs are left: \(progress)")
+        #expect(progress?.trial == 0, "no progress in status --json: \(String(describing: progress))")
+        #expect(progress?.epochs == 60 && (progress?.epoch ?? 0) >= 1, "\(String(describing: progress))")
+        #expect((progress?.imagesPerSecond ?? 0) > 0)
+        #expect((progress?.etaSeconds ?? 0) > 0, "58 or more epochs are left: \(String(describing: progress))")
         let table = try RunnerSupport.spoolctl(["status", "--spool", spool.path])
         let line = table.stdout.split(separator: "\n").first { $0.hasPrefix(id) } ?? ""
         #expect(line.contains("RUNNING") && line.contains("/10m00s") && line.contains("trial 0: epoch ")
@@ -221,18 +222,17 @@ struct TrialSupervisionTests {
         #expect(watched.stdout == "\(id)\n\(id)\n", "\(watched.stdout)")
 
         let cancel = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, short, "--json"])
-        let answer = try #require(try JSONSerialization.jsonObject(with: Data(cancel.stdout.utf8)) as? [String: Any],
-                                  "\(cancel.stdout)\(cancel.stderr)")
-        #expect(cancel.status == 0 && answer["outcome"] as? String == "requested" && answer["job"] as? String == id, "\(answer)")
+        let answer = try #require(try? CancellationDocument.decode(cancel.stdout), "\(cancel.stdout)\(cancel.stderr)")
+        #expect(cancel.status == 0 && answer.outcome == "requested" && answer.job == id, "\(answer)")
         var state = ""
         for _ in 0..<80 {
             Thread.sleep(forTimeInterval: 0.25)
-            state = (try? RunnerSupport.statusJSON(spool: spool).first?["state"] as? String) ?? ""
+            state = (try? RunnerSupport.status(spool: spool).first?.state) ?? ""
             if state == "CANCELLED" { break }
         }
         #expect(state == "CANCELLED")
-        let ended = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect((ended["progress"] as? [Any])?.isEmpty == true, "an ended job shows no progress: \(ended)")
+        let ended = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(ended.progress.isEmpty, "an ended job shows no progress: \(ended)")
         // As scancel: an ended or unknown job is an error (exit 1), said on stderr or in the JSON.
         let again = try RunnerSupport.spoolctl(["cancel", "--spool", spool.path, id])
         #expect(again.status == 1 && again.stderr.contains("already CANCELLED"), "\(again.stderr)")
