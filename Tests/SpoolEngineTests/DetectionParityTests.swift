@@ -11,13 +11,13 @@ struct DetectionParityTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String
         var testDescription: String { name }
-        /// RetinaNet's labels count from 0; the R-CNN family's from 1 (0 is the background).
-        var labelOffset: Int { name.hasPrefix("retinanet") ? 0 : 1 }
+        /// RetinaNet's and FCOS's labels count from 0; the R-CNN family's from 1 (0 is the background).
+        var labelOffset: Int { name.hasPrefix("retinanet") || name.hasPrefix("fcos") ? 0 : 1 }
         var task: EngineTask { name.hasPrefix("maskrcnn") ? .instanceSegmentation : .objectDetection }
     }
 
     static let cases = [Case(name: "fasterrcnn_resnet50_fpn"), Case(name: "fasterrcnn_resnet18_fpn"),
-                        Case(name: "retinanet_resnet50_fpn"), Case(name: "maskrcnn_resnet50_fpn"),
+                        Case(name: "retinanet_resnet50_fpn"), Case(name: "fcos_resnet50_fpn"), Case(name: "maskrcnn_resnet50_fpn"),
                         Case(name: "maskrcnn_resnet18_fpn")]
     static let maskCases = cases.filter { $0.task == .instanceSegmentation }
     static let classes = 3
@@ -178,7 +178,7 @@ struct DetectionParityTests {
 @Suite(.serialized)
 struct DetectionZooTests {
     static let detectors = ["fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn",
-                            "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn",
+                            "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn",
                             "yolov5s", "yolov5m", "yolov5l", "yolov5x"]
     static let segmenters = ["maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn",
                              "maskrcnn_resnet101_fpn", "maskrcnn_resnet152_fpn"]

@@ -11,7 +11,8 @@ compare against:
                                    (probabilities, n x H x W)
 
 Usage: python export_detection.py MODEL OUT_DIR [--classes N] [--min-size N] [--max-size N] [--seed N]
-MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, maskrcnn_resnet{18,...}_fpn or retinanet_resnet50_fpn.
+MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, maskrcnn_resnet{18,...}_fpn, retinanet_resnet50_fpn or
+fcos_resnet50_fpn.
 
 Mask R-CNN's objects are given as polygons too (targets.json), their vertices 0.2 px inside the edges of the
 masks used here, so that any rasteriser gives these masks; the boxes are the masks' (whole pixels).
@@ -51,6 +52,10 @@ def build(name, classes, min_size, max_size, score):
     if name == "retinanet_resnet50_fpn":
         return torchvision.models.detection.retinanet_resnet50_fpn(
             weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, detections_per_img=100, **common)
+    if name == "fcos_resnet50_fpn":
+        return torchvision.models.detection.fcos_resnet50_fpn(
+            weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, nms_thresh=0.5,
+            detections_per_img=100, **common)
     raise SystemExit(f"unknown model {name}")
 
 

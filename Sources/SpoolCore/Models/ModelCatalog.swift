@@ -177,6 +177,10 @@ public enum ModelCatalog {
                           architecture: "retinanet_resnet50_fpn", layerGroupCount: 5, summary: "RetinaNet, ResNet-50 FPN backbone",
                           weights: [torchvision("retinanet_resnet50_fpn_coco-eeacb38b.pth", dataset: "COCO 2017"),
                                     torchvision(backbones["50"]!, whole: false)]))
+        rows.append(Entry(name: .fcosResnet50FPN, family: "fcos", tasks: d, library: "torchvision",
+                          architecture: "fcos_resnet50_fpn", layerGroupCount: 5, summary: "FCOS (anchor-free), ResNet-50 FPN backbone",
+                          weights: [torchvision("fcos_resnet50_fpn_coco-99b0c9b7.pth", dataset: "COCO 2017"),
+                                    torchvision(backbones["50"]!, whole: false)]))
         rows.append(Entry(name: .yolov5, family: "yolov5", tasks: d, library: "ultralytics", architecture: "yolov5",
                           layerGroupCount: 10, summary: "YOLOv5 v7.0 (model_size small, medium, large, xlarge): Azure's default detector",
                           weights: ["m", "s", "l", "x"].map(ultralytics), needsGPU: true))
@@ -246,6 +250,7 @@ public enum ModelName: String, Sendable, Codable, CaseIterable, CustomStringConv
     case fasterrcnnResnet101FPN = "fasterrcnn_resnet101_fpn"
     case fasterrcnnResnet152FPN = "fasterrcnn_resnet152_fpn"
     case retinanetResnet50FPN = "retinanet_resnet50_fpn"
+    case fcosResnet50FPN = "fcos_resnet50_fpn"
     case yolov5
     case maskrcnnResnet18FPN = "maskrcnn_resnet18_fpn"
     case maskrcnnResnet34FPN = "maskrcnn_resnet34_fpn"

@@ -1,6 +1,7 @@
 #include "models/detection/detectors.h"
 
 #include "models/detection/faster_rcnn.h"
+#include "models/detection/fcos.h"
 #include "models/detection/yolov5.h"
 
 namespace spool {
@@ -16,6 +17,8 @@ std::vector<ModelEntry> detection_model_entries() {
     }
     rows.push_back({"retinanet_resnet50_fpn", T::detection, "retinanet", "torchvision", "retinanet_resnet50_fpn",
                     [](const ModelConfig& c) { return detection::make_retinanet(50, c); }});
+    rows.push_back({"fcos_resnet50_fpn", T::detection, "fcos", "torchvision", "fcos_resnet50_fpn",
+                    [](const ModelConfig& c) { return detection::make_fcos(50, c); }});
     for (char size : {'s', 'm', 'l', 'x'}) {
         const std::string name = std::string("yolov5") + size;
         rows.push_back({name, T::detection, "yolov5", "ultralytics", name,

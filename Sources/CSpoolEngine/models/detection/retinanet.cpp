@@ -1,5 +1,6 @@
 // retinanet.cpp — torchvision's RetinaNet (`head.classification_head`, `head.regression_head`).
 #include "models/detection/faster_rcnn.h"
+#include "models/detection/losses.h"
 #include "models/detection/ops.h"
 #include "models/layers/conv_norm_activation.h"
 
@@ -27,16 +28,6 @@ nn::Sequential conv_tower(int64_t channels) {
 torch::Tensor flatten_level(const torch::Tensor& x, int64_t c) {
     const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
     return x.view({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
-}
-
-/// torchvision.ops.sigmoid_focal_loss (alpha 0.25, gamma 2), summed.
-torch::Tensor sigmoid_focal_loss(const torch::Tensor& inputs, const torch::Tensor& targets) {
-    auto p = torch::sigmoid(inputs);
-    auto ce = F::binary_cross_entropy_with_logits(inputs, targets, F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
-    auto p_t = p * targets + (1 - p) * (1 - targets);
-    auto loss = ce * (1 - p_t).pow(2);
-    auto alpha_t = 0.25 * targets + (1 - 0.25) * (1 - targets);
-    return (alpha_t * loss).sum();
 }
 
 }  // namespace
