@@ -92,6 +92,7 @@ public enum ModelCatalog {
         "fasterrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
         "maskrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
         "retinanet": TorchvisionDetectorRecipe(.oneStageDense, backgroundSlot: .droppedOnLoad),
+        "fcos": TorchvisionDetectorRecipe(.oneStageDense, backgroundSlot: .droppedOnLoad),
         "yolov5": YOLORecipe(),
     ]
 
