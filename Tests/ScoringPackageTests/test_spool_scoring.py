@@ -187,6 +187,9 @@ class DetectionTests(unittest.TestCase):
         self.assertNotIn("backbone.body.bn1.num_batches_tracked", frozen.state_dict())
         retina = architectures.detector("retinanet_resnet50_fpn", 3, settings, frozen_batch_norm=False).state_dict()
         self.assertEqual(retina["head.classification_head.cls_logits.weight"].shape[0], 9 * 3)
+        fcos = architectures.detector("fcos_resnet50_fpn", 3, settings, frozen_batch_norm=False).state_dict()
+        self.assertEqual(fcos["head.classification_head.cls_logits.weight"].shape[0], 3)
+        self.assertEqual(fcos["head.regression_head.bbox_ctrness.weight"].shape[0], 1)
         with self.assertRaisesRegex(ValueError, "not one score.py builds"):
             architectures.detector("yolov9", 3, settings, False)
 

@@ -8,6 +8,6 @@ stock torch and torchvision and to score images in Azure ML's AutoML for images 
     architectures   the reference module model.json names (torchvision or timm), with random weights
     timm_fallback   timm's architectures when timm is not installed
     classification  multiclass and multilabel scoring
-    detection       object detection and instance segmentation scoring (Faster R-CNN, RetinaNet, Mask R-CNN
+    detection       object detection and instance segmentation scoring (Faster R-CNN, RetinaNet, FCOS, Mask R-CNN
                     polygons), with optional tiling
 """

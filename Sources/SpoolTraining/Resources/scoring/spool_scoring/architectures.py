@@ -36,7 +36,7 @@ def classifier(library, name, num_classes, image_size=224):
 
 
 def detector(name, num_classes, settings, frozen_batch_norm):
-    """torchvision's Faster R-CNN and Mask R-CNN (ResNet-18 to 152 FPN) or RetinaNet (ResNet-50 FPN) as Spool
+    """torchvision's Faster R-CNN and Mask R-CNN (ResNet-18 to 152 FPN), RetinaNet or FCOS (ResNet-50 FPN) as Spool
     trains them:
     `num_classes` without the background; BatchNorm layers frozen when the weights come from a pretrained
     backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise. Or YOLOv5
@@ -46,7 +46,7 @@ def detector(name, num_classes, settings, frozen_batch_norm):
 
         return yolov5.build(name, num_classes)
     from torchvision.models import resnet
-    from torchvision.models.detection import FasterRCNN, MaskRCNN, RetinaNet
+    from torchvision.models.detection import FCOS, FasterRCNN, MaskRCNN, RetinaNet
     from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
     from torchvision.ops import misc
     from torchvision.ops.feature_pyramid_network import LastLevelP6P7
@@ -66,4 +66,10 @@ def detector(name, num_classes, settings, frozen_batch_norm):
         return RetinaNet(backbone, num_classes=num_classes, score_thresh=settings["box_score_thresh"],
                          nms_thresh=settings["box_nms_thresh"], detections_per_img=settings["box_detections_per_img"],
                          **common)
+    if name == "fcos_resnet50_fpn":
+        body = resnet.resnet50(weights=None, norm_layer=norm)
+        backbone = _resnet_fpn_extractor(body, 5, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))
+        return FCOS(backbone, num_classes=num_classes, score_thresh=settings["box_score_thresh"],
+                    nms_thresh=settings["box_nms_thresh"], detections_per_img=settings["box_detections_per_img"],
+                    **common)
     raise ValueError("detector %r is not one score.py builds" % name)

@@ -106,8 +106,8 @@ def results(model, manifest, settings, images, filenames, device):
             return yolov5.detect(model, rgb, int(s["img_size"]), float(s["box_score_thresh"]), iou,
                                  int(s["box_detections_per_img"]), device) + (None,)
     else:
-        # Faster R-CNN's labels count from 1 (0 is the background); RetinaNet's from 0.
-        label_offset = 0 if name.startswith("retinanet") else 1
+        # Faster R-CNN's labels count from 1 (0 is the background); RetinaNet's and FCOS's from 0.
+        label_offset = 0 if name.startswith(("retinanet", "fcos")) else 1
 
         def scored(rgb):
             return detect(model, to_unit_float(rgb), device, label_offset)
