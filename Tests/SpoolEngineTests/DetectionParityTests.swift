@@ -178,7 +178,8 @@ struct DetectionParityTests {
 @Suite(.serialized)
 struct DetectionZooTests {
     static let detectors = ["fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn",
-                            "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn",
+                            "fasterrcnn_resnet101_fpn", "fasterrcnn_resnet152_fpn", "fasterrcnn_mobilenet_v3_large_fpn",
+                            "retinanet_resnet50_fpn", "fcos_resnet50_fpn",
                             "yolov5s", "yolov5m", "yolov5l", "yolov5x"]
     static let segmenters = ["maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn",
                              "maskrcnn_resnet101_fpn", "maskrcnn_resnet152_fpn"]

@@ -11,8 +11,8 @@ compare against:
                                    (probabilities, n x H x W)
 
 Usage: python export_detection.py MODEL OUT_DIR [--classes N] [--min-size N] [--max-size N] [--seed N]
-MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, maskrcnn_resnet{18,...}_fpn, retinanet_resnet50_fpn or
-fcos_resnet50_fpn.
+MODEL: fasterrcnn_resnet{18,34,50,101,152}_fpn, fasterrcnn_mobilenet_v3_large_fpn, maskrcnn_resnet{18,...}_fpn,
+retinanet_resnet50_fpn or fcos_resnet50_fpn.
 
 Mask R-CNN's objects are given as polygons too (targets.json), their vertices 0.2 px inside the edges of the
 masks used here, so that any rasteriser gives these masks; the boxes are the masks' (whole pixels).
@@ -49,6 +49,9 @@ def build(name, classes, min_size, max_size, score):
         backbone = resnet_fpn_backbone(backbone_name=f"resnet{depth}", weights=None, trainable_layers=5,
                                        norm_layer=torch.nn.BatchNorm2d)
         return MaskRCNN(backbone, num_classes=classes + 1, box_score_thresh=score, **common)
+    if name == "fasterrcnn_mobilenet_v3_large_fpn":
+        return torchvision.models.detection.fasterrcnn_mobilenet_v3_large_fpn(
+            weights=None, weights_backbone=None, num_classes=classes + 1, box_score_thresh=score, **common)
     if name == "retinanet_resnet50_fpn":
         return torchvision.models.detection.retinanet_resnet50_fpn(
             weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, detections_per_img=100, **common)
@@ -57,6 +60,21 @@ def build(name, classes, min_size, max_size, score):
             weights=None, weights_backbone=None, num_classes=classes, score_thresh=score, nms_thresh=0.5,
             detections_per_img=100, **common)
     raise SystemExit(f"unknown model {name}")
+
+
+def calibrate_batch_norm(body):
+    """MobileNetV3 with random weights fades its input away (spatial spread 1e-3 of the features' by the last
+    stage), so that boxes pool the same features and their scores tie: its BatchNorm statistics are set to one
+    noise batch's (the perturbed affine parameters stay), which keeps every stage's output spread."""
+    norms = [m for m in body.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    for m in norms:
+        m.momentum = 1.0
+    body.train()
+    with torch.no_grad():
+        body(torch.randn(2, 3, 160, 224))
+    for m in norms:
+        m.momentum = 0.1
+    body.eval()
 
 
 def main():
@@ -96,6 +114,8 @@ def main():
                 param.normal_(0, 0.01)  # mask probabilities spread over (0, 1), not saturated
             if "roi_heads.box_predictor.bbox_pred" in name or "bbox_reg" in name:
                 param.normal_(0, 0.02)
+    if a.model == "fasterrcnn_mobilenet_v3_large_fpn":
+        calibrate_batch_norm(model.backbone.body)
     os.makedirs(a.out, exist_ok=True)
     safetensors_io.save({k: v for k, v in model.state_dict().items()}, os.path.join(a.out, "weights.safetensors"))
 

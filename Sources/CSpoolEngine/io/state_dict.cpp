@@ -52,8 +52,10 @@ LoadReport load_weights(Model& model, const std::string& model_name, const std::
     }
     const std::string backbone = model.backbone_prefix();
     if (!backbone.empty()) {
+        const std::string inner = model.classifier_backbone_prefix();
         std::map<std::string, torch::Tensor> moved;
-        for (auto& kv : file) moved[backbone + kv.first] = kv.second;
+        for (auto& kv : file)
+            moved[backbone + (starts_with(kv.first, inner) ? kv.first.substr(inner.size()) : kv.first)] = kv.second;
         if (matches(moved) > matches(file)) {
             file.swap(moved);
             backbone_only = true;

@@ -145,7 +145,7 @@ const DepthEntry kTorchvisionDepths[] = {
     {152, BlockKind::bottleneck, {3, 8, 36, 3}},
 };
 
-class ResNetImpl : public Classifier, public ResNetFeatures {
+class ResNetImpl : public Classifier, public BackboneBody {
 public:
     nn::Conv2d conv1{nullptr};
     nn::AnyModule bn1;
@@ -199,6 +199,8 @@ public:
 
     std::vector<int64_t> feature_channels() const override { return channels_; }
 
+    std::vector<std::vector<std::string>> stages() const override { return layer_groups(); }
+
     torch::Tensor forward(torch::Tensor x) override {
         x = features(x).back();
         x = torch::adaptive_avg_pool2d(x, {1, 1}).flatten(1);
@@ -245,7 +247,7 @@ std::shared_ptr<Classifier> make_resnet(int depth, const ModelConfig& config) {
     return std::make_shared<ResNetImpl>(spec, config, /*include_fc=*/true);
 }
 
-std::shared_ptr<torch::nn::Module> make_resnet_body(int depth, bool frozen_batch_norm, ResNetFeatures** features) {
+std::shared_ptr<torch::nn::Module> make_resnet_body(int depth, bool frozen_batch_norm, BackboneBody** features) {
     const auto& entry = depth_entry(depth);
     BlockOptions options;
     options.frozen_batch_norm = frozen_batch_norm;

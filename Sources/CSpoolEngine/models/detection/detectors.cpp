@@ -15,6 +15,10 @@ std::vector<ModelEntry> detection_model_entries() {
         rows.push_back({name, T::detection, "fasterrcnn", "torchvision", name,
                         [depth](const ModelConfig& c) { return std::make_shared<detection::FasterRCNN>(depth, c); }});
     }
+    rows.push_back({"fasterrcnn_mobilenet_v3_large_fpn", T::detection, "fasterrcnn", "torchvision", "fasterrcnn_mobilenet_v3_large_fpn",
+                    [](const ModelConfig& c) {
+                        return std::make_shared<detection::FasterRCNN>(detection::RCNNBackbone::mobilenet_v3_large(), c);
+                    }});
     rows.push_back({"retinanet_resnet50_fpn", T::detection, "retinanet", "torchvision", "retinanet_resnet50_fpn",
                     [](const ModelConfig& c) { return detection::make_retinanet(50, c); }});
     rows.push_back({"fcos_resnet50_fpn", T::detection, "fcos", "torchvision", "fcos_resnet50_fpn",

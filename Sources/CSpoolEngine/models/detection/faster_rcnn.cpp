@@ -2,11 +2,37 @@
 
 namespace spool::detection {
 
-FasterRCNN::FasterRCNN(int depth, const ModelConfig& config) : task_(config.task) {
-    const int64_t trainable = config.trainable_backbone_layers < 0 ? 5 : config.trainable_backbone_layers;
-    backbone = register_module("backbone", BackboneWithFPN(depth, config.frozen_batch_norm, trainable, 1, ExtraBlock::max_pool));
-    rpn = register_module("rpn", RegionProposalNetwork(256, RPNConfig{}));
+RCNNBackbone RCNNBackbone::resnet(int depth) {
+    RCNNBackbone b;
+    b.make_body = [depth](bool frozen, BackboneBody** features) { return make_resnet_body(depth, frozen, features); };
+    return b;
+}
+
+RCNNBackbone RCNNBackbone::mobilenet_v3_large() {
+    RCNNBackbone b;
+    b.make_body = [](bool frozen, BackboneBody** features) { return make_mobilenet_v3_large_body(frozen, features); };
+    b.anchors = [] {
+        return AnchorGenerator(std::vector<std::vector<double>>(3, {32, 64, 128, 256, 512}),
+                               std::vector<std::vector<double>>(3, {0.5, 1.0, 2.0}));
+    };
+    b.rpn_score_thresh = 0.05;
+    b.classifier_prefix = "features.";
+    return b;
+}
+
+FasterRCNN::FasterRCNN(int depth, const ModelConfig& config) : FasterRCNN(RCNNBackbone::resnet(depth), config) {}
+
+FasterRCNN::FasterRCNN(const RCNNBackbone& spec, const ModelConfig& config)
+    : task_(config.task), classifier_prefix_(spec.classifier_prefix) {
+    BackboneBody* features = nullptr;
+    auto body = spec.make_body(config.frozen_batch_norm, &features);
+    backbone = register_module("backbone", BackboneWithFPN(std::move(body), features, config.trainable_backbone_layers, 1,
+                                                           ExtraBlock::max_pool));
+    RPNConfig proposals;
+    proposals.score_thresh = spec.rpn_score_thresh;
+    rpn = register_module("rpn", RegionProposalNetwork(256, proposals, spec.anchors()));
     RoIConfig roi;
+    roi.pooled_levels = backbone->pyramid_levels();
     roi.score_thresh = config.box_score_thresh;
     roi.nms_thresh = config.box_nms_thresh;
     roi.detections_per_img = config.box_detections_per_img;
@@ -16,6 +42,15 @@ FasterRCNN::FasterRCNN(int depth, const ModelConfig& config) : task_(config.task
     transform_.min_size = config.min_size;
     transform_.max_size = config.max_size;
     record_frozen_by_design();
+}
+
+std::vector<std::vector<std::string>> FasterRCNN::layer_groups() const {
+    std::vector<std::vector<std::string>> groups;
+    for (const auto& stage : backbone->body_stages()) {
+        groups.emplace_back();
+        for (const auto& prefix : stage) groups.back().push_back("backbone.body." + prefix);
+    }
+    return groups;
 }
 
 ModelOutput FasterRCNN::run(const ModelInput& input) {

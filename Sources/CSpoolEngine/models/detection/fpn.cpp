@@ -83,21 +83,41 @@ std::vector<torch::Tensor> FeaturePyramidNetworkImpl::forward(const std::vector<
 BackboneWithFPNImpl::BackboneWithFPNImpl(int depth, bool frozen_batch_norm, int64_t trainable_layers, int first_level,
                                          ExtraBlock extra)
     : first_level_(first_level) {
-    body = register_module("body", make_resnet_body(depth, frozen_batch_norm, &features_));
-    // torchvision's _resnet_fpn_extractor: only the top `trainable_layers` stages train.
-    if (trainable_layers >= 0 && trainable_layers < 5) {
-        static const char* order[] = {"layer4", "layer3", "layer2", "layer1", "conv1"};
+    BackboneBody* features = nullptr;
+    auto resnet = make_resnet_body(depth, frozen_batch_norm, &features);
+    build(std::move(resnet), features, trainable_layers, extra);
+}
+
+BackboneWithFPNImpl::BackboneWithFPNImpl(std::shared_ptr<torch::nn::Module> body_module, BackboneBody* features,
+                                         int64_t trainable_layers, int first_level, ExtraBlock extra)
+    : first_level_(first_level) {
+    build(std::move(body_module), features, trainable_layers, extra);
+}
+
+void BackboneWithFPNImpl::build(std::shared_ptr<torch::nn::Module> body_module, BackboneBody* features,
+                                int64_t trainable_layers, ExtraBlock extra) {
+    features_ = features;
+    body = register_module("body", std::move(body_module));
+    // torchvision's _resnet_fpn_extractor and _mobilenet_extractor: only the top `trainable_layers` stages train.
+    const auto stages = features_->stages();
+    const auto count = static_cast<int64_t>(stages.size());
+    if (trainable_layers >= 0 && trainable_layers < count) {
         for (auto& p : body->named_parameters(true)) {
             bool trains = false;
-            for (int64_t k = 0; k < trainable_layers; ++k)
-                if (p.key().rfind(order[k], 0) == 0) trains = true;
+            for (int64_t k = count - trainable_layers; k < count; ++k)
+                for (const auto& prefix : stages[static_cast<size_t>(k)])
+                    if (p.key().rfind(prefix, 0) == 0) trains = true;
             if (!trains) p.value().set_requires_grad(false);
         }
     }
     std::vector<int64_t> in_channels;
     const auto all = features_->feature_channels();
-    for (int level = first_level; level <= 4; ++level) in_channels.push_back(all[static_cast<size_t>(level - 1)]);
+    for (size_t level = static_cast<size_t>(first_level_); level <= all.size(); ++level) in_channels.push_back(all[level - 1]);
     fpn = register_module("fpn", FeaturePyramidNetwork(in_channels, 256, extra));
+}
+
+int64_t BackboneWithFPNImpl::pyramid_levels() const {
+    return static_cast<int64_t>(features_->feature_channels().size()) - (first_level_ - 1);
 }
 
 std::vector<torch::Tensor> BackboneWithFPNImpl::forward(const torch::Tensor& x) {

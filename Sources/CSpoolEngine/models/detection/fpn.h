@@ -1,6 +1,7 @@
-// fpn.h — torchvision's FeaturePyramidNetwork (`backbone.fpn`) and the BackboneWithFPN around a ResNet body
-// (`backbone.body`), as resnet_fpn_backbone builds them: C2..C5 (or C3..C5 for RetinaNet) to 256-channel
-// P-levels, plus a max-pooled P6 (Faster R-CNN) or convolved P6 and P7 (RetinaNet).
+// fpn.h — torchvision's FeaturePyramidNetwork (`backbone.fpn`) and the BackboneWithFPN around a body
+// (`backbone.body`), as resnet_fpn_backbone and _mobilenet_extractor build them: a ResNet's C2..C5 (or C3..C5
+// for RetinaNet), or a MobileNetV3's last two stages, to 256-channel P-levels, plus a max-pooled level (Faster
+// R-CNN) or convolved P6 and P7 (RetinaNet).
 #pragma once
 
 #include "models/backbones/backbones.h"
@@ -33,14 +34,24 @@ class BackboneWithFPNImpl : public torch::nn::Module {
 public:
     /// A ResNet body of `depth`, C-levels from `first_level` (1 = layer1) up; trainable_layers as torchvision.
     BackboneWithFPNImpl(int depth, bool frozen_batch_norm, int64_t trainable_layers, int first_level, ExtraBlock extra);
+    /// Any body, its feature maps from `first_level` (1 = the first) up; only its top `trainable_layers` stages
+    /// train (negative: all).
+    BackboneWithFPNImpl(std::shared_ptr<torch::nn::Module> body, BackboneBody* features, int64_t trainable_layers,
+                        int first_level, ExtraBlock extra);
     std::vector<torch::Tensor> forward(const torch::Tensor& x);
     int64_t out_channels() const { return 256; }
+    /// The FPN's levels before the extra ones (those RoI heads pool from).
+    int64_t pyramid_levels() const;
+    /// The body's stages as torchvision's trainable_layers counts them (name prefixes within the body).
+    std::vector<std::vector<std::string>> body_stages() const { return features_->stages(); }
 
     std::shared_ptr<torch::nn::Module> body;
     FeaturePyramidNetwork fpn{nullptr};
 
 private:
-    ResNetFeatures* features_ = nullptr;
+    void build(std::shared_ptr<torch::nn::Module> body, BackboneBody* features, int64_t trainable_layers, ExtraBlock extra);
+
+    BackboneBody* features_ = nullptr;
     int first_level_;
 };
 TORCH_MODULE(BackboneWithFPN);

@@ -79,7 +79,7 @@ RoIHeadsImpl::RoIHeadsImpl(int64_t in_channels, int64_t num_classes, RoIConfig c
 
 torch::Tensor RoIHeadsImpl::mask_logits(const std::vector<torch::Tensor>& features, const std::vector<torch::Tensor>& boxes,
                                         const std::vector<std::array<int64_t, 2>>& sizes) {
-    std::vector<torch::Tensor> pooled_levels(features.begin(), features.begin() + 4);
+    std::vector<torch::Tensor> pooled_levels(features.begin(), features.begin() + config.pooled_levels);
     return mask_predictor(mask_head->forward(multiscale_roi_align(pooled_levels, boxes, sizes, 14, 2)));
 }
 
@@ -135,7 +135,7 @@ std::vector<ImageDetections> RoIHeadsImpl::forward(const std::vector<torch::Tens
         proposals = sampled.proposals;
     }
     // Only P2..P5 are pooled (featmap_names 0..3); the max-pooled level is the RPN's alone.
-    std::vector<torch::Tensor> pooled_levels(features.begin(), features.begin() + 4);
+    std::vector<torch::Tensor> pooled_levels(features.begin(), features.begin() + config.pooled_levels);
     auto box_features = box_head(multiscale_roi_align(pooled_levels, proposals, sizes, 7, 2));
     auto [class_logits, box_regression] = box_predictor(box_features);
     std::vector<ImageDetections> result;

@@ -42,6 +42,9 @@ struct RoIConfig {
     double score_thresh = 0.05, nms_thresh = 0.5;
     int64_t detections_per_img = 100;
     bool masks = false;  // Mask R-CNN's mask branch
+    /// The FPN levels RoIAlign pools from, finest first (torchvision's featmap_names "0".."3" that the backbone
+    /// has: a ResNet's P2..P5, a MobileNetV3's two); the max-pooled level after them is the RPN's only.
+    int64_t pooled_levels = 4;
 };
 
 /// The proposals training uses and what they should become.

@@ -89,7 +89,8 @@ void ignore_crowd_overlaps(torch::Tensor& labels, const torch::Tensor& predictio
     labels.masked_fill_((ioa >= 0.5) & (labels == 0), ignore_value);
 }
 
-RegionProposalNetworkImpl::RegionProposalNetworkImpl(int64_t in_channels, RPNConfig config) : config_(config) {
+RegionProposalNetworkImpl::RegionProposalNetworkImpl(int64_t in_channels, RPNConfig config, AnchorGenerator anchors)
+    : config_(config), anchors_(std::move(anchors)) {
     head = register_module("head", RPNHead(in_channels, anchors_.num_anchors_per_location()));
 }
 

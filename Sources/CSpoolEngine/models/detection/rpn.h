@@ -36,7 +36,8 @@ std::pair<torch::Tensor, torch::Tensor> concat_box_prediction_layers(const std::
 
 class RegionProposalNetworkImpl : public torch::nn::Module {
 public:
-    RegionProposalNetworkImpl(int64_t in_channels, RPNConfig config);
+    /// `anchors`: one entry of sizes per feature level the RPN sees (torchvision's rpn_anchor_generator).
+    RegionProposalNetworkImpl(int64_t in_channels, RPNConfig config, AnchorGenerator anchors = AnchorGenerator::faster_rcnn());
     /// Proposals per image (in the resized images' pixels); the losses in training.
     std::vector<torch::Tensor> forward(std::array<int64_t, 2> batch_size, const std::vector<std::array<int64_t, 2>>& sizes,
                                        const std::vector<torch::Tensor>& features, const std::vector<ImageTargets>* targets,
@@ -46,7 +47,7 @@ public:
 
 private:
     RPNConfig config_;
-    AnchorGenerator anchors_ = AnchorGenerator::faster_rcnn();
+    AnchorGenerator anchors_;
     BoxCoder coder_;
 };
 TORCH_MODULE(RegionProposalNetwork);
