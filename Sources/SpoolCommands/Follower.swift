@@ -83,10 +83,10 @@ struct Follower {
         }
     }
 
-    /// The problems listed in a rejected drop's `.error.json`.
+    /// The problems listed in a rejected drop's `.error.json` (none where it cannot be read).
     static func problems(besides failedPath: String?) -> [String] {
-        guard let failedPath, let data = FileManager.default.contents(atPath: failedPath + ".error.json"),
-              let report = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return [] }
-        return report["problems"] as? [String] ?? []
+        guard let failedPath else { return [] }
+        let url = URL(fileURLWithPath: failedPath + RejectionDocument.suffix)
+        return (try? RejectionDocument.read(from: url))?.problems ?? []
     }
 }

@@ -60,8 +60,8 @@ extension Spoolctl {
                     failed = true
                 }
                 if json {
-                    try printJSONLine(["job": job ?? NSNull(), "reference": reference, "outcome": outcome,
-                                       "state": state ?? NSNull(), "message": message])
+                    print(CancellationDocument(job: job, reference: reference, outcome: outcome, state: state, message: message)
+                        .jsonLine())
                 } else if outcome == "cancelled" || outcome == "requested" {
                     print(message)
                 } else {

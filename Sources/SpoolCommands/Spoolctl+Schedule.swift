@@ -200,7 +200,7 @@ enum ScheduleTable {
         let runner = store.map { ScheduleRunner(layout: layout, store: $0, logger: Logger(label: "spool.schedule")) }
         let (schedules, problems) = runner?.definitions() ?? ScheduleRunner.readOnly(layout)
         let states = Dictionary(uniqueKeysWithValues: ((try? store?.scheduleStates()) ?? []).map { ($0.name, $0) })
-        var rows: [[String: Any]] = []
+        var rows: [ScheduleListDocument.Schedule] = []
         var table = [["NAME", "SCHEDULE", "TIME ZONE", "POLICY", "LAST RUN", "NEXT RUN", "LAST RESULT"]]
         for schedule in schedules {
             let state = states[schedule.name]
@@ -212,16 +212,14 @@ enum ScheduleTable {
             let format = local(schedule.timeZone)
             table.append([schedule.name, schedule.cron.description, schedule.timeZone.identifier, schedule.concurrencyPolicy.rawValue,
                           state?.lastFiredAt.map(format) ?? "-", schedule.suspend ? "suspended" : (next.map(format) ?? "never"), result])
-            let stamp = ISO8601DateFormatter()
-            rows.append(["name": schedule.name, "schedule": schedule.cron.description, "time_zone": schedule.timeZone.identifier,
-                         "concurrency_policy": schedule.concurrencyPolicy.rawValue, "suspend": schedule.suspend,
-                         "last_run": state?.lastFiredAt.map { stamp.string(from: $0) } ?? NSNull(),
-                         "last_slot": state?.lastSlot.map { stamp.string(from: $0) } ?? NSNull(),
-                         "next_run": next.map { stamp.string(from: $0) } ?? NSNull(),
-                         "last_result": result, "last_job": state?.lastJobID ?? NSNull()])
+            rows.append(.init(name: schedule.name, schedule: schedule.cron.description, timeZone: schedule.timeZone.identifier,
+                              concurrencyPolicy: schedule.concurrencyPolicy.rawValue, suspend: schedule.suspend,
+                              lastRun: state?.lastFiredAt, lastSlot: state?.lastSlot, nextRun: next, lastResult: result,
+                              lastJob: state?.lastJobID))
         }
         if json {
-            try printJSON(["schedules": rows, "problems": problems.map { ["name": $0.name, "problem": $0.message] }])
+            let document = ScheduleListDocument(schedules: rows, problems: problems.map { .init(name: $0.name, problem: $0.message) })
+            print(String(decoding: document.jsonData(), as: UTF8.self))
             return
         }
         if schedules.isEmpty && problems.isEmpty {

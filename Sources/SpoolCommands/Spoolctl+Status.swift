@@ -119,18 +119,18 @@ extension Spoolctl {
             let waiting = (incoming: Self.dropCount(layout.incoming), processing: Self.dropCount(layout.processing))
             let drops = noheader || states != nil || name != nil ? [] : try store.unqueuedDrops(limit: 10)
             if json {
-                let jobs = status.jobs.map { summary in StatusRow(summary, store: store, now: now).json }
+                let jobs = status.jobs.map { summary in StatusRow(summary, store: store, now: now).document }
                 var counts: [String: Int] = [:]
                 for (state, n) in status.counts { counts[state.rawValue] = n }
-                let stamp = ISO8601DateFormatter()
-                try printJSON(["jobs": jobs, "totals": counts, "total": status.total,
-                               "daemon": ["serving": daemon != nil, "pid": daemon.map { Int($0) } ?? NSNull()] as [String: Any],
-                               "waiting": ["incoming": waiting.incoming, "processing": waiting.processing],
-                               "drops": drops.map { d -> [String: Any] in
-                                   ["drop": d.name, "outcome": d.outcome.rawValue, "reason": d.reason,
-                                    "taken_at": stamp.string(from: d.takenAt), "job": d.jobID ?? NSNull(),
-                                    "kept": d.failedPath ?? NSNull(), "sha256": d.sha256 ?? NSNull()]
-                               }])
+                let document = QueueStatusDocument(
+                    jobs: jobs, totals: counts, total: status.total,
+                    daemon: .init(serving: daemon != nil, pid: daemon.map { Int($0) }),
+                    waiting: .init(incoming: waiting.incoming, processing: waiting.processing),
+                    drops: drops.map { d in
+                        .init(drop: d.name, outcome: d.outcome.rawValue, reason: d.reason, takenAt: d.takenAt, job: d.jobID,
+                              kept: d.failedPath, sha256: d.sha256)
+                    })
+                print(String(decoding: document.jsonData(), as: UTF8.self))
                 return
             }
             let columns = try columns()
@@ -191,12 +191,14 @@ extension Spoolctl {
             } ?? []
             let bestTrial = Trial.best(of: trials)?.number
             let fixedModel = ResolvedSettings.decode(job.settingsJSON)?.trainingParameters.modelName.rawValue
-            func hyper(_ t: Trial) -> [String: Any] {
-                (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) as? [String: Any] ?? [:]
+            func hyper(_ t: Trial) -> [String: SettingValue] {
+                (try? JSONDecoder().decode([String: SettingValue].self, from: Data(t.hyperparametersJSON.utf8))) ?? [:]
             }
-            func text(_ value: Any?) -> String {
+            func text(_ value: SettingValue?) -> String {
                 switch value {
-                case let number as Double: String(format: "%.4g", number)
+                case let .double(number)?: String(format: "%.4g", number)
+                case let .int(number)?: String(format: "%.4g", Double(number))
+                case let .string(text)?: text
                 case let value?: "\(value)"
                 case nil: "-"
                 }
@@ -213,32 +215,24 @@ extension Spoolctl {
             // Each trial's runs: its first, and one per resume after the daemon died or stopped under it.
             let runs = Dictionary(grouping: try store.trialRuns(jobID: job.id), by: \.trial)
             if json {
-                var object = row.json
-                object["best_trial"] = bestTrial ?? NSNull()
-                object["varying"] = varying
-                object["trials_detail"] = try trials.map { t -> [String: Any] in
+                var document = row.document
+                document.detail = .init(bestTrial: bestTrial, varying: varying, trials: try trials.map { t in
                     let epochs = try store.epochs(trialID: t.id)
-                    return ["number": t.number, "state": t.state.rawValue, "reason": t.reason,
-                            "epochs_done": t.epochsDone, "best": t.bestMetricValue ?? NSNull(),
-                            "is_best": t.number == bestTrial, "model": hyper(t)["model_name"] ?? fixedModel ?? NSNull(),
-                            "branch": t.branch ?? NSNull(), "configuration_index": t.configurationIndex ?? NSNull(),
-                            "retry_of": t.retryOf ?? NSNull(), "device": t.device ?? NSNull(),
-                            "slurm_job_id": t.slurmJobID ?? NSNull(),
-                            "slurm_nodes": t.slurmJobID.flatMap { slurmNow[$0]?.nodes } ?? NSNull(),
-                            "progress": TrialProgressView(t)?.json ?? NSNull(),
-                            "runs": (runs[t.number] ?? []).map { r in
-                                ["run": r.run, "resumed_after_epoch": r.resumedAfter ?? NSNull(),
-                                 "outcome": r.outcome ?? NSNull()] as [String: Any]
-                            },
-                            "hyperparameters": (try? JSONSerialization.jsonObject(with: Data(t.hyperparametersJSON.utf8))) ?? [:],
-                            "epochs": epochs.map { e in
-                                ["epoch": e.epoch, "train_loss": e.trainLoss ?? NSNull(),
-                                 "validation_loss": e.validationLoss ?? NSNull(), "primary_metric": e.primaryMetric ?? NSNull()] as [String: Any]
-                            }]
-                }
-                object["files"] = files
-                object["log"] = layout.jobLog(job.id).path
-                try printJSON(object)
+                    return JobStatusDocument.Trial(
+                        number: t.number, state: t.state.rawValue, reason: t.reason, epochsDone: t.epochsDone,
+                        best: t.bestMetricValue, isBest: t.number == bestTrial,
+                        model: hyper(t)["model_name"]?.stringValue ?? fixedModel, branch: t.branch,
+                        configurationIndex: t.configurationIndex, retryOf: t.retryOf, device: t.device, slurmJobID: t.slurmJobID,
+                        slurmNodes: t.slurmJobID.flatMap { slurmNow[$0]?.nodes }, progress: TrialProgressView(t)?.document(),
+                        runs: (runs[t.number] ?? []).map { r in
+                            .init(run: r.run, resumedAfterEpoch: r.resumedAfter, outcome: r.outcome)
+                        },
+                        hyperparameters: hyper(t),
+                        epochs: epochs.map { e in
+                            .init(epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validationLoss, primaryMetric: e.primaryMetric)
+                        })
+                }, files: files, log: layout.jobLog(job.id).path)
+                print(String(decoding: document.jsonData(), as: UTF8.self))
                 return
             }
             printTable([
@@ -255,7 +249,7 @@ extension Spoolctl {
             for t in trials {
                 let values = hyper(t)
                 let name: String = "\(t.number)\(t.number == bestTrial ? " *" : "")"
-                let model: String = text(values["model_name"] ?? fixedModel ?? "default")
+                let model: String = text(values["model_name"] ?? .string(fixedModel ?? "default"))
                 let swept: [String] = varying.map { text(values[$0]) }
                 let placement: [String] = inSlurm ? [slurm(t)] : []
                 let best: String = t.bestMetricValue.map { String(format: "%.4f", $0) } ?? "-"
@@ -306,11 +300,9 @@ struct TrialProgressView {
         return parts.joined(separator: "  ")
     }
 
-    var json: [String: Any] {
-        func number(_ x: Double) -> Any { x.isFinite ? x : NSNull() }
-        return ["epoch": event.epoch, "epochs": event.epochs, "step": event.step, "steps": event.steps,
-                "images_per_second": number(event.imagesPerSecond), "eta_seconds": number(event.etaSeconds),
-                "loss": number(event.loss), "event": event.kind.rawValue]
+    /// As `status --json` shows it; `trial` in a job's list of its running trials.
+    func document(trial: Int? = nil) -> JobStatusDocument.Progress {
+        JobStatusDocument.Progress(event, trial: trial)
     }
 }
 
@@ -383,20 +375,14 @@ struct StatusRow {
         return "\(s / 60)m\(String(format: "%02d", s % 60))s"
     }
 
-    var json: [String: Any] {
-        let stamp = ISO8601DateFormatter()
-        return [
-            "id": job.id, "name": job.name, "task": job.task.rawValue, "state": job.state.rawValue,
-            "reason": reason, "trials": ["total": trialsTotal, "done": trialsDone],
-            "best": best.map { ["name": job.task.primaryMetric, "value": $0] as [String: Any] } ?? NSNull(),
-            "outbox": job.outboxPath ?? NSNull(), "attempts": job.attempts, "interruptions": job.interruptions,
-            "created_at": stamp.string(from: job.createdAt),
-            "started_at": job.startedAt.map { stamp.string(from: $0) } ?? NSNull(),
-            "finished_at": job.finishedAt.map { stamp.string(from: $0) } ?? NSNull(),
-            "elapsed_seconds": elapsed ?? NSNull(), "budget_seconds": job.effectiveBudgetSeconds,
-            "budget_cap_seconds": job.budgetCapSeconds ?? NSNull(),
-            "progress": progress.map { p -> [String: Any] in var o = p.view.json; o["trial"] = p.trial; return o },
-        ]
+    var document: JobStatusDocument {
+        JobStatusDocument(
+            id: job.id, name: job.name, task: job.task, state: job.state.rawValue, reason: reason,
+            trials: .init(total: trialsTotal, done: trialsDone),
+            best: best.map { ModelManifest.PrimaryMetric(name: job.task.primaryMetric, value: $0) }, outbox: job.outboxPath,
+            attempts: job.attempts, interruptions: job.interruptions, createdAt: job.createdAt, startedAt: job.startedAt,
+            finishedAt: job.finishedAt, elapsedSeconds: elapsed, budgetSeconds: job.effectiveBudgetSeconds,
+            budgetCapSeconds: job.budgetCapSeconds, progress: progress.map { $0.view.document(trial: $0.trial) })
     }
 }
 

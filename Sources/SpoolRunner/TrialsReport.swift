@@ -26,34 +26,22 @@ struct TrialsReport {
         self.varying = Array(Set(varying + extra)).sorted()
     }
 
-    func json() -> Data {
-        let stamp = ISO8601DateFormatter()
-        let trials: [[String: Any]] = rows.map { row in
+    var document: TrialsDocument {
+        TrialsDocument(primaryMetric: metricName, bestTrial: best, varying: varying, trials: rows.map { row in
             let t = row.trial
-            let values = SweepState.values(t.hyperparametersJSON)
-            var hyper: [String: Any] = [:]
-            for (key, value) in values { hyper[key] = value.foundationValue }
-            return [
-                "number": t.number, "state": t.state.rawValue, "reason": t.reason, "best": t.number == best,
-                "hyperparameters": hyper, "branch": t.branch as Any? ?? NSNull(),
-                "configuration_index": t.configurationIndex as Any? ?? NSNull(), "retry_of": t.retryOf as Any? ?? NSNull(),
-                "best_metric": t.bestMetricValue as Any? ?? NSNull(), "epochs_done": t.epochsDone,
-                "device": t.device as Any? ?? NSNull(),
-                "started_at": t.startedAt.map { stamp.string(from: $0) } as Any? ?? NSNull(),
-                "finished_at": t.finishedAt.map { stamp.string(from: $0) } as Any? ?? NSNull(),
-                "evaluations": row.evaluations.enumerated().map { interval, e in
-                    ["interval": interval + 1, "epoch": e.epoch, metricName: e.primaryMetric!,
-                     "train_loss": e.trainLoss as Any? ?? NSNull(), "validation_loss": e.validationLoss as Any? ?? NSNull()]
-                        as [String: Any]
-                },
-            ]
-        }
-        let document: [String: Any] = [
-            "primary_metric": metricName, "best_trial": best as Any? ?? NSNull(), "varying": varying, "trials": trials,
-        ]
-        return (try? JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
-            ?? Data("{}".utf8)
+            return TrialsDocument.Trial(
+                number: t.number, state: t.state.rawValue, reason: t.reason, best: t.number == best,
+                hyperparameters: SweepState.values(t.hyperparametersJSON), branch: t.branch,
+                configurationIndex: t.configurationIndex, retryOf: t.retryOf, bestMetric: t.bestMetricValue,
+                epochsDone: t.epochsDone, device: t.device, startedAt: t.startedAt, finishedAt: t.finishedAt,
+                evaluations: row.evaluations.enumerated().map { interval, e in
+                    .init(interval: interval + 1, epoch: e.epoch, metric: metricName, value: e.primaryMetric!,
+                          trainLoss: e.trainLoss, validationLoss: e.validationLoss)
+                })
+        })
     }
+
+    func json() -> Data { document.jsonData() }
 
     /// One row per trial; the metric per evaluation in one column, `;`-separated, in interval order.
     func csv() -> Data {

@@ -155,17 +155,40 @@ struct DocumentContractTests {
         #expect(actual == expected, "\(name): \(text)")
     }
 
+    /// Reads a document through its type and writes it again: the same text (nothing the type does not hold).
+    static func roundTrip<T: Codable>(_ text: String, as type: T.Type, pretty: Bool = true) throws -> T {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = try ContractCoding.decoder().decode(T.self, from: Data(trimmed.utf8))
+        let again = String(decoding: try ContractCoding.encoder(pretty: pretty).encode(value), as: UTF8.self)
+        #expect(again == trimmed)
+        return value
+    }
+
     @Test func statusQueueJSONKeepsItsKeys() throws {
         let spool = try FilledSpool()
         defer { spool.remove() }
-        try Self.check(Self.normalised(try spool.spoolctl(["status", "--json"]), spool), fixture: "status-queue.json")
+        let text = try spool.spoolctl(["status", "--json"])
+        try Self.check(Self.normalised(text, spool), fixture: "status-queue.json")
+        let document = try Self.roundTrip(text, as: QueueStatusDocument.self)
+        #expect(document.jobs.map(\.state) == ["PENDING", "RUNNING", "COMPLETED"])
+        #expect(document.jobs.allSatisfy { $0.detail == nil }, "a queue row has no trial detail")
+        #expect(document.jobs[1].progress.first?.trial == 0 && document.jobs[1].progress.first?.etaSeconds == 90)
+        #expect(document.drops.map(\.drop) == ["again.zip", "broken.zip"] && document.daemon.pid == nil)
     }
 
     @Test func statusJobJSONKeepsItsKeys() throws {
         let spool = try FilledSpool()
         defer { spool.remove() }
-        try Self.check(Self.normalised(try spool.spoolctl(["status", spool.sweepID, "--json"]), spool), fixture: "status-job.json")
-        try Self.check(Self.normalised(try spool.spoolctl(["status", spool.runningID, "--json"]), spool), fixture: "status-running-job.json")
+        let text = try spool.spoolctl(["status", spool.sweepID, "--json"])
+        try Self.check(Self.normalised(text, spool), fixture: "status-job.json")
+        let running = try spool.spoolctl(["status", spool.runningID, "--json"])
+        try Self.check(Self.normalised(running, spool), fixture: "status-running-job.json")
+        let detail = try #require(try Self.roundTrip(text, as: JobStatusDocument.self).detail)
+        #expect(detail.bestTrial == 0 && detail.trials.map(\.isBest) == [true, false, false])
+        #expect(detail.trials[0].hyperparameters["nesterov"] == .bool(true) && detail.trials[0].runs.first?.resumedAfterEpoch == 1)
+        #expect(detail.trials[1].retryOf == 0 && detail.trials[1].epochs.first?.trainLoss == nil)
+        let trial = try #require(try Self.roundTrip(running, as: JobStatusDocument.self).detail?.trials.first)
+        #expect(trial.progress?.trial == nil && trial.progress?.epoch == 2, "a trial's own progress does not repeat its number")
     }
 
     @Test func trialsJSONKeepsItsKeys() throws {
@@ -174,15 +197,24 @@ struct DocumentContractTests {
         let trials = try spool.store.trials(jobID: spool.sweepID)
         let report = TrialsReport(metricName: "accuracy", varying: ["learning_rate"], trials: trials,
                                   epochs: { (try? spool.store.epochs(trialID: $0)) ?? [] }, best: 0)
-        try Self.check(String(decoding: report.json(), as: UTF8.self), fixture: "trials.json")
+        let text = String(decoding: report.json(), as: UTF8.self)
+        try Self.check(text, fixture: "trials.json")
+        let document = try Self.roundTrip(text, as: TrialsDocument.self)
+        #expect(document.trials[0].evaluations.map(\.metric) == ["accuracy", "accuracy"])
+        #expect(document.trials[0].evaluations.map(\.value) == [0.25, 0.5] && document.varying == ["learning_rate", "model_name", "nesterov", "training_batch_size"])
     }
 
     @Test func cancelAndSchedulesJSONKeepTheirKeys() throws {
         let spool = try FilledSpool()
         defer { spool.remove() }
-        try Self.check(try spool.spoolctl(["schedules", "--json", "--now", "2026-11-29T12:00:00Z"]), fixture: "schedules.json")
+        let schedules = try spool.spoolctl(["schedules", "--json", "--now", "2026-11-29T12:00:00Z"])
+        try Self.check(schedules, fixture: "schedules.json")
+        let list = try Self.roundTrip(schedules, as: ScheduleListDocument.self)
+        #expect(list.schedules.map(\.name) == ["nightly"] && list.problems.map(\.name) == ["broken"])
         let lines = try spool.spoolctl(["cancel", "--json", spool.pendingID, "no-such-job"]).split(separator: "\n").map(String.init)
         #expect(lines.count == 2)
         try Self.check("[" + lines.joined(separator: ",") + "]", fixture: "cancel-lines.json")
+        let answers = try lines.map { try Self.roundTrip($0, as: CancellationDocument.self, pretty: false) }
+        #expect(answers.map(\.outcome) == ["cancelled", "not_found"] && answers[1].job == nil)
     }
 }
