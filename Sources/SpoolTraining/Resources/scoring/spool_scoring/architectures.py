@@ -5,6 +5,31 @@ import torch.nn as nn
 from . import timm_fallback
 
 
+# Every engine model score.py builds, by the name Spool's catalogue gives it (model.json's "model_name" for a
+# classifier, its "architecture" name for a detector: yolov5 by size). CatalogueScoringTests keeps this equal to
+# the catalogue and scores every one against the engine.
+CLASSIFIERS = {
+    # Spool's name: (reference library, reference architecture)
+    "mobilenetv2": ("torchvision", "mobilenet_v2"),
+    "resnet18": ("torchvision", "resnet18"),
+    "resnet34": ("torchvision", "resnet34"),
+    "resnet50": ("torchvision", "resnet50"),
+    "resnet101": ("torchvision", "resnet101"),
+    "resnet152": ("torchvision", "resnet152"),
+    "resnest50": ("timm", "resnest50d"),
+    "resnest101": ("timm", "resnest101e"),
+    "seresnext": ("timm", "seresnext50_32x4d"),
+    "vits16r224": ("timm", "vit_small_patch16_224"),
+    "vitb16r224": ("torchvision", "vit_b_16"),
+    "vitl16r224": ("torchvision", "vit_l_16"),
+}
+DETECTORS = (["fasterrcnn_resnet%d_fpn" % d for d in (18, 34, 50, 101, 152)]
+             + ["fasterrcnn_mobilenet_v3_large_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn"]
+             + ["yolov5" + size for size in "smlx"]
+             + ["maskrcnn_resnet%d_fpn" % d for d in (18, 34, 50, 101, 152)])
+ENGINE_MODELS = list(CLASSIFIERS) + DETECTORS
+
+
 def classifier(library, name, num_classes, image_size=224):
     """A torchvision or timm classifier."""
     vit = name.startswith("vit")
@@ -41,6 +66,9 @@ def detector(name, num_classes, settings, frozen_batch_norm):
     `num_classes` without the background; BatchNorm layers frozen when the weights come from a pretrained
     backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise. Or YOLOv5
     (yolov5s/m/l/x, Ultralytics' state-dict names; spool_scoring.yolov5)."""
+    if name not in DETECTORS:
+        raise ValueError("detector %r is not one this score.py builds (%s); score the model with the score.py its "
+                         "Spool wrote" % (name, ", ".join(DETECTORS)))
     if name.startswith("yolov5"):
         from . import yolov5
 
