@@ -145,6 +145,60 @@ public struct DetectionHead: TaskHead {
         return manifest
     }
 
+    public func modelOptions(_ manifest: ModelManifest, weights: URL, device: String) -> ModelOptions {
+        var o = ModelOptions(name: manifest.engineModelName, task: segmentation ? .instanceSegmentation : .objectDetection,
+                             numClasses: manifest.classes.count)
+        o.device = device
+        o.imageSize = manifest.imageSize
+        guard let d = manifest.detection else { return o }
+        o.minSize = d.minSize
+        o.maxSize = d.maxSize
+        o.boxScoreThreshold = Float(d.boxScoreThresh)
+        o.boxNMSThreshold = Float(d.boxNMSThresh)
+        o.detectionsPerImage = d.boxDetectionsPerImg
+        o.frozenBatchNorm = Self.hasFrozenBatchNorm(weights)
+        if let side = d.imgSize { o.imageSize = side }  // a letterbox side (its anchors load with the weights)
+        if let threshold = d.maskPixelScoreThreshold { o.maskPixelScoreThreshold = Float(threshold) }
+        if let points = d.maxNumberOfPolygonPoints { o.maxPolygonPoints = points }
+        return o
+    }
+
+    /// A detector saved with FrozenBatchNorm2d has no `num_batches_tracked` in its backbone: build it the same way.
+    static func hasFrozenBatchNorm(_ weights: URL) -> Bool {
+        guard let handle = FileHandle(forReadingAtPath: weights.path) else { return false }
+        defer { try? handle.close() }
+        guard let lengthBytes = try? handle.read(upToCount: 8), lengthBytes.count == 8 else { return false }
+        let length = lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
+        guard length < 100_000_000, let header = try? handle.read(upToCount: Int(length)) else { return false }
+        let text = String(decoding: header, as: UTF8.self)
+        return text.contains("backbone.body.bn1.running_var") && !text.contains("backbone.body.bn1.num_batches_tracked")
+    }
+
+    public func unlabelled(_ path: String) -> LabeledImage {
+        LabeledImage(path: path, labels: [])
+    }
+
+    /// Tiled inference: model.json's tile settings (as trained, or switched on for inference only).
+    public func views(of dataset: Dataset, _ manifest: ModelManifest) throws -> Dataset {
+        guard let d = manifest.detection, let grid = d.tileGridSize else { return dataset }
+        return try dataset.tiled(columns: grid.columns, rows: grid.rows, overlap: d.tileOverlapRatio,
+                                 nmsThreshold: d.tilePredictionsNMSThresh, maxDetections: d.boxDetectionsPerImg)
+    }
+
+    public func responses(model: Model, loader: ImageLoader, paths: [String], classes: [String], top: Int?) throws -> [ScoringResponse] {
+        let prediction = try Prediction(model: model, loader: loader)
+        return try paths.enumerated().map { i, path in
+            let detections = try prediction.detections(image: i).detections
+            return ScoringResponse(filename: path, boxes: try detections.enumerated().map { k, d in
+                // Segmentation: the mask above mask_pixel_score_threshold as polygons, every part kept.
+                let polygon = segmentation ? try prediction.polygons(image: i, detection: k).map { $0.map(Double.init) } : nil
+                return ScoringResponse.ScoredBox(box: .init(topX: Double(d.box[0]), topY: Double(d.box[1]),
+                                                            bottomX: Double(d.box[2]), bottomY: Double(d.box[3])),
+                                                 label: classes[d.label], score: Double(d.score), polygon: polygon)
+            })
+        }
+    }
+
     /// How many validation images the report draws, and their thumbnails' longer side.
     static let exampleCount = 6, thumbnailSide = 256
 

@@ -30,10 +30,26 @@ public protocol TaskHead: Sendable {
     /// Writes what the report shows of the best epoch's validation predictions into the run's folder
     /// (detection: `examples.json` with thumbnails). Nothing by default.
     func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters: TrainingParameters, to folder: URL) throws
+
+    // Scoring a model folder (`Predictor`).
+
+    /// The model a model folder's model.json describes, for its weights file.
+    func modelOptions(_ manifest: ModelManifest, weights: URL, device: String) -> ModelOptions
+
+    /// An image to score, with the labels the engine's dataset of this task needs and that nothing reads.
+    func unlabelled(_ path: String) -> LabeledImage
+
+    /// The dataset a model folder scores: the same, or its tiled views (model.json's `tile_grid_size`).
+    func views(of dataset: Dataset, _ manifest: ModelManifest) throws -> Dataset
+
+    /// Azure's scoring output for each of `paths`, read by `loader`: every class in class order (or the `top`
+    /// most probable), or the detections by decreasing score with normalised boxes (and polygons).
+    func responses(model: Model, loader: ImageLoader, paths: [String], classes: [String], top: Int?) throws -> [ScoringResponse]
 }
 
 extension TaskHead {
     public func views(of dataset: Dataset, _ p: TrainingParameters) throws -> Dataset { dataset }
+    public func views(of dataset: Dataset, _ manifest: ModelManifest) throws -> Dataset { dataset }
     public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters: TrainingParameters, to folder: URL) throws {}
 }
 
@@ -41,89 +57,5 @@ public enum TaskHeads {
     /// The head of a task.
     public static func head(for task: ImageTask) -> any TaskHead {
         task.isClassification ? ClassificationHead(task: task) : DetectionHead(task: task)
-    }
-}
-
-/// Multiclass and multilabel classification.
-public struct ClassificationHead: TaskHead {
-    public let task: ImageTask
-    public init(task: ImageTask) { self.task = task }
-
-    var multilabel: Bool { task == .imageClassificationMultilabel }
-
-    public func dataset(_ images: [LabeledImage], classes: [String]) throws -> Dataset {
-        let dataset = try Dataset(task: multilabel ? .multilabel : .multiclass, numClasses: classes.count)
-        for image in images {
-            let index = try dataset.addImage(image.path)
-            for label in image.labels { try dataset.addClass(image: index, classID: label) }
-        }
-        return dataset
-    }
-
-    public func modelOptions(_ p: TrainingParameters, classes: [String], device: String, pretrained: Bool) -> ModelOptions {
-        var o = ModelOptions(name: p.modelName.rawValue, task: multilabel ? .multilabel : .multiclass, numClasses: classes.count)
-        o.imageSize = p.trainCropSize
-        o.device = device
-        return o
-    }
-
-    public func loaderOptions(_ p: TrainingParameters, train: Bool, seed: UInt64, workers: Int) -> LoaderOptions {
-        var o = LoaderOptions()
-        o.train = train
-        o.batchSize = train ? p.trainingBatchSize : p.validationBatchSize
-        o.cropSize = train ? p.trainCropSize : p.validCropSize
-        o.resizeSize = p.validResizeSize
-        o.seed = seed
-        o.workers = workers
-        if train {
-            o.scale = Float(p.augmentationCropScaleMin)...Float(p.augmentationCropScaleMax)
-            o.horizontalFlipProbability = Float(p.augmentationHorizontalFlip)
-            o.brightness = Float(p.augmentationBrightness)
-            o.contrast = Float(p.augmentationContrast)
-            o.saturation = Float(p.augmentationSaturation)
-            o.hue = Float(p.augmentationHue)
-        }
-        return o
-    }
-
-    public func evaluate(_ prediction: Prediction, images: [LabeledImage], classes: [String],
-                         parameters: TrainingParameters) throws -> TaskReport {
-        var probabilities: [Float] = []
-        probabilities.reserveCapacity(prediction.count * classes.count)
-        for i in 0..<prediction.count { probabilities += try prediction.scores(image: i) }
-        return .classification(ClassificationMetrics(task: task, probabilities: probabilities, labels: images.map(\.labels),
-                                                     classes: classes))
-    }
-
-    /// The longer side of the report's thumbnails.
-    static let thumbnailSide = 160
-
-    /// `examples.json` and `example_N.png` thumbnails: the most confident mistakes first, then the most
-    /// confident correct answers (`ClassificationExamples.select`), with their true and predicted classes.
-    public func writeExamples(_ prediction: Prediction, images: [LabeledImage], parameters p: TrainingParameters, to folder: URL) throws {
-        var probabilities: [Float] = []
-        for i in 0..<prediction.count { probabilities += try prediction.scores(image: i) }
-        let classCount = prediction.count > 0 ? probabilities.count / prediction.count : 0
-        let picks = ClassificationExamples.select(probabilities: probabilities, classCount: classCount,
-                                                  truths: images.prefix(prediction.count).map(\.labels), multilabel: multilabel)
-        var out: [ClassificationExamples.Image] = []
-        for (n, pick) in picks.enumerated() {
-            let image = images[pick.index]
-            let name = "example_\(n).png"
-            let size = try ImageLoader.thumbnail(path: image.path, to: folder.appendingPathComponent(name).path, maxSide: Self.thumbnailSide)
-            out.append(.init(name: URL(fileURLWithPath: image.path).lastPathComponent, thumbnail: name, thumbnailWidth: size.width,
-                             thumbnailHeight: size.height, truths: image.labels, predicted: pick.predicted, scores: pick.scores,
-                             correct: pick.correct, confidence: pick.confidence))
-        }
-        try ClassificationExamples(images: out).write(to: folder.appendingPathComponent(ClassificationExamples.fileName))
-    }
-
-    public func manifest(_ p: TrainingParameters, classes: [String], primaryMetric: ModelManifest.PrimaryMetric?,
-                         source: String) -> ModelManifest {
-        let mean: [Float] = [0.485, 0.456, 0.406], std: [Float] = [0.229, 0.224, 0.225]
-        return ModelManifest(task: task, modelName: p.modelName, classes: classes,
-                             preprocessing: .init(validResizeSize: p.validResizeSize, validCropSize: p.validCropSize,
-                                                  mean: mean, std: std),
-                             imageSize: p.trainCropSize, primaryMetric: primaryMetric, source: source)
     }
 }
