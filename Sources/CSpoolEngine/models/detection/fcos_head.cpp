@@ -133,8 +133,8 @@ std::vector<std::pair<std::string, torch::Tensor>> FCOSHeadImpl::compute_loss(
 
     // Centerness: how central each foreground point sits in its object, sqrt(min/max of l, r x min/max of t, b).
     auto distances = coder_.encode(fg_anchors, fg_boxes);
-    auto left_right = distances.index({torch::indexing::Slice(), torch::tensor({0, 2})});
-    auto top_bottom = distances.index({torch::indexing::Slice(), torch::tensor({1, 3})});
+    auto left_right = torch::stack({distances.select(1, 0), distances.select(1, 2)}, 1);
+    auto top_bottom = torch::stack({distances.select(1, 1), distances.select(1, 3)}, 1);
     auto ratio = [](const torch::Tensor& pair) { return std::get<0>(pair.min(-1)) / std::get<0>(pair.max(-1)); };
     auto centerness = torch::sqrt(ratio(left_right) * ratio(top_bottom));
     auto predicted_centerness = out.bbox_ctrness.squeeze(2).index({fg_image, fg_point});
