@@ -176,7 +176,7 @@ public enum ModelCatalog {
         }
         rows.append(Entry(name: .fasterrcnnMobilenetV3LargeFPN, family: "fasterrcnn", tasks: d, library: "torchvision",
                           architecture: "fasterrcnn_mobilenet_v3_large_fpn", layerGroupCount: 6,
-                          summary: "Faster R-CNN, MobileNetV3-Large FPN backbone: the fastest detector on a CPU",
+                          summary: "Faster R-CNN, MobileNetV3-Large FPN backbone: the lightest detector, for a CPU",
                           weights: [torchvision("fasterrcnn_mobilenet_v3_large_fpn-fb6a3cc7.pth", dataset: "COCO 2017"),
                                     torchvision("mobilenet_v3_large-8738ca79.pth", whole: false)]))
         rows.append(Entry(name: .retinanetResnet50FPN, family: "retinanet", tasks: d, library: "torchvision",
