@@ -386,11 +386,6 @@ struct StatusRow {
     }
 }
 
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
-    print(String(decoding: data, as: UTF8.self))
-}
-
 /// Prints a typed value as JSON (sorted keys, slashes unescaped).
 func printJSON<T: Encodable>(_ value: T) throws {
     let encoder = JSONEncoder()

@@ -45,7 +45,7 @@ struct DaemonKillSoakLongTests {
             let daemon = try SubmitEndToEndTests.daemon(spool, ["--grace", "2"])
             // 1 to 7 s: a daemon's start, a trainer's start (libtorch), mid-epoch, between epochs, between trials.
             Thread.sleep(forTimeInterval: 1 + Double(rng.next() % 6000) / 1000)
-            let states = try RunnerSupport.statusJSON(spool: spool).compactMap { $0["state"] as? String }
+            let states = try RunnerSupport.status(spool: spool).map(\.state)
             kill(daemon.processIdentifier, SIGKILL)
             daemon.waitUntilExit()
             if states.contains("RUNNING") { kills += 1 }
@@ -58,32 +58,32 @@ struct DaemonKillSoakLongTests {
 
         let finish = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(finish.status == 0, "\(finish.stderr)")
-        let jobs = try RunnerSupport.statusJSON(spool: spool)
-        #expect(jobs.count == 3, "one job per bundle: \(jobs.map { $0["name"] ?? "?" })")
+        let jobs = try RunnerSupport.status(spool: spool)
+        #expect(jobs.count == 3, "one job per bundle: \(jobs.map(\.name))")
         var interruptions = 0
         for job in jobs {
-            let id = try #require(job["id"] as? String)
-            #expect(job["state"] as? String == "COMPLETED", "\(id): \(job["reason"] ?? "-")")
-            #expect(job["attempts"] as? Int == 1, "\(id): the daemon's deaths are not the job's attempts: \(job)")
-            interruptions += job["interruptions"] as? Int ?? 0
-            let detail = try RunnerSupport.statusJSON(spool: spool, job: id)
-            let trials = try #require(detail["trials_detail"] as? [[String: Any]])
-            #expect(trials.count == (job["name"] as? String == "sweep" ? 4 : 1), "\(id): no trial added by the kills")
+            let id = job.id
+            #expect(job.state == "COMPLETED", "\(id): \(job.reason)")
+            #expect(job.attempts == 1, "\(id): the daemon's deaths are not the job's attempts: \(job)")
+            interruptions += job.interruptions
+            let detail = try RunnerSupport.detail(spool: spool, job: id)
+            let trials = detail.trials
+            #expect(trials.count == (job.name == "sweep" ? 4 : 1), "\(id): no trial added by the kills")
             for trial in trials {
-                let number = try #require(trial["number"] as? Int)
-                let runs = (trial["runs"] as? [[String: Any]]) ?? []
+                let number = trial.number
+                let runs = trial.runs
                 // Epochs trained more than once: at most the one in flight at each of this trial's interruptions.
                 let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/trials/\(number)/train.log"), encoding: .utf8)) ?? ""
                 let repeats = Self.epochsTrainedAgain(log)
                 #expect(repeats <= max(0, runs.count - 1), "\(id) trial \(number): \(repeats) epochs trained again over \(runs.count) runs")
-                let state = trial["state"] as? String
-                #expect(state == "COMPLETED" || state == "CANCELLED", "\(id) trial \(number): \(state ?? "-"): \(trial["reason"] ?? "-")")
+                let state = trial.state
+                #expect(state == "COMPLETED" || state == "CANCELLED", "\(id) trial \(number): \(state): \(trial.reason)")
             }
         }
         print("soak: \(interruptions) interruptions recorded over the three jobs")
         #expect(interruptions >= Self.kills, "every kill while a job ran is an interruption of some job")
         let outbox = try FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("outbox").path)
-        #expect(Set(outbox.filter { $0.hasPrefix("j-") }) == Set(jobs.compactMap { $0["id"] as? String }), "\(outbox)")
+        #expect(Set(outbox.filter { $0.hasPrefix("j-") }) == Set(jobs.map(\.id)), "\(outbox)")
         let processing = (try? FileManager.default.contentsOfDirectory(atPath: spool.appendingPathComponent("processing").path)) ?? []
         #expect(processing.filter { !$0.hasPrefix(".") }.isEmpty, "left in processing/: \(processing)")
         #expect(Self.trainers(of: spool, within: 5).isEmpty)

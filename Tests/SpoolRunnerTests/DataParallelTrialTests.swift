@@ -1,4 +1,5 @@
 import Foundation
+import SpoolCore
 import Testing
 
 /// The local executor on a machine whose GPUs outnumber the job's max_concurrent_trials: a trial takes the idle
@@ -22,12 +23,12 @@ struct DataParallelTrialTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--device", "cuda"],
                                                environment: ["SPOOL_TRAINER": trainer.path, "CUDA_VISIBLE_DEVICES": "0,1"])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
         let asked = try String(contentsOf: record, encoding: .utf8)
         #expect(asked.hasPrefix("CUDA_VISIBLE_DEVICES=0,1 train "), "\(asked)")
         #expect(asked.contains("--device cuda") && asked.contains("--nproc 2"), "\(asked)")
-        let outbox = try #require(job["outbox"] as? String)
+        let outbox = try #require(job.outbox)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let jobLog = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         #expect(jobLog.contains("x2 GPUs, data-parallel"), "\(jobLog)")

@@ -50,12 +50,12 @@ extension JobReportTests {
         #expect(html.contains("<code>resnet18</code>") && html.contains("resnet18.safetensors") && !html.contains("from scratch"))
         #expect(html.contains("<code>cpu</code>") && html.contains("2.1.2"))
         // Every hyperparameter of metrics.json, each shown as written there.
-        let document = try #require(try JSONSerialization.jsonObject(with: metrics) as? [String: Any])
-        let given = try #require(document["training_parameters"] as? [String: Any])
+        // The parameters as written in the file (every key), not as `TrainingParameters` reads them.
+        let document = try JSONDecoder().decode([String: SettingValue].self, from: metrics)
+        let given = try #require(document["training_parameters"]?.mapValue)
         let shown = try Self.parameterElements(html)
         #expect(Set(shown.keys) == Set(given.keys), "missing: \(Set(given.keys).subtracting(shown.keys).sorted())")
-        let typed = try JSONDecoder().decode([String: SettingValue].self, from: JSONSerialization.data(withJSONObject: given))
-        for (key, value) in typed { #expect(shown[key] == JobReport.describe(value), "\(key): \(shown[key] ?? "none") vs \(value)") }
+        for (key, value) in given { #expect(shown[key] == JobReport.describe(value), "\(key): \(shown[key] ?? "none") vs \(value)") }
         #expect(shown["optimizer"] == "sgd", "\(shown["optimizer"] ?? "none")")
         // What a classifier does not use (an R-CNN's NMS threshold) is folded away below what it does.
         let folded = html.components(separatedBy: "<details class=\"unused-params\">")

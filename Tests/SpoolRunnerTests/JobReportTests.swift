@@ -466,13 +466,13 @@ struct JobReportTests {
         #expect(try RunnerSupport.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path])
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = URL(fileURLWithPath: try #require(job["outbox"] as? String))
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = URL(fileURLWithPath: try #require(job.outbox))
         let page = outbox.appendingPathComponent("report.html")
         let metrics = try Data(contentsOf: outbox.appendingPathComponent("metrics.json"))
-        let jobDocument = try JSONSerialization.jsonObject(with: Data(contentsOf: outbox.appendingPathComponent("job.json"))) as? [String: Any]
-        #expect((jobDocument?["outbox_files"] as? [String])?.contains("report.html") == true)
+        let jobDocument = try JobDocument.read(from: outbox.appendingPathComponent(JobDocument.fileName))
+        #expect(jobDocument.outboxFiles.contains("report.html"))
 
         let html = try String(contentsOf: page, encoding: .utf8)
         Self.expectSelfContained(html)
@@ -506,14 +506,14 @@ struct JobReportTests {
         #expect(dom.contains("<h2>Validation images</h2>") && dom.contains("src=\"data:image/png;base64,") && dom.contains("data-truth"))
         #expect(dom.contains("<svg class=\"parallel\""))
         let index = try String(contentsOf: spool.appendingPathComponent("outbox/index.html"), encoding: .utf8)
-        let jobID = try #require(job["id"] as? String)
+        let jobID = job.id
         #expect(index.contains("href=\"\(jobID)/report.html\""), "index.html links the report")
         if let keep {
             try? FileManager.default.removeItem(at: keep.appendingPathComponent("index.html"))
             try? FileManager.default.copyItem(at: spool.appendingPathComponent("outbox/index.html"), to: keep.appendingPathComponent("index.html"))
         }
-        let document = try #require(try JSONSerialization.jsonObject(with: metrics) as? [String: Any])
-        let classes = try #require((document["best_epoch_report"] as? [String: Any])?["class_names"] as? [String])
+        let document = try ContractCoding.decoder().decode(MetricsDocument.self, from: metrics)
+        let classes = try #require(document.bestReport.classification?.classNames)
         #expect(classes.count == 3)
         var expected: Set<String> = ["accuracy", "primary_metric_value", "sample_count", "best_epoch"]
         for (i, name) in classes.enumerated() {

@@ -83,20 +83,6 @@ enum RunnerSupport {
     static func detail(spool: URL, job: String) throws -> JobStatusDocument.Detail {
         try #require(try status(spool: spool, job: job).detail)
     }
-
-    static func statusJSON(spool: URL) throws -> [[String: Any]] {
-        let result = try spoolctl(["status", "--spool", spool.path, "--json"])
-        guard result.status == 0 else { throw TestFailure("status failed: \(result.stderr)") }
-        let object = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
-        return object?["jobs"] as? [[String: Any]] ?? []
-    }
-
-    /// `spoolctl status JOB --json`: one job with its trials' detail.
-    static func statusJSON(spool: URL, job: String) throws -> [String: Any] {
-        let result = try spoolctl(["status", job, "--spool", spool.path, "--json"])
-        guard result.status == 0 else { throw TestFailure("status \(job) failed: \(result.stderr)") }
-        return try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any] ?? [:]
-    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -33,7 +33,7 @@ struct SlurmExecutorTests {
         try daemon.run()
         for _ in 0..<480 {
             Thread.sleep(forTimeInterval: 0.25)
-            guard let job = try? RunnerSupport.statusJSON(spool: spool).first, let id = job["id"] as? String else { continue }
+            guard let id = (try? RunnerSupport.status(spool: spool))?.first?.id else { continue }
             let log = (try? String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)) ?? ""
             if ready(log) { return (daemon, id, log) }
         }
@@ -70,44 +70,44 @@ struct SlurmExecutorTests {
                                                 "--slurm-cpus", "1", "--slurm-mem", "1500", "--slurm-poll", "0.25"],
                                                environment: cluster.environment)
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        #expect((job["trials"] as? [String: Any])?["total"] as? Int == 4)
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        #expect(job.trials.total == 4)
+        let outbox = try #require(job.outbox)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
 
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         let ids = Self.slurmIDs(inLog: log)
         #expect(ids.count == 4, "\(log)")
         #expect(log.contains("2 at once"))
-        let document = try SweepEndToEndTests.trialsObject(outbox)
-        let trials = try #require(document["trials"] as? [[String: Any]])
+        let document = try SweepEndToEndTests.trialsJSON(outbox)
+        let trials = document.trials
         #expect(trials.count == 4)
         let statuses = try SlurmClient(environment: cluster.environment).statuses(of: Array(ids.values))
         var stopped = 0
         for trial in trials {
-            let number = try #require(trial["number"] as? Int)
+            let number = trial.number
             let slurm = try #require(ids[number].flatMap { statuses[$0] }, "trial \(number): no Slurm job")
-            let reason = trial["reason"] as? String ?? ""
+            let reason = trial.reason
             if reason.hasPrefix("early termination: bandit") {
                 stopped += 1
-                #expect(trial["state"] as? String == "CANCELLED")
+                #expect(trial.state == "CANCELLED")
                 #expect(slurm.state == .cancelled, "trial \(number): \(slurm.summary)")
                 // Stopped after an evaluation: its metrics and its model are kept.
-                #expect(!((trial["evaluations"] as? [Any]) ?? []).isEmpty)
+                #expect(!trial.evaluations.isEmpty)
             } else {
-                #expect(trial["state"] as? String == "COMPLETED", "trial \(number): \(reason)")
+                #expect(trial.state == "COMPLETED", "trial \(number): \(reason)")
                 #expect(slurm.state == .completed && slurm.exitStatus == 0, "trial \(number): \(slurm.summary)")
             }
             #expect(slurm.nodes == "spoolnode")
             #expect(slurm.timeLimitMinutes == 5, "trial \(number): the partition's limit")
         }
-        #expect(stopped >= 1, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
+        #expect(stopped >= 1, "\(trials.map { "\($0.state): \($0.reason)" })")
         // The best trial's model is the outbox's.
-        let bestNumber = try #require(document["best_trial"] as? Int)
-        let best = try #require(trials.first { $0["number"] as? Int == bestNumber })
-        let metrics = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: outbox + "/metrics.json"))) as? [String: Any]
-        #expect((metrics?["primary_metric"] as? [String: Any])?["value"] as? Double == best["best_metric"] as? Double)
+        let bestNumber = try #require(document.bestTrial)
+        let best = try #require(trials.first { $0.number == bestNumber })
+        let metrics = try MetricsDocument.read(from: URL(fileURLWithPath: outbox + "/metrics.json"))
+        #expect(metrics.primaryMetric.value == best.bestMetric)
     }
 
     /// `--slurm-tasks 2`: a trial is one `srun` of two tasks in one batch job, which find each other from Slurm's
@@ -123,9 +123,9 @@ struct SlurmExecutorTests {
                                                 "--slurm-poll", "0.25"],
                                                environment: cluster.environment)
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         #expect(log.contains("2 processes x1, data-parallel"), "\(log)")
@@ -154,10 +154,10 @@ struct SlurmExecutorTests {
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
 
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        let outbox = try #require(job["outbox"] as? String)
-        let trial = try #require((try SweepEndToEndTests.trialsObject(outbox)["trials"] as? [[String: Any]])?.first)
-        #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        let outbox = try #require(job.outbox)
+        let trial = try #require(try SweepEndToEndTests.trialsJSON(outbox).trials.first)
+        #expect(trial.state == "TIMEOUT", "\(trial.state): \(trial.reason)")
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let trialFolder = spool.appendingPathComponent("jobs/\(jobID)/trials/0")
         let checkpoints = (try? FileManager.default.contentsOfDirectory(atPath: trialFolder.appendingPathComponent("checkpoints/resume").path)) ?? []
@@ -191,9 +191,9 @@ struct SlurmExecutorTests {
         daemon.waitUntilExit()
         #expect(daemon.terminationStatus == 0)
 
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let status = try #require(try SlurmClient(environment: cluster.environment).statuses(of: [id])[id])
         #expect(status.state == .completed, "\(status.summary)")
@@ -238,12 +238,12 @@ struct SlurmExecutorTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm",
                                                 "--slurm-poll", "0.25"], environment: environment)
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
-        let trials = try #require(try SweepEndToEndTests.trialsObject(outbox)["trials"] as? [[String: Any]])
-        #expect(trials.map { $0["state"] as? String } == ["FAILED", "COMPLETED"], "\(trials)")
-        let reason = trials.first?["reason"] as? String ?? ""
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
+        let trials = try SweepEndToEndTests.trialsJSON(outbox).trials
+        #expect(trials.map(\.state) == ["FAILED", "COMPLETED"], "\(trials)")
+        let reason = trials.first?.reason ?? ""
         #expect(reason.contains("Slurm refused to queue it") && reason.contains("Socket timed out"), "\(reason)")
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         #expect(log.contains("trying its configuration again in 1 s"), "\(log)")
@@ -277,11 +277,10 @@ struct SlurmExecutorTests {
             Thread.sleep(forTimeInterval: 0.25)
         }
         #expect(state == .cancelled)
-        let detail = try RunnerSupport.spoolctl(["status", "--spool", spool.path, jobID, "--json"])
-        let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
-        let trials = try #require(object?["trials_detail"] as? [[String: Any]])
-        #expect(trials.map { $0["state"] as? String } == ["CANCELLED"], "\(trials)")
-        #expect(object?["state"] as? String == "CANCELLED")
+        let object = try RunnerSupport.status(spool: spool, job: jobID)
+        let trials = try #require(object.detail?.trials)
+        #expect(trials.map(\.state) == ["CANCELLED"], "\(trials)")
+        #expect(object.state == "CANCELLED")
     }
 
     /// `kill -9` of the daemon while one trial runs in Slurm and another waits there for cores; a new daemon
@@ -316,12 +315,12 @@ struct SlurmExecutorTests {
 
         let restart = try RunnerSupport.spoolctl(["serve", "--once"] + arguments, environment: cluster.environment)
         #expect(restart.status == 0, "\(restart.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let outbox = try #require(job["outbox"] as? String)
-        let trials = try #require(try SweepEndToEndTests.trialsObject(outbox)["trials"] as? [[String: Any]])
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let outbox = try #require(job.outbox)
+        let trials = try SweepEndToEndTests.trialsJSON(outbox).trials
         #expect(trials.count == 4)
-        #expect(trials.allSatisfy { $0["state"] as? String == "COMPLETED" }, "\(trials.map { "\($0["state"] ?? ""): \($0["reason"] ?? "")" })")
+        #expect(trials.allSatisfy { $0.state == "COMPLETED" }, "\(trials.map { "\($0.state): \($0.reason)" })")
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
         #expect(log.components(separatedBy: " re-attached (Slurm job ").count - 1 == 2, "\(log)")
         // Slurm ran exactly four jobs for this spool job, each COMPLETED.
@@ -333,8 +332,8 @@ struct SlurmExecutorTests {
         #expect(mine.allSatisfy { $0.state == .completed })
         // `status JOB --json`: each trial with its Slurm job id.
         let detail = try RunnerSupport.spoolctl(["status", "--json", "--spool", spool.path, id], environment: cluster.environment)
-        let object = try JSONSerialization.jsonObject(with: Data(detail.stdout.utf8)) as? [String: Any]
-        let stored = ((object?["trials_detail"] as? [[String: Any]]) ?? []).compactMap { $0["slurm_job_id"] as? String }
+        let object = try JobStatusDocument.decode(Data(detail.stdout.utf8))
+        let stored = (object.detail?.trials ?? []).compactMap(\.slurmJobID)
         #expect(Set(stored) == Set(mine.map(\.id)), "\(detail.stdout)")
     }
 }

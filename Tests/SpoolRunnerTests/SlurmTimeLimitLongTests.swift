@@ -24,12 +24,12 @@ struct SlurmTimeLimitLongTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm"],
                                                environment: cluster.environment)
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        let outbox = try #require(job["outbox"] as? String)
-        let trials = try #require(try SweepEndToEndTests.trialsObject(outbox)["trials"] as? [[String: Any]])
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        let outbox = try #require(job.outbox)
+        let trials = try SweepEndToEndTests.trialsJSON(outbox).trials
         let trial = try #require(trials.first)
-        #expect(trial["state"] as? String == "TIMEOUT", "\(trial["state"] ?? "-"): \(trial["reason"] ?? "-")")
-        let evaluations = (trial["evaluations"] as? [Any]) ?? []
+        #expect(trial.state == "TIMEOUT", "\(trial.state): \(trial.reason)")
+        let evaluations = trial.evaluations
         #expect(evaluations.count > 0)
         #expect(FileManager.default.fileExists(atPath: outbox + "/model/model.json"))
         let log = try String(contentsOfFile: outbox + "/job.log", encoding: .utf8)
@@ -52,16 +52,16 @@ struct SlurmTimeLimitLongTests {
         let serve = try RunnerSupport.spoolctl(["serve", "--once", "--spool", spool.path, "--executor", "slurm"],
                                                environment: cluster.environment)
         #expect(serve.status == 0, "\(serve.stderr)")
-        let job = try #require(try RunnerSupport.statusJSON(spool: spool).first)
-        #expect(job["state"] as? String == "COMPLETED", "\(job)")
-        let id = try #require(job["id"] as? String)
+        let job = try #require(try RunnerSupport.status(spool: spool).first)
+        #expect(job.state == "COMPLETED", "\(job)")
+        let id = job.id
         let log = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/job.log"), encoding: .utf8)
         #expect(log.contains("the partition's MaxTime of 1 min"), "\(log)")
         #expect(log.contains("trial 0 resumed after epoch"), "\(log)")
         let trainLog = try String(contentsOf: spool.appendingPathComponent("jobs/\(id)/trials/0/train.log"), encoding: .utf8)
         #expect(DaemonKillSoakLongTests.epochsTrainedAgain(trainLog) <= 2, "at most the epoch in flight at each cut")
-        let detail = try RunnerSupport.statusJSON(spool: spool, job: id)
-        let runs = ((detail["trials_detail"] as? [[String: Any]])?.first?["runs"] as? [[String: Any]]) ?? []
-        #expect(runs.count >= 2 && (runs.last?["resumed_after_epoch"] as? Int ?? 0) > 0, "\(runs)")
+        let detail = try RunnerSupport.detail(spool: spool, job: id)
+        let runs = detail.trials.first?.runs ?? []
+        #expect(runs.count >= 2 && (runs.last?.resumedAfterEpoch ?? 0) > 0, "\(runs)")
     }
 }

@@ -33,11 +33,6 @@ struct SweepEndToEndTests {
         try TrialsDocument.read(from: URL(fileURLWithPath: outbox + "/trials.json"))
     }
 
-    static func trialsObject(_ outbox: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: outbox + "/trials.json"))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-
     @Test func aBanditSweepStopsPoorTrialsAndPublishesTheBest() throws {
         let dir = try RunnerSupport.temporaryDirectory("sweep")
         defer { try? FileManager.default.removeItem(at: dir) }

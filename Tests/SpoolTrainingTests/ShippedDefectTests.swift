@@ -254,8 +254,8 @@ struct ShippedDefectTests {
         #expect(try Self.spoolctl(["submit", "--spool", spool.path, bundle.path]).status == 0)
         #expect(try Self.spoolctl(["serve", "--once", "--spool", spool.path]).status == 0)
         let status = try Self.spoolctl(["status", "--spool", spool.path, "--json"])
-        let jobs = (try JSONSerialization.jsonObject(with: Data(status.stdout.utf8)) as? [String: Any])?["jobs"] as? [[String: Any]]
-        let id = try #require(jobs?.first?["id"] as? String)
+        let jobs = try QueueStatusDocument.decode(Data(status.stdout.utf8)).jobs
+        let id = try #require(jobs.first?.id)
         let all = try Self.spoolctl(["logs", "--spool", spool.path, id])
         #expect(all.status == 0)
         #expect(all.stdout.contains("==> job \(id)") && all.stdout.contains("==> trial 0"), "\(all.stdout)")

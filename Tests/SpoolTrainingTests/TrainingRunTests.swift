@@ -42,16 +42,16 @@ struct TrainingRunTests {
         let dir = try TrainingSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (result, out) = try run(Self.base(), in: dir)
-        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("metrics.json"))) as! [String: Any]
-        let primary = json["primary_metric"] as! [String: Any]
-        #expect(primary["name"] as? String == "accuracy")
-        #expect(primary["value"] as? Double == result.primaryMetric.value)
-        let history = json["history"] as! [[String: Any]]
+        let json = try MetricsDocument.read(from: out.appendingPathComponent(MetricsDocument.fileName))
+        let primary = json.primaryMetric
+        #expect(primary.name == "accuracy")
+        #expect(primary.value == result.primaryMetric.value)
+        let history = json.history
         #expect(history.count == 2)
-        #expect(history.allSatisfy { $0["train_loss"] is Double && $0["metrics"] is [String: Any] })
-        let report = json["best_epoch_report"] as! [String: Any]
-        #expect(report["confusion_matrix"] is [[Int]])
-        #expect((report["per_class"] as? [Any])?.count == 3)
+        #expect(history.allSatisfy { $0.trainLoss.isFinite && $0.metrics != nil })
+        let report = try #require(json.bestReport.classification)
+        #expect(report.confusionMatrix != nil)
+        #expect(report.perClass.count == 3)
         for file in ["model/weights.safetensors", "model/model.json", "train.log"] {
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(file).path), "\(file)")
         }
