@@ -136,7 +136,8 @@ enum CatalogueScoring {
 /// The fast tier: one model of each architecture score.py builds differently.
 @Suite(.serialized)
 struct CatalogueScoringTests {
-    /// score.py's table is the catalogue's: it builds every engine model and nothing else.
+    /// score.py's table is the catalogue's: it builds every engine model and nothing else, each read as its
+    /// recipe's meta-architecture.
     @Test func scorePyBuildsEveryCatalogueModel() throws {
         let dir = try TrainingSupport.temporaryDirectory("catalogue-names")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -144,11 +145,14 @@ struct CatalogueScoringTests {
         let listed = try TrainingSupport.run(URL(fileURLWithPath: TrainingSupport.debianPython), ["-c", """
             import sys; sys.path.insert(0, sys.argv[1])
             from spool_scoring import architectures
-            print("\\n".join(sorted(architectures.ENGINE_MODELS)))
+            print("\\n".join("%s %s" % item for item in sorted(architectures.ENGINE_MODELS.items())))
             """, dir.path])
         try #require(listed.status == 0, "\(listed.stderr)")
         let names = listed.stdout.split(separator: "\n").map(String.init)
-        #expect(names == CatalogueScoring.everyModel.sorted())
+        let catalogue = ModelCatalog.entries.filter(\.available).flatMap { entry in
+            entry.engineModels.map { "\($0) \(entry.metaArchitecture.rawValue)" }
+        }
+        #expect(names == catalogue.sorted())
     }
 
     @Test func representativesScoreAsTheEngine() throws {

@@ -72,6 +72,15 @@ public struct ModelManifest: Codable, Sendable, Equatable {
     public struct Architecture: Codable, Sendable, Equatable {
         public var library: String
         public var name: String
+        /// The meta-architecture (`ModelFamily`: classifier, two_stage_rcnn, one_stage_dense, yolo), which tells
+        /// score.py how the model's outputs read; absent in folders written before Spool recorded it.
+        public var family: String?
+
+        public init(library: String, name: String, family: String? = nil) {
+            self.library = library
+            self.name = name
+            self.family = family
+        }
     }
 
     public var formatVersion = 2
@@ -117,7 +126,8 @@ public struct ModelManifest: Codable, Sendable, Equatable {
         self.source = source
         self.createdAt = ISO8601DateFormatter().string(from: Date())
         let entry = modelName.catalogEntry
-        self.architecture = Architecture(library: entry.library, name: entry.architecture)
+        self.architecture = Architecture(library: entry.library, name: entry.architecture,
+                                         family: entry.metaArchitecture.rawValue)
     }
 
     public static let fileName = "model.json"

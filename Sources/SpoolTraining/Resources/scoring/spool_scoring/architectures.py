@@ -4,7 +4,6 @@ import torch.nn as nn
 
 from . import timm_fallback
 
-
 # Every engine model score.py builds, by the name Spool's catalogue gives it (model.json's "model_name" for a
 # classifier, its "architecture" name for a detector: yolov5 by size). CatalogueScoringTests keeps this equal to
 # the catalogue and scores every one against the engine.
@@ -23,11 +22,20 @@ CLASSIFIERS = {
     "vitb16r224": ("torchvision", "vit_b_16"),
     "vitl16r224": ("torchvision", "vit_l_16"),
 }
-DETECTORS = (["fasterrcnn_resnet%d_fpn" % d for d in (18, 34, 50, 101, 152)]
-             + ["fasterrcnn_mobilenet_v3_large_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn"]
-             + ["yolov5" + size for size in "smlx"]
-             + ["maskrcnn_resnet%d_fpn" % d for d in (18, 34, 50, 101, 152)])
-ENGINE_MODELS = list(CLASSIFIERS) + DETECTORS
+# Spool's name: its meta-architecture (model.json's architecture "family"; folders written before Spool recorded
+# it are read by this table).
+DETECTORS = dict(
+    [("fasterrcnn_resnet%d_fpn" % d, "two_stage_rcnn") for d in (18, 34, 50, 101, 152)]
+    + [("fasterrcnn_mobilenet_v3_large_fpn", "two_stage_rcnn"), ("retinanet_resnet50_fpn", "one_stage_dense"),
+       ("fcos_resnet50_fpn", "one_stage_dense")]
+    + [("yolov5" + size, "yolo") for size in "smlx"]
+    + [("maskrcnn_resnet%d_fpn" % d, "two_stage_rcnn") for d in (18, 34, 50, 101, 152)])
+ENGINE_MODELS = dict([(name, "classifier") for name in CLASSIFIERS] + list(DETECTORS.items()))
+
+
+def family(architecture):
+    """The meta-architecture of model.json's architecture: classifier, two_stage_rcnn, one_stage_dense or yolo."""
+    return architecture.get("family") or ENGINE_MODELS.get(architecture.get("name"))
 
 
 def classifier(library, name, num_classes, image_size=224):
@@ -67,9 +75,9 @@ def detector(name, num_classes, settings, frozen_batch_norm):
     backbone (they then have no batch counters), trainable BatchNorm (in eval mode) otherwise. Or YOLOv5
     (yolov5s/m/l/x, Ultralytics' state-dict names; spool_scoring.yolov5)."""
     if name not in DETECTORS:
-        raise ValueError("detector %r is not one this score.py builds (%s); score the model with the score.py its "
-                         "Spool wrote" % (name, ", ".join(DETECTORS)))
-    if name.startswith("yolov5"):
+        raise ValueError("detector %r is not one score.py builds (this one builds %s); score the model with the "
+                         "score.py its Spool wrote" % (name, ", ".join(DETECTORS)))
+    if DETECTORS[name] == "yolo":
         from . import yolov5
 
         return yolov5.build(name, num_classes)
@@ -88,18 +96,6 @@ def detector(name, num_classes, settings, frozen_batch_norm):
             return meta(backbone, num_classes=num_classes + 1, box_score_thresh=settings["box_score_thresh"],
                         box_nms_thresh=settings["box_nms_thresh"],
                         box_detections_per_img=settings["box_detections_per_img"], **common)
-    if name == "fasterrcnn_mobilenet_v3_large_fpn":
-        # torchvision's fasterrcnn_mobilenet_v3_large_fpn: the last two stages, 5 sizes x 3 ratios at each of the
-        # three levels, proposals below 0.05 dropped.
-        from torchvision.models import mobilenet_v3_large
-        from torchvision.models.detection.anchor_utils import AnchorGenerator
-        from torchvision.models.detection.backbone_utils import _mobilenet_extractor
-
-        backbone = _mobilenet_extractor(mobilenet_v3_large(weights=None, norm_layer=norm), True, 6)
-        anchors = AnchorGenerator(((32, 64, 128, 256, 512),) * 3, ((0.5, 1.0, 2.0),) * 3)
-        return FasterRCNN(backbone, num_classes=num_classes + 1, rpn_anchor_generator=anchors, rpn_score_thresh=0.05,
-                          box_score_thresh=settings["box_score_thresh"], box_nms_thresh=settings["box_nms_thresh"],
-                          box_detections_per_img=settings["box_detections_per_img"], **common)
     if name == "retinanet_resnet50_fpn":
         body = resnet.resnet50(weights=None, norm_layer=norm)
         backbone = _resnet_fpn_extractor(body, 5, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import torch
 
-from . import yolov5
+from . import architectures, yolov5
 from .preprocess import to_unit_float
 
 SETTINGS = ("min_size", "max_size", "img_size", "box_score_thresh", "box_nms_thresh", "box_iou_thresh",
@@ -96,8 +96,8 @@ def results(model, manifest, settings, images, filenames, device):
 
     classes = manifest["classes"]
     s = inference_settings(manifest, settings)
-    name = manifest["architecture"]["name"]
-    if name.startswith("yolov5"):
+    family = architectures.family(manifest["architecture"])
+    if family == "yolo":
         # model.json keeps yolov5's box_iou_thresh as its box_nms_thresh; model_settings may name either.
         iou = s.get("box_iou_thresh")
         iou = float(s["box_nms_thresh"] if iou is None else iou)
@@ -106,8 +106,8 @@ def results(model, manifest, settings, images, filenames, device):
             return yolov5.detect(model, rgb, int(s["img_size"]), float(s["box_score_thresh"]), iou,
                                  int(s["box_detections_per_img"]), device) + (None,)
     else:
-        # Faster R-CNN's labels count from 1 (0 is the background); RetinaNet's and FCOS's from 0.
-        label_offset = 0 if name.startswith(("retinanet", "fcos")) else 1
+        # The two-stage R-CNNs' labels count from 1 (0 is the background); the one-stage detectors' from 0.
+        label_offset = 1 if family == "two_stage_rcnn" else 0
 
         def scored(rgb):
             return detect(model, to_unit_float(rgb), device, label_offset)
