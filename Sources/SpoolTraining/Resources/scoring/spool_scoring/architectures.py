@@ -96,6 +96,18 @@ def detector(name, num_classes, settings, frozen_batch_norm):
             return meta(backbone, num_classes=num_classes + 1, box_score_thresh=settings["box_score_thresh"],
                         box_nms_thresh=settings["box_nms_thresh"],
                         box_detections_per_img=settings["box_detections_per_img"], **common)
+    if name == "fasterrcnn_mobilenet_v3_large_fpn":
+        # torchvision's fasterrcnn_mobilenet_v3_large_fpn: the last two stages, 5 sizes x 3 ratios at each of the
+        # three levels, proposals below 0.05 dropped.
+        from torchvision.models import mobilenet_v3_large
+        from torchvision.models.detection.anchor_utils import AnchorGenerator
+        from torchvision.models.detection.backbone_utils import _mobilenet_extractor
+
+        backbone = _mobilenet_extractor(mobilenet_v3_large(weights=None, norm_layer=norm), True, 6)
+        anchors = AnchorGenerator(((32, 64, 128, 256, 512),) * 3, ((0.5, 1.0, 2.0),) * 3)
+        return FasterRCNN(backbone, num_classes=num_classes + 1, rpn_anchor_generator=anchors, rpn_score_thresh=0.05,
+                          box_score_thresh=settings["box_score_thresh"], box_nms_thresh=settings["box_nms_thresh"],
+                          box_detections_per_img=settings["box_detections_per_img"], **common)
     if name == "retinanet_resnet50_fpn":
         body = resnet.resnet50(weights=None, norm_layer=norm)
         backbone = _resnet_fpn_extractor(body, 5, returned_layers=[2, 3, 4], extra_blocks=LastLevelP6P7(256, 256))
