@@ -40,7 +40,8 @@ import Testing
         ])
         #expect(ModelCatalog.models(for: .imageObjectDetection).map(\.rawValue) == [
             "fasterrcnn_resnet18_fpn", "fasterrcnn_resnet34_fpn", "fasterrcnn_resnet50_fpn", "fasterrcnn_resnet101_fpn",
-            "fasterrcnn_resnet152_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn", "yolov5",
+            "fasterrcnn_resnet152_fpn", "fasterrcnn_mobilenet_v3_large_fpn", "retinanet_resnet50_fpn", "fcos_resnet50_fpn",
+            "yolov5",
         ])
         #expect(ModelCatalog.models(for: .imageInstanceSegmentation).map(\.rawValue) == [
             "maskrcnn_resnet18_fpn", "maskrcnn_resnet34_fpn", "maskrcnn_resnet50_fpn", "maskrcnn_resnet101_fpn",

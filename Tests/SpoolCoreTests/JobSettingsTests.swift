@@ -352,7 +352,7 @@ private func failure(_ text: String, json: Bool = false) -> SettingsError? {
         #expect(p.trainingBatchSize == 2 && p.validationBatchSize == 1 && p.learningRate == 0.005)
         // A classification key, or a model of another task, is refused with the task named.
         #expect(failure("task: image_object_detection\ntraining_parameters: {model_name: resnet18, valid_crop_size: 224}\n")?.description == """
-            settings.yaml:2: training_parameters.model_name = "resnet18": is a model for image_classification and image_classification_multilabel, not image_object_detection; image_object_detection takes one of fasterrcnn_resnet18_fpn, fasterrcnn_resnet34_fpn, fasterrcnn_resnet50_fpn, fasterrcnn_resnet101_fpn, fasterrcnn_resnet152_fpn, retinanet_resnet50_fpn, fcos_resnet50_fpn, yolov5
+            settings.yaml:2: training_parameters.model_name = "resnet18": is a model for image_classification and image_classification_multilabel, not image_object_detection; image_object_detection takes one of fasterrcnn_resnet18_fpn, fasterrcnn_resnet34_fpn, fasterrcnn_resnet50_fpn, fasterrcnn_resnet101_fpn, fasterrcnn_resnet152_fpn, fasterrcnn_mobilenet_v3_large_fpn, retinanet_resnet50_fpn, fcos_resnet50_fpn, yolov5
             settings.yaml:2: training_parameters.valid_crop_size = 224: applies only to image_classification and image_classification_multilabel, not to image_object_detection
             """)
     }
