@@ -39,12 +39,8 @@ extension JobExecutor {
             sweep: sweep, bestTrial: best?.number, best: metrics?.primaryMetric, comparison: comparison, outboxFiles: files)
         let documentData = document.jsonData()
         var outboxPath: String?
-        var extraFiles = ["trials.csv": report.csv(), "trials.json": report.json(), "report.html": page.data()]
-        if let comparison {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            extraFiles["comparison.json"] = try? encoder.encode(comparison)
-        }
+        var extraFiles = ["trials.csv": report.csv(), TrialsDocument.fileName: report.json(), "report.html": page.data()]
+        if let comparison { extraFiles["comparison.json"] = try? ContractCoding.encoder().encode(comparison) }
         do {
             let trialLogs = (try? FileManager.default.contentsOfDirectory(at: layout.job(job.id).appendingPathComponent("trials"),
                                                                           includingPropertiesForKeys: nil)) ?? []
