@@ -19,7 +19,7 @@ struct ImportModelCommand: ParsableCommand {
         let entry = ModelCatalog.entry(name)
         if engineModel == nil {
             let sizes = entry.engineModels
-            throw CommandError("--model \(name.rawValue): say which size, as \(entry.library == "ultralytics" ? "Ultralytics" : entry.library) names its files: \(sizes.dropLast().joined(separator: ", ")) or \(sizes.last!)")
+            throw CommandError("--model \(name.rawValue): say which size, as \(entry.library.capitalized) names its files: \(sizes.dropLast().joined(separator: ", ")) or \(sizes.last!)")
         }
         let family = entry.tasks
         guard entry.available else {

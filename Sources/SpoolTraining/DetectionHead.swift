@@ -163,15 +163,17 @@ public struct DetectionHead: TaskHead {
         return o
     }
 
-    /// A detector saved with FrozenBatchNorm2d has no `num_batches_tracked` in its backbone: build it the same way.
-    static func hasFrozenBatchNorm(_ weights: URL) -> Bool {
+    /// A detector saved with FrozenBatchNorm2d has batch-norm statistics but no `num_batches_tracked` in its
+    /// backbone's body (whatever the body: ResNet's `bn1`, MobileNetV3's numbered blocks): build it the same way.
+    public static func hasFrozenBatchNorm(_ weights: URL) -> Bool {
         guard let handle = FileHandle(forReadingAtPath: weights.path) else { return false }
         defer { try? handle.close() }
         guard let lengthBytes = try? handle.read(upToCount: 8), lengthBytes.count == 8 else { return false }
         let length = lengthBytes.withUnsafeBytes { $0.loadUnaligned(as: UInt64.self).littleEndian }
-        guard length < 100_000_000, let header = try? handle.read(upToCount: Int(length)) else { return false }
-        let text = String(decoding: header, as: UTF8.self)
-        return text.contains("backbone.body.bn1.running_var") && !text.contains("backbone.body.bn1.num_batches_tracked")
+        guard length < 100_000_000, let header = try? handle.read(upToCount: Int(length)),
+              let tensors = try? JSONSerialization.jsonObject(with: header) as? [String: Any] else { return false }
+        let body = tensors.keys.filter { $0.hasPrefix("backbone.body.") }
+        return body.contains { $0.hasSuffix("running_var") } && !body.contains { $0.hasSuffix("num_batches_tracked") }
     }
 
     public func unlabelled(_ path: String) -> LabeledImage {

@@ -52,7 +52,7 @@ struct ModelRecipeTests {
         let plain = ModelManifest.DetectionSettings(rcnn, segmentation: false)
         #expect(plain.imgSize == nil && plain.modelSize == nil && plain.boxNMSThresh == rcnn.boxNMSThresh)
         #expect(ModelName.yolov5.recipe.trainingSchedule(yolo, stepsPerEpoch: 10)
-            == TrainingSchedule(warmupIterations: 100, nominalBatchSize: 64, emaDecay: 0.9999))
+            == TrainingSchedule(warmupIterations: 100, nominalBatchSize: 64, emaDecay: 0.9999, ultralyticsOptimizer: true))
         #expect(rcnn.modelName.recipe.trainingSchedule(rcnn, stepsPerEpoch: 10) == nil)
         #expect(COCOCategories.classes(for: .yolov5).count == 80)
         #expect(COCOCategories.classes(for: .retinanetResnet50FPN).count == 90)

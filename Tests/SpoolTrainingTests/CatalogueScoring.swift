@@ -9,7 +9,8 @@ import Testing
 /// two images, and score.py (the test venv: Debian's torch and torchvision, OpenCV, timm) on the same ones, in one
 /// Python process.
 /// Classifiers: probabilities within 1e-4; detectors: score.py builds the architecture and loads the engine's
-/// weights strictly, and scores.
+/// weights strictly (every tensor by name and shape), and scores without error (their detections are compared on
+/// trained models, where scores do not tie).
 enum CatalogueScoring {
     static let bin = TrainingSupport.repository.appendingPathComponent(".build/debug")
 
@@ -19,11 +20,10 @@ enum CatalogueScoring {
     }
 
     /// One model of each architecture score.py builds differently: the fast tier's share.
-    static let representatives = ["mobilenetv2", "resnet18", "resnest50", "seresnext", "vits16r224", "vitb16r224",
-                                  "fasterrcnn_resnet18_fpn", "maskrcnn_resnet18_fpn", "retinanet_resnet50_fpn", "yolov5s"]
-        + ["fasterrcnn_mobilenet_v3_large_fpn", "fcos_resnet50_fpn"].filter { name in
-            ModelCatalog.engineModel(named: name) != nil
-        }
+    /// (torchvision's ViT, whose weights alone are 330 MB, is the long tier's: timm's ViT takes the same path.)
+    static let representatives = ["mobilenetv2", "resnet18", "resnest50", "seresnext", "vits16r224",
+                                  "fasterrcnn_resnet18_fpn", "fasterrcnn_mobilenet_v3_large_fpn", "maskrcnn_resnet18_fpn",
+                                  "retinanet_resnet50_fpn", "fcos_resnet50_fpn", "yolov5s"]
 
     /// An untrained model folder for `engineModel`, as training writes one (weights, model.json, score.py), at
     /// small sizes: classifiers resize to 40 and crop 32; detectors 64 to 96 px (yolov5: a 64 px letterbox).
@@ -67,7 +67,7 @@ enum CatalogueScoring {
         print(json.dumps(out))
         """#
 
-    /// Builds, predicts and scores `models`; returns the worst difference of each.
+    /// Builds, predicts and scores `models`, checking each.
     static func check(_ models: [String]) throws {
         let dir = try TrainingSupport.temporaryDirectory("catalogue-scoring")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -125,10 +125,12 @@ enum CatalogueScoring {
                 #expect(got["boxes"] is [[String: Any]] && want["boxes"] is [[String: Any]], "\(f.model) image \(i): no boxes list")
                 detections += (got["boxes"] as? [[String: Any]] ?? []).count
             }
-            let tolerance = f.task.isClassification ? 1e-4 : 1e-3
-            print(f.task.isClassification ? "score.py vs spoolctl predict, \(f.model): max |prob diff| \(worst)"
-                  : "score.py built \(f.model), loaded the engine's weights strictly and scored \(detections) detections")
-            #expect(worst <= tolerance, "\(f.model): max difference \(worst)")
+            if f.task.isClassification {
+                print("score.py vs spoolctl predict, \(f.model): max |prob diff| \(worst)")
+                #expect(worst <= 1e-4, "\(f.model): max |prob diff| \(worst)")
+            } else {
+                print("score.py built \(f.model), loaded the engine's weights strictly and scored \(detections) detections")
+            }
         }
     }
 }

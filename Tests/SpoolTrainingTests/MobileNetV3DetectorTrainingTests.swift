@@ -26,6 +26,8 @@ struct MobileNetV3DetectorTrainingTests {
         #expect(manifest.architecture?.name == "fasterrcnn_mobilenet_v3_large_fpn", "\(String(describing: manifest.architecture))")
 
         let model = run.appendingPathComponent("model")
+        // Trained from scratch: trainable BatchNorm2d, rebuilt as such to score (step counters in the file).
+        #expect(!DetectionHead.hasFrozenBatchNorm(model.appendingPathComponent("weights.safetensors")))
         let heldOut = try DetectionTrainingTests.heldOut(in: dir.appendingPathComponent("held-out"), images: 4, size: 64)
         let predictions = dir.appendingPathComponent("predictions.jsonl")
         let evaluation = try DetectionTrainingTests.evaluate(["--model", model.path, heldOut.path, "--predictions", predictions.path])

@@ -78,6 +78,9 @@ struct MobileNetV3ImportModelTests {
         #expect(manifest.classes == Array(COCOCategories.names.dropFirst()), "the 90 categories after the background")
         #expect(manifest.architecture?.name == model)
         #expect(try Self.sameTensors(dir.appendingPathComponent("coco.pth"), coco).hasPrefix("ok"))
+        // predict, evaluate and serve-model rebuild the folder as import-model built it, with FrozenBatchNorm2d
+        // (statistics, no step counters, in MobileNetV3's numbered blocks rather than ResNet's bn1).
+        #expect(DetectionHead.hasFrozenBatchNorm(coco.appendingPathComponent("weights.safetensors")))
 
         let image = dir.appendingPathComponent("street.png")
         try ImageLoader.write(path: image.path, pixels: (0..<(160 * 120 * 3)).map { UInt8(($0 * 37) % 251) },

@@ -108,10 +108,14 @@ public struct TrainingSchedule: Sendable, Equatable {
     public var nominalBatchSize: Int
     /// The decay of the weights' moving average used to evaluate, save and checkpoint; nil for none.
     public var emaDecay: Double?
+    /// Ultralytics' optimiser besides: three parameter groups (weight decay on weights only, scaled by the
+    /// nominal batch), losses summed over the batch rather than averaged, accumulation across epochs.
+    public var ultralyticsOptimizer: Bool
 
-    public init(warmupIterations: Int, nominalBatchSize: Int, emaDecay: Double?) {
+    public init(warmupIterations: Int, nominalBatchSize: Int, emaDecay: Double?, ultralyticsOptimizer: Bool) {
         self.warmupIterations = warmupIterations
         self.nominalBatchSize = nominalBatchSize
         self.emaDecay = emaDecay
+        self.ultralyticsOptimizer = ultralyticsOptimizer
     }
 }

@@ -40,7 +40,7 @@ public struct YOLORecipe: ModelRecipe {
     public func trainingSchedule(_ p: TrainingParameters, stepsPerEpoch: Int) -> TrainingSchedule? {
         let total = stepsPerEpoch * p.numberOfEpochs
         return TrainingSchedule(warmupIterations: min(max(p.warmupCosineLRWarmupEpochs * stepsPerEpoch, 100), total / 3),
-                                nominalBatchSize: p.nominalBatchSize, emaDecay: 0.9999)
+                                nominalBatchSize: p.nominalBatchSize, emaDecay: 0.9999, ultralyticsOptimizer: true)
     }
 
     public var fitsAnchorsToData: Bool { true }
