@@ -35,12 +35,6 @@ nn::Sequential conv_tower(int64_t channels) {
     return tower;
 }
 
-/// N x (A * c) x H x W to N x (H * W * A) x c.
-torch::Tensor flatten_level(const torch::Tensor& x, int64_t c) {
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-    return x.view({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
-}
-
 }  // namespace
 
 FCOSClassificationHeadImpl::FCOSClassificationHeadImpl(int64_t channels, int64_t anchors, int64_t classes,
@@ -92,24 +86,23 @@ FCOSHeadOutputs FCOSHeadImpl::forward(const std::vector<torch::Tensor>& features
     return out;
 }
 
-std::vector<std::pair<std::string, torch::Tensor>> FCOSHeadImpl::compute_loss(
-    const FCOSHeadOutputs& out, const torch::Tensor& anchors, const std::vector<torch::Tensor>& matched,
-    const std::vector<torch::Tensor>& boxes, const std::vector<torch::Tensor>& classes,
-    const std::vector<torch::Tensor>& counted) const {
+NamedLosses FCOSHeadImpl::compute_loss(const FCOSHeadOutputs& out, const torch::Tensor& anchors,
+                                       const std::vector<MatchedImage>& images) const {
     const int64_t points = anchors.size(0);
-    std::vector<torch::Tensor> class_targets, box_targets;
-    for (size_t i = 0; i < matched.size(); ++i) {
-        auto index = matched[i].clamp_min(0);
+    std::vector<torch::Tensor> class_targets, box_targets, counted;
+    for (const auto& image : images) {
+        auto index = image.matched.clamp_min(0);
         torch::Tensor c, b;
-        if (boxes[i].size(0) == 0) {
-            c = torch::zeros({points}, matched[i].options());
+        if (image.boxes.size(0) == 0) {
+            c = torch::zeros({points}, image.matched.options());
             b = torch::zeros({points, 4}, anchors.options());
         } else {
-            c = classes[i].index({index});
-            b = boxes[i].index({index});
+            c = image.classes.index({index});
+            b = image.boxes.index({index});
         }
-        class_targets.push_back(c.masked_fill(matched[i] < 0, -1));
+        class_targets.push_back(c.masked_fill(image.matched < 0, -1));
         box_targets.push_back(b);
+        counted.push_back(image.counted);
     }
     auto gt_classes = torch::stack(class_targets);  // N x P
     auto gt_boxes = torch::stack(box_targets);      // N x P x 4

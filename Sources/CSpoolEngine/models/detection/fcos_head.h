@@ -6,6 +6,7 @@
 #pragma once
 
 #include "models/detection/box_linear_coder.h"
+#include "models/detection/dense_head.h"
 
 #include <torch/nn/module.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -42,26 +43,18 @@ public:
 };
 TORCH_MODULE(FCOSRegressionHead);
 
-/// The head's outputs for a batch, points of every level concatenated, finest first.
-struct FCOSHeadOutputs {
-    torch::Tensor cls_logits;       // N x P x C
-    torch::Tensor bbox_regression;  // N x P x 4
-    torch::Tensor bbox_ctrness;     // N x P x 1
-};
+/// The head's outputs (`bbox_ctrness` set), points of every level concatenated, finest first.
+using FCOSHeadOutputs = DenseHeadOutputs;
 
 class FCOSHeadImpl : public torch::nn::Module {
 public:
     FCOSHeadImpl(int64_t channels, int64_t anchors, int64_t classes);
     FCOSHeadOutputs forward(const std::vector<torch::Tensor>& features);
 
-    /// "classification", "bbox_regression", "bbox_ctrness". Per image: `matched` (P, the index of each point's
-    /// object, -1 for background), that image's objects' boxes (M x 4) and class slots (M, from 0), and which
-    /// points the classification loss counts (P bool: points in a crowd region that match nothing do not).
-    std::vector<std::pair<std::string, torch::Tensor>> compute_loss(const FCOSHeadOutputs& out, const torch::Tensor& anchors,
-                                                                    const std::vector<torch::Tensor>& matched,
-                                                                    const std::vector<torch::Tensor>& boxes,
-                                                                    const std::vector<torch::Tensor>& classes,
-                                                                    const std::vector<torch::Tensor>& counted) const;
+    /// "classification", "bbox_regression", "bbox_ctrness", from each image's points matched to its objects
+    /// (`anchors`: the points' squares, P x 4).
+    NamedLosses compute_loss(const FCOSHeadOutputs& out, const torch::Tensor& anchors,
+                             const std::vector<MatchedImage>& images) const;
 
     FCOSClassificationHead classification_head{nullptr};
     FCOSRegressionHead regression_head{nullptr};

@@ -1,7 +1,9 @@
-// retinanet.cpp — torchvision's RetinaNet (`head.classification_head`, `head.regression_head`).
+// retinanet.cpp — torchvision's RetinaNet (`head.classification_head`, `head.regression_head`) on OneStageDetector:
+// its head, IoU matching, focal and L1 losses and BoxCoder decoding.
+#include "models/detection/box_ops.h"
 #include "models/detection/faster_rcnn.h"
 #include "models/detection/losses.h"
-#include "models/detection/ops.h"
+#include "models/detection/one_stage_detector.h"
 #include "models/layers/conv_norm_activation.h"
 
 #include <torch/nn/functional/loss.h>
@@ -9,6 +11,7 @@
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/conv.h>
 
+#include <algorithm>
 #include <cmath>
 
 namespace spool::detection {
@@ -23,11 +26,6 @@ nn::Sequential conv_tower(int64_t channels) {
     nn::Sequential tower;
     for (int i = 0; i < 4; ++i) tower->push_back(ConvActivation(channels, channels, 3, true));
     return tower;
-}
-
-torch::Tensor flatten_level(const torch::Tensor& x, int64_t c) {
-    const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
-    return x.view({n, -1, c, h, w}).permute({0, 3, 4, 1, 2}).reshape({n, -1, c});
 }
 
 }  // namespace
@@ -89,143 +87,68 @@ struct RetinaNetHeadImpl : nn::Module {
 };
 TORCH_MODULE(RetinaNetHead);
 
-class RetinaNetImpl : public Model {
+class RetinaNetImpl : public OneStageDetector {
 public:
-    RetinaNetImpl(int depth, const ModelConfig& config) : task_(config.task), config_(config) {
-        const int64_t trainable = config.trainable_backbone_layers < 0 ? 5 : config.trainable_backbone_layers;
-        backbone = register_module("backbone", BackboneWithFPN(depth, config.frozen_batch_norm, trainable, 2, ExtraBlock::p6p7));
+    RetinaNetImpl(int depth, const ModelConfig& config) : OneStageDetector(depth, config, AnchorGenerator::retinanet()) {
         // RetinaNet's classes have no background: the job's classes, labels 1..C shifted to 0..C-1.
-        head = register_module("head", RetinaNetHead(256, anchors_.num_anchors_per_location(), config.num_classes));
-        transform_.min_size = config.min_size;
-        transform_.max_size = config.max_size;
-        record_frozen_by_design();
+        head = register_module("head", RetinaNetHead(256, anchors_per_location(), config.num_classes));
     }
 
-    Task task() const override { return task_; }
-    std::vector<std::string> head_prefixes() const override { return {"head.classification_head.cls_logits."}; }
-    std::vector<std::vector<std::string>> layer_groups() const override {
-        return {{"backbone.body.conv1.", "backbone.body.bn1."}, {"backbone.body.layer1."}, {"backbone.body.layer2."},
-                {"backbone.body.layer3."}, {"backbone.body.layer4."}};
-    }
-    std::string backbone_prefix() const override { return "backbone.body."; }
-
-    /// torchvision's RetinaNet files have a background slot: class 0 of each anchor's num_classes + 1 outputs,
-    /// never a target. A file with that one more output per anchor loads with the slot dropped; the other
-    /// classes' sigmoid scores do not depend on it.
-    void adapt_reference_state(std::map<std::string, torch::Tensor>& file) const override {
-        const int64_t anchors = anchors_.num_anchors_per_location(), classes = config_.num_classes;
-        for (const std::string name : {"head.classification_head.cls_logits.weight", "head.classification_head.cls_logits.bias"}) {
-            auto it = file.find(name);
-            if (it == file.end() || it->second.dim() == 0 || it->second.size(0) != anchors * (classes + 1)) continue;
-            auto t = it->second;
-            auto per_anchor = t.reshape({anchors, classes + 1, -1}).slice(1, 1);
-            auto sizes = t.sizes().vec();
-            sizes[0] = anchors * classes;
-            it->second = per_anchor.reshape(sizes).contiguous();
-        }
-    }
-
-    ModelOutput run(const ModelInput& input) override {
-        const bool training = is_training();
-        auto batch = transform_(input, training);
-        auto features = backbone->forward(batch.images);
-        auto cls = head->classification_head->forward(features);
-        auto reg = head->regression_head->forward(features);
-        auto anchors = anchors_({batch.images.size(2), batch.images.size(3)}, features);
-        ModelOutput out;
-        if (training) {
-            Matcher matcher{0.5, 0.4, true};
-            std::vector<torch::Tensor> cls_losses, reg_losses;
-            for (size_t i = 0; i < batch.targets.size(); ++i) {
-                auto t = split_crowd(batch.targets[i]);
-                torch::Tensor matched;
-                if (t.boxes.numel() == 0) {
-                    matched = torch::full({anchors.size(0)}, -1, torch::TensorOptions().dtype(torch::kLong).device(anchors.device()));
-                } else {
-                    matched = matcher(box_iou(t.boxes, anchors));
-                }
-                if (t.crowd_boxes.numel() > 0) {
-                    auto ioa = std::get<0>(box_ioa(t.crowd_boxes, anchors).max(0));
-                    matched.masked_fill_((ioa >= 0.5) & (matched < 0), Matcher::kBetween);
-                }
-                const int64_t img = static_cast<int64_t>(i);
-                auto foreground = matched >= 0;
-                auto num_fg = foreground.sum();
-                auto target = torch::zeros_like(cls[img]);
-                if (t.boxes.numel() > 0) {
-                    auto fg_idx = torch::where(foreground)[0];
-                    auto classes = t.labels.index({matched.index({fg_idx})}) - 1;
-                    target.index_put_({fg_idx, classes}, 1.0);
-                }
-                auto valid = matched != Matcher::kBetween;
-                cls_losses.push_back(sigmoid_focal_loss(cls[img].index({valid}), target.index({valid})) /
-                                     torch::clamp_min(num_fg, 1).to(cls.dtype()));
-                auto fg_idx = torch::where(foreground)[0];
-                const int64_t n_fg = fg_idx.numel();
-                torch::Tensor box_loss;
-                if (n_fg > 0) {
-                    auto matched_boxes = t.boxes.index({matched.index({fg_idx})});
-                    auto target_reg = coder_.encode(matched_boxes, anchors.index({fg_idx}));
-                    box_loss = F::l1_loss(reg[img].index({fg_idx}), target_reg, F::L1LossFuncOptions().reduction(torch::kSum));
-                } else {
-                    box_loss = reg[img].sum() * 0;
-                }
-                reg_losses.push_back(box_loss / static_cast<double>(std::max<int64_t>(1, n_fg)));
-            }
-            auto sum = [](const std::vector<torch::Tensor>& v) {
-                auto r = v[0];
-                for (size_t k = 1; k < v.size(); ++k) r = r + v[k];
-                return r;
-            };
-            const double n = static_cast<double>(std::max<size_t>(1, batch.targets.size()));
-            out.losses.emplace_back("classification", sum(cls_losses) / n);
-            out.losses.emplace_back("bbox_regression", sum(reg_losses) / n);
-            return out;
-        }
-        // postprocess_detections, per level.
-        std::vector<int64_t> per_level;
-        for (const auto& f : features) per_level.push_back(f.size(2) * f.size(3) * anchors_.num_anchors_per_location());
-        for (int64_t img = 0; img < batch.images.size(0); ++img) {
-            auto cls_levels = cls[img].split_with_sizes(per_level, 0);
-            auto reg_levels = reg[img].split_with_sizes(per_level, 0);
-            auto anchor_levels = anchors.split_with_sizes(per_level, 0);
-            std::vector<torch::Tensor> boxes_all, scores_all, labels_all;
-            for (size_t l = 0; l < per_level.size(); ++l) {
-                const int64_t num_classes = cls_levels[l].size(-1);
-                auto scores = torch::sigmoid(cls_levels[l]).flatten();
-                auto keep = scores > config_.box_score_thresh;
-                scores = scores.index({keep});
-                auto topk_idxs = torch::where(keep)[0];
-                const int64_t k = std::min<int64_t>(1000, topk_idxs.size(0));
-                auto top = scores.topk(k);
-                scores = std::get<0>(top);
-                topk_idxs = topk_idxs.index({std::get<1>(top)});
-                auto anchor_idxs = torch::div(topk_idxs, num_classes, "floor");
-                auto labels = topk_idxs % num_classes;
-                auto boxes = coder_.decode(reg_levels[l].index({anchor_idxs}), anchor_levels[l].index({anchor_idxs}));
-                boxes = clip_boxes_to_image(boxes, batch.sizes[static_cast<size_t>(img)]);
-                boxes_all.push_back(boxes);
-                scores_all.push_back(scores);
-                labels_all.push_back(labels);
-            }
-            auto boxes = torch::cat(boxes_all), scores = torch::cat(scores_all), labels = torch::cat(labels_all);
-            auto keep = batched_nms(boxes, scores, labels, config_.box_nms_thresh).slice(0, 0, config_.box_detections_per_img);
-            auto kept = RCNNTransform::resize_boxes(boxes.index({keep}), batch.sizes[static_cast<size_t>(img)],
-                                                    batch.original_sizes[static_cast<size_t>(img)]);
-            // Labels from 1, as the R-CNN family's (0 is the background there).
-            out.detections.push_back(ImageDetections{kept, scores.index({keep}), labels.index({keep}) + 1, torch::Tensor()});
-        }
-        return out;
-    }
-
-    BackboneWithFPN backbone{nullptr};
     RetinaNetHead head{nullptr};
 
 private:
-    Task task_;
-    ModelConfig config_;
-    RCNNTransform transform_;
-    AnchorGenerator anchors_ = AnchorGenerator::retinanet();
+    DenseHeadOutputs head_outputs(const std::vector<torch::Tensor>& features) override {
+        DenseHeadOutputs out;
+        out.cls_logits = head->classification_head->forward(features);
+        out.bbox_regression = head->regression_head->forward(features);
+        return out;
+    }
+
+    /// torchvision's Matcher at 0.5 / 0.4 IoU, keeping each object's best anchors.
+    torch::Tensor match(const torch::Tensor& boxes, const torch::Tensor& anchors, const std::vector<int64_t>&) const override {
+        return Matcher{0.5, 0.4, true}(box_iou(boxes, anchors));
+    }
+
+    /// Focal loss over the counted anchors and L1 on the foreground's encoded boxes, each per image divided by
+    /// its foreground anchors, then averaged over the batch.
+    NamedLosses losses(const DenseHeadOutputs& out, const torch::Tensor& anchors, const std::vector<MatchedImage>& images) override {
+        const auto& cls = out.cls_logits;
+        const auto& reg = out.bbox_regression;
+        std::vector<torch::Tensor> cls_losses, reg_losses;
+        for (size_t i = 0; i < images.size(); ++i) {
+            const auto& m = images[i];
+            const int64_t img = static_cast<int64_t>(i);
+            auto foreground = m.matched >= 0;
+            auto num_fg = foreground.sum();
+            auto fg_idx = torch::where(foreground)[0];
+            const int64_t n_fg = fg_idx.numel();
+            auto target = torch::zeros_like(cls[img]);
+            if (n_fg > 0) target.index_put_({fg_idx, m.classes.index({m.matched.index({fg_idx})})}, 1.0);
+            cls_losses.push_back(sigmoid_focal_loss(cls[img].index({m.counted}), target.index({m.counted})) /
+                                 torch::clamp_min(num_fg, 1).to(cls.dtype()));
+            torch::Tensor box_loss;
+            if (n_fg > 0) {
+                auto matched_boxes = m.boxes.index({m.matched.index({fg_idx})});
+                auto target_reg = coder_.encode(matched_boxes, anchors.index({fg_idx}));
+                box_loss = F::l1_loss(reg[img].index({fg_idx}), target_reg, F::L1LossFuncOptions().reduction(torch::kSum));
+            } else {
+                box_loss = reg[img].sum() * 0;
+            }
+            reg_losses.push_back(box_loss / static_cast<double>(std::max<int64_t>(1, n_fg)));
+        }
+        auto sum = [](const std::vector<torch::Tensor>& v) {
+            auto r = v[0];
+            for (size_t k = 1; k < v.size(); ++k) r = r + v[k];
+            return r;
+        };
+        const double n = static_cast<double>(std::max<size_t>(1, images.size()));
+        return {{"classification", sum(cls_losses) / n}, {"bbox_regression", sum(reg_losses) / n}};
+    }
+
+    torch::Tensor decode(const torch::Tensor& codes, const torch::Tensor& anchors) const override {
+        return coder_.decode(codes, anchors);
+    }
+
     BoxCoder coder_;
 };
 
