@@ -16,7 +16,7 @@ public enum EngineRuntime {
     }
 
     /// The ABI this Swift side was written for.
-    public static let expectedABIVersion = 5
+    public static let expectedABIVersion = 6
 
     /// Checks, once, that the engine library speaks the ABI this code was written for: a mismatch (a stale
     /// library beside a newer executable) is said plainly instead of crashing in a changed struct.
@@ -64,7 +64,57 @@ public enum EngineRuntime {
         public let family: String
         public let library: String
         public let architecture: String
+        /// The meta-architecture whose options the model takes (SpoolCore's `ModelFamily`: classifier,
+        /// two_stage_rcnn, one_stage_dense, yolo).
+        public let metaArchitecture: String
+        /// The family's option keys with the engine's defaults.
+        public let options: [String: OptionValue]
+
+        enum CodingKeys: String, CodingKey {
+            case name, tasks, family, library, architecture, options
+            case metaArchitecture = "meta_architecture"
+        }
     }
+
+    /// An option's default as the catalogue states it.
+    public enum OptionValue: Codable, Sendable, Equatable {
+        case null
+        case bool(Bool)
+        case integer(Int)
+        case number(Double)
+        case numbers([Double])
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if c.decodeNil() { self = .null }
+            else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+            else if let i = try? c.decode(Int.self) { self = .integer(i) }
+            else if let d = try? c.decode(Double.self) { self = .number(d) }
+            else { self = .numbers(try c.decode([Double].self)) }
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .null: try c.encodeNil()
+            case .bool(let b): try c.encode(b)
+            case .integer(let i): try c.encode(i)
+            case .number(let d): try c.encode(d)
+            case .numbers(let a): try c.encode(a)
+            }
+        }
+    }
+
+    /// Each model's option keys, sorted (read once from the catalogue).
+    private static let optionKeysByModel: [String: [String]] = {
+        guard let entries = try? catalog() else { return [:] }
+        var out: [String: [String]] = [:]
+        for e in entries { out[e.name] = e.options.keys.sorted() }
+        return out
+    }()
+
+    /// The option keys the engine takes for a model (its family's), or nil for a name it does not know.
+    public static func optionKeys(model: String) -> [String]? { optionKeysByModel[model] }
 
     /// The engine's model table (its C++ registry), for the test that keeps it equal to `ModelCatalog`.
     public static func catalog() throws(EngineError) -> [CatalogEntry] {

@@ -1,11 +1,24 @@
 import CSpoolEngine
 import Foundation
 
+/// How a model takes its images (its recipe's `ModelInput`); it selects the loader's transforms.
+public enum LoaderInput: Sendable, Equatable {
+    /// Classifiers: random resized crops in training; resize, then centre crop otherwise.
+    case crop
+    /// torchvision's detectors: zoom out, IoU crop, photometric distortion in training (the model resizes).
+    case resize
+    /// YOLOv5: mosaic, random affine, HSV jitter into a `side` square in training (a multiple of 32);
+    /// evaluation images pass as they are (the model letterboxes them).
+    case letterbox(side: Int)
+}
+
 /// How a loader turns image files into batches (torchvision semantics for every augmentation).
 public struct LoaderOptions: Sendable, Equatable {
     public var batchSize = 16
     /// Training: RandomResizedCrop, horizontal flip, colour jitter, shuffling. Otherwise: resize, centre crop, in order.
     public var train = false
+    /// The model's input; nil: the dataset task's usual one (crop for classification, resize otherwise).
+    public var input: LoaderInput?
     public var cropSize = 224
     public var resizeSize = 256
     public var mean: [Float] = [0.485, 0.456, 0.406]
@@ -22,9 +35,7 @@ public struct LoaderOptions: Sendable, Equatable {
     public var expandMax: Float = 2.0
     public var cropProbability: Float = 0.5
     public var photometricProbability: Float = 0.5
-    /// YOLOv5 (training): > 0 selects its transforms at this side (a multiple of 32): mosaic, random affine,
-    /// HSV jitter, horizontal flip.
-    public var letterboxSize = 0
+    /// The letterbox input's training augmentation: mosaic, random affine, HSV jitter (and the horizontal flip).
     public var mosaicProbability: Float = 1.0
     public var degrees: Float = 0
     public var translate: Float = 0.1
@@ -44,10 +55,18 @@ public struct LoaderOptions: Sendable, Equatable {
 
     public init() {}
 
-    var raw: spool_loader_params {
+    /// The parameters for a dataset of `task` (which picks the input when `input` is nil).
+    func raw(task: EngineTask) -> spool_loader_params {
         var p = spool_loader_default_params()
         p.batch_size = Int32(clamping: batchSize)
         p.train = train ? 1 : 0
+        switch input ?? (task.isClassification ? .crop : .resize) {
+        case .crop: p.input_kind = Int32(SPOOL_INPUT_CROP.rawValue)
+        case .resize: p.input_kind = Int32(SPOOL_INPUT_RESIZE.rawValue)
+        case .letterbox(let side):
+            p.input_kind = Int32(SPOOL_INPUT_LETTERBOX.rawValue)
+            p.letterbox_size = Int32(clamping: side)
+        }
         p.crop_size = Int32(clamping: cropSize)
         p.resize_size = Int32(clamping: resizeSize)
         p.mean = (mean[0], mean[1], mean[2])
@@ -65,7 +84,6 @@ public struct LoaderOptions: Sendable, Equatable {
         p.expand_max = expandMax
         p.crop_prob = cropProbability
         p.photometric_prob = photometricProbability
-        p.letterbox_size = Int32(clamping: letterboxSize)
         p.mosaic_prob = mosaicProbability
         p.degrees = degrees
         p.translate = translate
@@ -93,7 +111,7 @@ public final class ImageLoader {
 
     public init(dataset: Dataset, options: LoaderOptions) throws(EngineError) {
         var out: OpaquePointer?
-        var raw = options.raw
+        var raw = options.raw(task: dataset.task)
         try check(spool_loader_create(dataset.handle, &raw, &out), "spool_loader_create")
         guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_loader_create") }
         self.handle = out
@@ -186,7 +204,7 @@ public final class ImageLoader {
 
     /// Validation preprocessing of one image (resize, centre crop, normalise) into 3 x crop x crop floats.
     public static func preprocess(path: String, options: LoaderOptions) throws(EngineError) -> [Float] {
-        var raw = options.raw
+        var raw = options.raw(task: .multiclass)
         var out = [Float](repeating: 0, count: 3 * options.cropSize * options.cropSize)
         let capacity = Int64(out.count)
         let status = out.withUnsafeMutableBufferPointer { spool_image_preprocess(path, &raw, $0.baseAddress, capacity) }

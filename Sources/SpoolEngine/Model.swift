@@ -45,6 +45,42 @@ public struct ModelOptions: Sendable, Equatable {
     }
 }
 
+extension ModelOptions {
+    /// Every option key this side can send, as the engine names it; each family takes some of them.
+    public static let optionKeys = ["image_size", "min_size", "max_size", "box_score_thresh", "box_nms_thresh",
+                                    "box_detections_per_img", "frozen_batch_norm", "trainable_backbone_layers",
+                                    "multi_scale", "anchors", "mask_pixel_score_thresh", "max_polygon_points"]
+
+    /// The option under an engine key as JSON text; nil when unset (the family's default) or not a key of this side.
+    func optionJSON(_ key: String) -> String? {
+        func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "\"\(x)\"" }  // a non-finite value: refused by name
+        switch key {
+        case "image_size": return "\(imageSize)"
+        case "min_size": return "\(minSize)"
+        case "max_size": return "\(maxSize)"
+        case "box_score_thresh": return number(boxScoreThreshold)
+        case "box_nms_thresh": return number(boxNMSThreshold)
+        case "box_detections_per_img": return "\(detectionsPerImage)"
+        case "frozen_batch_norm": return frozenBatchNorm ? "true" : "false"
+        case "trainable_backbone_layers": return "\(trainableBackboneLayers ?? -1)"
+        case "multi_scale": return multiScale ? "true" : "false"
+        case "anchors": return anchors.map { "[" + $0.map(number).joined(separator: ",") + "]" }
+        case "mask_pixel_score_thresh": return number(maskPixelScoreThreshold)
+        case "max_polygon_points": return "\(maxPolygonPoints)"
+        default: return nil
+        }
+    }
+
+    /// The option block of the model's family, as the engine takes it: a JSON object of the keys the engine's
+    /// catalogue lists for this model (its meta-architecture's), and no other family's. A name the catalogue
+    /// lacks sends "{}" and the engine names the allowed models.
+    public func familyOptionBlock() -> String {
+        let keys = EngineRuntime.optionKeys(model: name) ?? []
+        let fields = keys.compactMap { key in optionJSON(key).map { "\"\(key)\":\($0)" } }
+        return "{" + fields.joined(separator: ",") + "}"
+    }
+}
+
 /// A model held by the engine. Owns its handle; freed when the last reference goes.
 public final class Model {
     let handle: OpaquePointer
@@ -54,36 +90,25 @@ public final class Model {
     public var device: String { options.device }
     public var task: EngineTask { options.task }
 
-    public init(_ options: ModelOptions) throws(EngineError) {
+    /// Builds the model; the engine receives the options of its family alone (`familyOptionBlock`).
+    public convenience init(_ options: ModelOptions) throws(EngineError) {
+        try self.init(options, optionBlock: options.familyOptionBlock())
+    }
+
+    /// Builds the model from an option block stated as the engine names its family's options (a JSON object;
+    /// "{}": the family's defaults), in place of the family fields of `options`. The engine validates it.
+    public init(_ options: ModelOptions, optionBlock block: String) throws(EngineError) {
         try EngineRuntime.checkABI()
-        var params = spool_model_default_params()
         var out: OpaquePointer?
         let status = options.name.withCString { cName in
             options.device.withCString { cDevice in
-                params.name = cName
-                params.device = cDevice
-                params.task = options.task.rawValue
-                params.num_classes = Int32(clamping: options.numClasses)
-                params.image_size = Int32(clamping: options.imageSize)
-                params.min_size = Int32(clamping: options.minSize)
-                params.max_size = Int32(clamping: options.maxSize)
-                params.box_score_thresh = options.boxScoreThreshold
-                params.box_nms_thresh = options.boxNMSThreshold
-                params.box_detections_per_img = Int32(clamping: options.detectionsPerImage)
-                params.frozen_batch_norm = options.frozenBatchNorm ? 1 : 0
-                params.trainable_backbone_layers = Int32(clamping: options.trainableBackboneLayers ?? -1)
-                params.multi_scale = options.multiScale ? 1 : 0
-                params.mask_pixel_score_thresh = options.maskPixelScoreThreshold
-                params.max_polygon_points = Int32(clamping: options.maxPolygonPoints)
-                let anchors = options.anchors ?? []
-                return anchors.withUnsafeBufferPointer { buffer in
-                    params.anchors = anchors.count == 18 ? buffer.baseAddress : nil
-                    return spool_model_create(&params, &out)
-                }
+                var spec = spool_model_spec(name: cName, task: options.task.rawValue,
+                                            num_classes: Int32(clamping: options.numClasses), device: cDevice)
+                return spool_model_create_v2(&spec, block, &out)
             }
         }
-        try check(status, "spool_model_create(\(options.name))")
-        guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_model_create") }
+        try check(status, "spool_model_create_v2(\(options.name))")
+        guard let out else { throw EngineError(status: SPOOL_ERR_INTERNAL, operation: "spool_model_create_v2") }
         self.handle = out
         self.options = options
     }

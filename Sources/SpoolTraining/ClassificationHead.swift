@@ -28,6 +28,7 @@ public struct ClassificationHead: TaskHead {
     public func loaderOptions(_ p: TrainingParameters, train: Bool, seed: UInt64, workers: Int) -> LoaderOptions {
         var o = LoaderOptions()
         o.train = train
+        o.input = .crop
         o.batchSize = train ? p.trainingBatchSize : p.validationBatchSize
         o.cropSize = train ? p.trainCropSize : p.validCropSize
         o.resizeSize = p.validResizeSize

@@ -78,11 +78,15 @@ public struct DetectionHead: TaskHead {
         o.expandProbability = Float(p.augmentationExpand)
         o.cropProbability = Float(p.augmentationCrop)
         o.photometricProbability = Float(p.augmentationPhotometric)
-        if case .letterbox(let side, _) = p.modelName.recipe.input(p), train {
+        switch p.modelName.recipe.input(p) {
+        case .letterbox(let side, _): o.input = .letterbox(side: side)
+        case .resize: o.input = .resize
+        case .crop: o.input = .crop
+        }
+        if case .letterbox = p.modelName.recipe.input(p), train {
             // Two batches ahead keep the step fed (a mosaic costs ~10 ms); each held batch is img_size^2 x 12 bytes
             // an image (4.9 MB at 640), so four ahead would hold ~80 MB for nothing.
             o.prefetch = 2
-            o.letterboxSize = side
             o.mosaicProbability = Float(p.augmentationMosaic)
             o.degrees = Float(p.augmentationDegrees)
             o.translate = Float(p.augmentationTranslate)

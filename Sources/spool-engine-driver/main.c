@@ -121,13 +121,11 @@ static int train(int rank, int world, int port, const char *device, const char *
     spool_dataset *train_set = make_dataset(paths, targets, 0, n_train), *valid_set = make_dataset(paths, targets, n_train, count);
     if (!train_set || !valid_set) { fprintf(stderr, "[rank %d] dataset: %s\n", rank, spool_last_error()); return 1; }
 
-    spool_model_params mp = spool_model_default_params();
-    mp.name = model_name;
-    mp.num_classes = 2;
-    mp.image_size = size;
-    mp.device = device;
+    spool_model_spec spec = {model_name, SPOOL_TASK_MULTICLASS, 2, device};
+    char model_options[64];
+    snprintf(model_options, sizeof model_options, "{\"image_size\": %d}", size); /* the classifier family's */
     spool_model *model = NULL;
-    CHECK(spool_model_create(&mp, &model));
+    CHECK(spool_model_create_v2(&spec, model_options, &model));
 
     spool_loader_params lp = spool_loader_default_params();
     lp.batch_size = 16 / world > 0 ? 16 / world : 1; /* the whole batch is 16, shared by the processes */

@@ -34,7 +34,7 @@ import Testing
         var options = LoaderOptions()
         options.train = true
         options.batchSize = 4
-        options.letterboxSize = 128
+        options.input = .letterbox(side: 128)
         options.degrees = 10
         options.shear = 2
         options.hsvHue = 0

@@ -18,6 +18,10 @@ spool::LoaderConfig to_config(const spool_loader_params& p) {
     spool::LoaderConfig c;
     c.batch_size = p.batch_size;
     c.train = p.train != 0;
+    if (p.input_kind < SPOOL_INPUT_CROP || p.input_kind > SPOOL_INPUT_LETTERBOX)
+        throw std::invalid_argument("input_kind " + std::to_string(p.input_kind) +
+                                    " is not an input; allowed: 0 (crop), 1 (resize), 2 (letterbox)");
+    c.input = static_cast<spool::InputKind>(p.input_kind);
     c.crop_size = p.crop_size;
     c.resize_size = p.resize_size;
     for (int i = 0; i < 3; ++i) {
@@ -47,7 +51,6 @@ spool::LoaderConfig to_config(const spool_loader_params& p) {
     c.hsv_h = p.hsv_h;
     c.hsv_s = p.hsv_s;
     c.hsv_v = p.hsv_v;
-    if (c.letterbox_size < 0 || c.letterbox_size % 32 != 0) throw std::invalid_argument("letterbox_size must be a multiple of 32");
     if (c.translate < 0 || c.translate > 0.5f) throw std::invalid_argument("translate must be in [0, 0.5]");
     if (c.scale < 0 || c.scale >= 1) throw std::invalid_argument("scale must be in [0, 1)");
     c.drop_last = p.drop_last != 0;
@@ -168,6 +171,7 @@ spool_loader_params spool_loader_default_params(void) {
     std::memset(&p, 0, sizeof(p));
     p.batch_size = c.batch_size;
     p.train = 0;
+    p.input_kind = SPOOL_INPUT_CROP;
     p.crop_size = c.crop_size;
     p.resize_size = c.resize_size;
     for (int i = 0; i < 3; ++i) {

@@ -13,61 +13,23 @@ using namespace spool::capi;
 
 extern "C" {
 
-spool_model_params spool_model_default_params(void) {
-    spool_model_params p;
-    std::memset(&p, 0, sizeof p);
-    const spool::ModelConfig c;
-    p.name = "vitb16r224";
-    p.task = SPOOL_TASK_MULTICLASS;
-    p.num_classes = 1000;
-    p.image_size = 224;
-    p.device = "cpu";
-    p.min_size = static_cast<int32_t>(c.min_size);
-    p.max_size = static_cast<int32_t>(c.max_size);
-    p.box_score_thresh = static_cast<float>(c.box_score_thresh);
-    p.box_nms_thresh = static_cast<float>(c.box_nms_thresh);
-    p.box_detections_per_img = static_cast<int32_t>(c.box_detections_per_img);
-    p.frozen_batch_norm = 0;
-    p.trainable_backbone_layers = -1;
-    p.multi_scale = 0;
-    p.anchors = nullptr;
-    p.mask_pixel_score_thresh = static_cast<float>(c.mask_pixel_score_thresh);
-    p.max_polygon_points = static_cast<int32_t>(c.max_polygon_points);
-    return p;
-}
-
 spool_status spool_model_catalog(char** out) {
     SPOOL_REQUIRE(out, "out is NULL");
     SPOOL_GUARD(*out = copy_string(spool::model_catalog_json()));
 }
 
-spool_status spool_model_create(const spool_model_params* params, spool_model** out) {
-    SPOOL_REQUIRE(params && out, "params and out must not be NULL");
-    SPOOL_REQUIRE(params->name, "model name is NULL");
-    SPOOL_REQUIRE(params->task >= 0 && params->task <= 3, "task must be a spool_task");
+spool_status spool_model_create_v2(const spool_model_spec* spec, const char* options_json, spool_model** out) {
+    SPOOL_REQUIRE(spec && out, "spec and out must not be NULL");
+    SPOOL_REQUIRE(spec->name, "model name is NULL");
+    SPOOL_REQUIRE(spec->task >= 0 && spec->task <= 3, "task must be a spool_task");
     *out = nullptr;
     SPOOL_GUARD({
         auto model = std::make_unique<spool_model>();
-        spool::ModelConfig config;
-        config.task = static_cast<spool::Task>(params->task);
-        config.num_classes = params->num_classes;
-        config.image_size = params->image_size > 0 ? params->image_size : 224;
-        if (params->min_size > 0) config.min_size = params->min_size;
-        if (params->max_size > 0) config.max_size = params->max_size;
-        config.box_score_thresh = params->box_score_thresh;
-        config.box_nms_thresh = params->box_nms_thresh;
-        if (params->box_detections_per_img > 0) config.box_detections_per_img = params->box_detections_per_img;
-        config.frozen_batch_norm = params->frozen_batch_norm != 0;
-        config.trainable_backbone_layers = params->trainable_backbone_layers;
-        config.multi_scale = params->multi_scale != 0;
-        if (params->anchors != nullptr) config.anchors.assign(params->anchors, params->anchors + 18);
-        config.mask_pixel_score_thresh = params->mask_pixel_score_thresh;
-        if (params->max_polygon_points > 0) config.max_polygon_points = params->max_polygon_points;
-        model->device = parse_device(params->device);
-        model->net = spool::make_model(params->name, config);
+        model->device = parse_device(spec->device ? spec->device : "cpu");
+        model->net = spool::make_model(spec->name, static_cast<spool::Task>(spec->task), spec->num_classes, options_json);
         model->net->to(model->device);
-        model->name = params->name;
-        model->num_classes = params->num_classes;
+        model->name = spec->name;
+        model->num_classes = spec->num_classes;
         *out = model.release();
     });
 }

@@ -14,17 +14,53 @@
 
 namespace spool {
 
-std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<const Dataset> dataset, const LoaderConfig& config) {
-    switch (static_cast<Task>(dataset->task)) {
-        case Task::multiclass: return make_classification_pipeline(config, false, dataset->num_classes);
-        case Task::multilabel: return make_classification_pipeline(config, true, dataset->num_classes);
-        case Task::detection:
-            // family: a letterbox size means YOLOv5's transforms (mosaic, letterbox); torchvision's detectors take the other.
-            if (config.letterbox_size > 0) return make_yolo_pipeline(config, dataset);
-            return make_detection_pipeline(config, false);
-        case Task::segmentation: return make_detection_pipeline(config, true);
+namespace {
+
+const char* input_name(InputKind kind) {
+    switch (kind) {
+        case InputKind::crop: return "crop";
+        case InputKind::resize: return "resize";
+        case InputKind::letterbox: return "letterbox";
     }
-    throw std::invalid_argument("unknown task " + std::to_string(dataset->task));
+    return "?";
+}
+
+const char* task_name(Task task) {
+    switch (task) {
+        case Task::multiclass: return "multiclass";
+        case Task::multilabel: return "multilabel";
+        case Task::detection: return "object detection";
+        case Task::segmentation: return "instance segmentation";
+    }
+    return "?";
+}
+
+}  // namespace
+
+std::unique_ptr<Pipeline> make_pipeline(std::shared_ptr<const Dataset> dataset, const LoaderConfig& config) {
+    const auto task = static_cast<Task>(dataset->task);
+    const char* allowed = is_classification(task)    ? "crop"
+                          : task == Task::detection ? "resize or letterbox"
+                                                    : "resize";
+    const bool fits = is_classification(task) ? config.input == InputKind::crop
+                      : task == Task::detection ? config.input != InputKind::crop
+                                                : config.input == InputKind::resize;
+    if (!fits)
+        throw std::invalid_argument(std::string("input ") + input_name(config.input) + " does not fit the dataset's task (" +
+                                    task_name(task) + "); allowed: " + allowed);
+    if (config.input == InputKind::letterbox && (config.letterbox_size < 32 || config.letterbox_size % 32 != 0))
+        throw std::invalid_argument("letterbox_size " + std::to_string(config.letterbox_size) +
+                                    ": input letterbox needs a side that is a positive multiple of 32 (e.g. 640)");
+    if (config.input != InputKind::letterbox && config.letterbox_size != 0)
+        throw std::invalid_argument("letterbox_size " + std::to_string(config.letterbox_size) +
+                                    " is the side of input letterbox; input " + input_name(config.input) +
+                                    " takes 0");
+    switch (config.input) {
+        case InputKind::crop: return make_classification_pipeline(config, task == Task::multilabel, dataset->num_classes);
+        case InputKind::resize: return make_detection_pipeline(config, task == Task::segmentation);
+        case InputKind::letterbox: return make_yolo_pipeline(config, dataset);
+    }
+    throw std::invalid_argument("unknown input kind");
 }
 
 Loader::Loader(std::shared_ptr<const Dataset> dataset, std::unique_ptr<Pipeline> pipeline, LoaderConfig config)

@@ -24,9 +24,13 @@ namespace spool {
 
 class Pipeline;
 
+/// How a model takes its images (spool_input_kind): it selects the pipeline.
+enum class InputKind { crop = 0, resize = 1, letterbox = 2 };
+
 struct LoaderConfig {
     int batch_size = 16;
     bool train = false;
+    InputKind input = InputKind::crop;
     // Classification.
     int crop_size = 224;
     int resize_size = 256;
@@ -40,7 +44,7 @@ struct LoaderConfig {
     float expand_prob = 0.5f, expand_max = 2.0f;
     float crop_prob = 0.5f;
     float photometric_prob = 0.5f;
-    // YOLOv5 (training): letterbox_size > 0 selects its transforms (data/transforms/yolo.h) at that side.
+    // The letterbox input (YOLOv5; data/transforms/yolo.h): the square's side in training.
     int letterbox_size = 0;
     float mosaic_prob = 1.0f;
     float degrees = 0.0f, translate = 0.1f, scale = 0.5f, shear = 0.0f;

@@ -9,6 +9,7 @@
  *  - handles are opaque and each has a matching *_free (which accepts NULL);
  *  - results of variable size come back as a handle with accessors and a *_free (spool_prediction);
  *  - parameter structs come with *_default_params(); a changed signature becomes a new *_v2 function;
+ *  - what differs by model family travels as that family's own option block (JSON), which the family validates;
  *  - SPOOL_ENGINE_ABI_VERSION changes with any incompatible change; callers check spool_abi_version().
  */
 #ifndef SPOOL_ENGINE_H
@@ -21,7 +22,7 @@
 extern "C" {
 #endif
 
-#define SPOOL_ENGINE_ABI_VERSION 5
+#define SPOOL_ENGINE_ABI_VERSION 6
 
 typedef enum spool_status {
     SPOOL_OK = 0,
@@ -73,31 +74,38 @@ spool_status spool_runtime_config(char **out);
 
 typedef struct spool_model spool_model;
 
-typedef struct spool_model_params {
+/* What every model is built from; the options of its family come beside it as one JSON block. */
+typedef struct spool_model_spec {
     const char *name;      /* Spool model name: "resnet18", "vitb16r224", "fasterrcnn_resnet50_fpn", ... */
     int32_t task;          /* spool_task */
     int32_t num_classes;   /* the job's classes (detection: without the background) */
-    int32_t image_size;    /* ViT position embeddings are built for this size (default 224) */
-    const char *device;    /* "cpu", "cuda", "cuda:1" */
-    /* detection and segmentation */
-    int32_t min_size, max_size;          /* resize so the shorter side is min_size, the longer <= max_size */
-    float box_score_thresh, box_nms_thresh;
-    int32_t box_detections_per_img;
-    int32_t frozen_batch_norm;           /* 1: FrozenBatchNorm2d in the backbone (starting from ImageNet weights) */
-    int32_t trainable_backbone_layers;   /* backbone stages that train, from the top; -1: all */
-    /* yolov5 (image_size is its img_size; box_nms_thresh its box_iou_thresh) */
-    int32_t multi_scale;                 /* 1: training batches resized to a random multiple of 32 in 50-150% */
-    const float *anchors;                /* 18 numbers: 9 anchors (w, h in pixels, P3 to P5); NULL: the defaults */
-    /* segmentation outputs */
-    float mask_pixel_score_thresh;       /* a pasted mask's pixels above it are the object's (0.5) */
-    int32_t max_polygon_points;          /* points of each output polygon at most (100) */
-} spool_model_params;
+    const char *device;    /* "cpu", "cuda", "cuda:1" (NULL: "cpu") */
+} spool_model_spec;
 
-spool_model_params spool_model_default_params(void);
-spool_status spool_model_create(const spool_model_params *params, spool_model **out);
+/*
+ * Builds a model from its spec and its family's options: a JSON object whose keys are the options of the
+ * model's family (meta_architecture in spool_model_catalog, which lists each model's keys and defaults); NULL or
+ * "{}" builds the family's defaults. The family validates the block: an unknown key, a wrong type or a value out
+ * of range fails with SPOOL_ERR_INVALID_ARGUMENT, the message naming the model, the key, the value given and
+ * what is allowed. The families and their keys:
+ *   classifier       image_size (ViT's position embeddings are built for it; 224)
+ *   two_stage_rcnn   min_size, max_size (resize so the shorter side is min_size, the longer <= max_size),
+ *                    box_score_thresh, box_nms_thresh, box_detections_per_img, frozen_batch_norm (true:
+ *                    FrozenBatchNorm2d in the backbone), trainable_backbone_layers (-1: all),
+ *                    mask_pixel_score_thresh, max_polygon_points (Mask R-CNN's outputs)
+ *   one_stage_dense  the same but the mask options (RetinaNet, FCOS)
+ *   yolo             image_size (img_size, a multiple of 32), box_score_thresh, box_nms_thresh (box_iou_thresh),
+ *                    box_detections_per_img, multi_scale (training batches resized to a random multiple of 32
+ *                    in 50-150%), anchors (18 positive numbers: 9 anchors, w, h in pixels, P3 to P5; null: the
+ *                    defaults)
+ * (ABI 6 replaced spool_model_params, spool_model_default_params and spool_model_create, a flat union of every
+ * family's options.)
+ */
+spool_status spool_model_create_v2(const spool_model_spec *spec, const char *options_json, spool_model **out);
 void spool_model_free(spool_model *model);
 
-/* The model table as JSON: [{name, tasks, family, library, architecture}, ...]; free with spool_string_free. */
+/* The model table as JSON: [{name, tasks, family, library, architecture, meta_architecture, options}, ...]
+ * (options: the keys spool_model_create_v2 takes for the model, with their defaults); free with spool_string_free. */
 spool_status spool_model_catalog(char **out);
 
 typedef struct spool_load_report {
@@ -165,9 +173,19 @@ spool_status spool_dataset_tile(const spool_dataset *dataset, int32_t cols, int3
 
 typedef struct spool_loader spool_loader;
 
+/* How a model takes its images (a model family's input: SpoolCore's ModelInput); it selects the transforms. */
+typedef enum spool_input_kind {
+    SPOOL_INPUT_CROP = 0,      /* classifiers: random resized crops in training, resize and centre crop otherwise */
+    SPOOL_INPUT_RESIZE = 1,    /* torchvision's detectors: SSD-style augmentation in training; the model resizes */
+    SPOOL_INPUT_LETTERBOX = 2  /* YOLOv5: mosaic and random affine into a letterbox_size square in training;
+                                  evaluation images pass as they are (the model letterboxes them) */
+} spool_input_kind;
+
 typedef struct spool_loader_params {
     int32_t batch_size;
     int32_t train;            /* 1: training augmentation and shuffling; 0: the images in order, no augmentation */
+    int32_t input_kind;       /* spool_input_kind: crop for classification datasets, resize or letterbox for
+                                 detection, resize for segmentation; anything else fails naming what is allowed */
     /* classification */
     int32_t crop_size;        /* output side in pixels */
     int32_t resize_size;      /* validation: shorter side before center crop */
@@ -181,8 +199,8 @@ typedef struct spool_loader_params {
     float expand_prob, expand_max; /* zoom out onto a canvas up to expand_max times larger */
     float crop_prob;               /* SSD's random crop around the boxes */
     float photometric_prob;        /* the colour jitter above, with this probability */
-    /* yolov5 (training): letterbox_size > 0 (a multiple of 32) selects its transforms at that side: mosaic with
-       mosaic_prob, random affine (degrees, translate share, scale +/-, shear degrees), HSV gains, hflip_prob */
+    /* the letterbox input: its side (a positive multiple of 32; 0 for the other inputs), mosaic with mosaic_prob,
+       random affine (degrees, translate share, scale +/-, shear degrees), HSV gains, hflip_prob */
     int32_t letterbox_size;
     float mosaic_prob, degrees, translate, scale, shear;
     float hsv_h, hsv_s, hsv_v;
