@@ -219,7 +219,7 @@ enum ScheduleTable {
         }
         if json {
             let document = ScheduleListDocument(schedules: rows, problems: problems.map { .init(name: $0.name, problem: $0.message) })
-            print(String(decoding: document.jsonData(), as: UTF8.self))
+            print(String(decoding: try document.jsonData(), as: UTF8.self))
             return
         }
         if schedules.isEmpty && problems.isEmpty {

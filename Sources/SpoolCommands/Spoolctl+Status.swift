@@ -130,7 +130,7 @@ extension Spoolctl {
                         .init(drop: d.name, outcome: d.outcome.rawValue, reason: d.reason, takenAt: d.takenAt, job: d.jobID,
                               kept: d.failedPath, sha256: d.sha256)
                     })
-                print(String(decoding: document.jsonData(), as: UTF8.self))
+                print(String(decoding: try document.jsonData(), as: UTF8.self))
                 return
             }
             let columns = try columns()
@@ -232,7 +232,7 @@ extension Spoolctl {
                             .init(epoch: e.epoch, trainLoss: e.trainLoss, validationLoss: e.validationLoss, primaryMetric: e.primaryMetric)
                         })
                 }, files: files, log: layout.jobLog(job.id).path)
-                print(String(decoding: document.jsonData(), as: UTF8.self))
+                print(String(decoding: try document.jsonData(), as: UTF8.self))
                 return
             }
             printTable([

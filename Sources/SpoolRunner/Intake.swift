@@ -81,9 +81,9 @@ public struct Intake: Sendable {
 
         // Queue it, then move the files under the job. The daemon claims jobs on the thread that runs intake,
         // so a job is never claimed before its files are in place.
-        let settingsJSON = ResolvedSettings(settings: bundle.settings, parameters: parameters).jsonString()
         let job: Job
         do {
+            let settingsJSON = try ResolvedSettings(settings: bundle.settings, parameters: parameters).jsonString()
             let result = try store.enqueue(job: NewJob(
                 name: origin?.name ?? Self.jobName(for: name), task: bundle.settings.task, bundlePath: name,
                 settingsJSON: settingsJSON, budgetSeconds: bundle.settings.limits.timeoutMinutes * 60,
@@ -167,7 +167,11 @@ public struct Intake: Sendable {
         try? fm.moveItem(at: claimed, to: target)
         var document = document ?? RejectionDocument(drop: name, reason: reason, at: now())
         (document.drop, document.reason, document.sha256) = (name, reason, sha)
-        try? document.jsonData().write(to: URL(fileURLWithPath: target.path + RejectionDocument.suffix))
+        do {
+            try document.jsonData().write(to: URL(fileURLWithPath: target.path + RejectionDocument.suffix))
+        } catch {
+            logger.error("drop \(name): cannot write \(target.lastPathComponent)\(RejectionDocument.suffix): \(error)")
+        }
         logger.error("drop \(name): rejected into \(target.path): \(reason)")
         record(DropRecord(name: name, sha256: sha, takenAt: now(), outcome: outcome, jobID: jobID, reason: reason,
                           failedPath: target.path))

@@ -37,11 +37,11 @@ extension JobExecutor {
             id: job.id, name: job.name, task: job.task, state: state.rawValue, reason: reason, createdAt: job.createdAt,
             startedAt: job.startedAt, finishedAt: now(), attempts: job.attempts, settings: ResolvedSettings.decode(job.settingsJSON),
             sweep: sweep, bestTrial: best?.number, best: metrics?.primaryMetric, comparison: comparison, outboxFiles: files)
-        let documentData = document.jsonData()
         var outboxPath: String?
-        var extraFiles = ["trials.csv": report.csv(), TrialsDocument.fileName: report.json(), "report.html": page.data()]
-        if let comparison { extraFiles["comparison.json"] = try? ContractCoding.encoder().encode(comparison) }
         do {
+            let documentData = try document.jsonData()
+            var extraFiles = ["trials.csv": report.csv(), TrialsDocument.fileName: try report.json(), "report.html": page.data()]
+            if let comparison { extraFiles["comparison.json"] = try ContractCoding.encoder().encode(comparison) }
             let trialLogs = (try? FileManager.default.contentsOfDirectory(at: layout.job(job.id).appendingPathComponent("trials"),
                                                                           includingPropertiesForKeys: nil)) ?? []
             let logs = trialLogs.filter { $0.pathExtension == "log" }

@@ -41,7 +41,7 @@ struct TrialsReport {
         })
     }
 
-    func json() -> Data { document.jsonData() }
+    func json() throws -> Data { try document.jsonData() }
 
     /// One row per trial; the metric per evaluation in one column, `;`-separated, in interval order.
     func csv() -> Data {

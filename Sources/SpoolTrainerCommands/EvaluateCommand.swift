@@ -54,6 +54,6 @@ struct EvaluateCommand: ParsableCommand {
         let document = EvaluationDocument(model: arguments.model, data: source, images: images.count,
                                           primaryMetric: .init(name: report.primaryMetric, value: report.primaryValue),
                                           report: report, predictions: predictionsPath)
-        print(arguments.json ? String(decoding: document.jsonData(), as: UTF8.self) : EvaluationTable.text(document))
+        print(arguments.json ? String(decoding: try document.jsonData(), as: UTF8.self) : EvaluationTable.text(document))
     }
 }

@@ -56,6 +56,9 @@ struct ModelRecipeTests {
         #expect(rcnn.modelName.recipe.trainingSchedule(rcnn, stepsPerEpoch: 10) == nil)
         #expect(COCOCategories.classes(for: .yolov5).count == 80)
         #expect(COCOCategories.classes(for: .retinanetResnet50FPN).count == 90)
+        // A vision transformer's patch side is its recipe's, and decides the crop rules.
+        #expect(ModelName.allCases.filter { $0.recipe.patchSize == 16 } == [.vits16r224, .vitb16r224, .vitl16r224])
+        #expect(ModelName.allCases.allSatisfy { $0.recipe.patchSize == nil || $0.recipe.patchSize == 16 })
     }
 
     /// The issue's measure: nothing outside the catalogue and the recipes asks "is this YOLO?".
@@ -70,7 +73,8 @@ struct ModelRecipeTests {
             let text = try String(contentsOf: file, encoding: .utf8)
             for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated()
             where line.range(of: #"[=!]= \.yolov5\b|\.yolov5 [=!]="#, options: .regularExpression) != nil
-                || line.contains("hasPrefix(\"retinanet\")") || line.contains("hasPrefix(\"yolov5\")") {
+                || line.contains("hasPrefix(\"retinanet\")") || line.contains("hasPrefix(\"yolov5\")")
+                || line.range(of: #"family [=!]= ""#, options: .regularExpression) != nil {
                 offenders.append("\(file.lastPathComponent):\(n + 1): \(line.trimmingCharacters(in: .whitespaces))")
             }
         }

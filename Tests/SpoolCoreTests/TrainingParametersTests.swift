@@ -234,6 +234,10 @@ struct BadValueCase: Sendable, CustomStringConvertible {
         let trainOnly = try #require(problems(["train_crop_size": 256, "valid_resize_size": 288]))
         #expect(trainOnly.problem(forKey: "training_parameters.train_crop_size")?.message
             == "must equal valid_crop_size (224) for ViT models such as vitb16r224")
+        // A crop that is not a whole number of the recipe's patches.
+        let unpatched = try #require(problems(["train_crop_size": 232, "valid_crop_size": 232, "valid_resize_size": 256]))
+        #expect(unpatched.problem(forKey: "training_parameters.train_crop_size")?.message
+            == "must be a multiple of 16 (the patch size) for ViT models such as vitb16r224")
         // Other models may differ.
         let resnet = try resolve(["model_name": "resnet50", "valid_crop_size": 192, "train_crop_size": 224])
         #expect(resnet.validCropSize == 192)

@@ -197,7 +197,7 @@ struct DocumentContractTests {
         let trials = try spool.store.trials(jobID: spool.sweepID)
         let report = TrialsReport(metricName: "accuracy", varying: ["learning_rate"], trials: trials,
                                   epochs: { (try? spool.store.epochs(trialID: $0)) ?? [] }, best: 0)
-        let text = String(decoding: report.json(), as: UTF8.self)
+        let text = String(decoding: try report.json(), as: UTF8.self)
         try Self.check(text, fixture: "trials.json")
         let document = try Self.roundTrip(text, as: TrialsDocument.self)
         #expect(document.trials[0].evaluations.map(\.metric) == ["accuracy", "accuracy"])

@@ -64,8 +64,8 @@ public struct ResolvedSettings: Codable, Sendable, Equatable {
     }
 
     /// The compact JSON the queue keeps.
-    public func jsonString() -> String {
-        String(decoding: (try? ContractCoding.encoder(pretty: false).encode(self)) ?? Data("{}".utf8), as: UTF8.self)
+    public func jsonString() throws -> String {
+        String(decoding: try ContractCoding.encoder(pretty: false).encode(self), as: UTF8.self)
     }
 
     /// Reads the queue's JSON; nil for a document this version cannot read (a job queued by an older Spool).
@@ -75,7 +75,7 @@ public struct ResolvedSettings: Codable, Sendable, Equatable {
 }
 
 /// `job.json` in the outbox: what the job was, how it ended, and what the outbox holds.
-public struct JobDocument: Codable, Sendable {
+public struct JobDocument: Codable, Sendable, ContractDocument {
     public struct SweepSummary: Codable, Sendable, Equatable {
         public var samplingAlgorithm: String
         public var maxTrials: Int
@@ -144,17 +144,13 @@ public struct JobDocument: Codable, Sendable {
 
     public static let fileName = "job.json"
 
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
-    }
-
     public static func read(from url: URL) throws -> JobDocument {
         try ContractCoding.decoder().decode(JobDocument.self, from: Data(contentsOf: url))
     }
 }
 
 /// `NAME.error.json` beside a drop kept in `failed/`: why it was refused, and each problem with its place.
-public struct RejectionDocument: Codable, Sendable, Equatable {
+public struct RejectionDocument: Codable, Sendable, ContractDocument, Equatable {
     /// The drop's name in `incoming/`.
     public var drop: String
     public var reason: String
@@ -189,17 +185,13 @@ public struct RejectionDocument: Codable, Sendable, Equatable {
 
     public static let suffix = ".error.json"
 
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
-    }
-
     public static func read(from url: URL) throws -> RejectionDocument {
         try ContractCoding.decoder().decode(RejectionDocument.self, from: Data(contentsOf: url))
     }
 }
 
 /// `spoolctl evaluate`'s result: a model's metrics on a labelled JSONL.
-public struct EvaluationDocument: Codable, Sendable {
+public struct EvaluationDocument: Codable, Sendable, ContractDocument {
     public var model: String
     public var data: String
     public var images: Int
@@ -221,10 +213,15 @@ public struct EvaluationDocument: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case model, data, images, primaryMetric = "primary_metric", report, predictions
     }
+}
 
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
-    }
+/// A document Spool writes for people and programs (status --json, job.json, trials.json, NAME.error.json, ...).
+public protocol ContractDocument: Encodable {}
+
+extension ContractDocument {
+    /// The document in Spool's one JSON style. Encoding fails only on a fault in a document's `encode(to:)`: that is
+    /// thrown to the writer, never written as an empty document.
+    public func jsonData() throws -> Data { try ContractCoding.encoder().encode(self) }
 }
 
 /// The one JSON style of Spool's documents: sorted keys, dates in ISO 8601, non-finite numbers as strings.

@@ -5,7 +5,7 @@ import Foundation
 ///
 /// A value the job does not have yet is written as null, never left out (scripts read every key); the detail's
 /// keys (`best_trial`, `varying`, `trials_detail`, `files`, `log`) are only in `status JOB --json`.
-public struct JobStatusDocument: Codable, Sendable, Equatable {
+public struct JobStatusDocument: Codable, Sendable, ContractDocument, Equatable {
     public struct TrialCount: Codable, Sendable, Equatable {
         /// The trials the job runs: the most of those started and its `max_trials`.
         public var total: Int
@@ -326,10 +326,6 @@ public struct JobStatusDocument: Codable, Sendable, Equatable {
             try c.encode(detail.files, forKey: .files)
             try c.encode(detail.log, forKey: .log)
         }
-    }
-
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
     }
 
     /// Reads `spoolctl status JOB --json`'s output.

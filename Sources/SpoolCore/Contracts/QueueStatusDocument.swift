@@ -2,7 +2,7 @@ import Foundation
 
 /// `spoolctl status --json`: the queue's newest jobs, the totals per state, the daemon, the drops waiting and
 /// the drops that did not become jobs. A value there is none of is written as null, never left out.
-public struct QueueStatusDocument: Codable, Sendable, Equatable {
+public struct QueueStatusDocument: Codable, Sendable, ContractDocument, Equatable {
     public struct Daemon: Codable, Sendable, Equatable {
         /// Whether a daemon holds the spool's lock.
         public var serving: Bool
@@ -88,10 +88,6 @@ public struct QueueStatusDocument: Codable, Sendable, Equatable {
         self.daemon = daemon
         self.waiting = waiting
         self.drops = drops
-    }
-
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
     }
 
     /// Reads `spoolctl status --json`'s output.

@@ -2,7 +2,7 @@ import Foundation
 
 /// `spoolctl schedules --json` (and `schedule list --json`): each schedule with its last and next run, and the
 /// schedule files that could not be read. A time a schedule does not have is written as null, never left out.
-public struct ScheduleListDocument: Codable, Sendable, Equatable {
+public struct ScheduleListDocument: Codable, Sendable, ContractDocument, Equatable {
     public struct Schedule: Codable, Sendable, Equatable {
         public var name: String
         /// The cron expression (`0 2 * * *`, `@daily`).
@@ -74,10 +74,6 @@ public struct ScheduleListDocument: Codable, Sendable, Equatable {
     public init(schedules: [Schedule], problems: [Problem]) {
         self.schedules = schedules
         self.problems = problems
-    }
-
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
     }
 
     public static func decode(_ data: Data) throws -> ScheduleListDocument {

@@ -3,7 +3,7 @@ import Foundation
 /// `trials.json` in the outbox: every trial of the job with its sampled hyperparameters, state, reason and
 /// primary metric at each evaluation, the best marked (`trials.csv` holds the same as a table). A value a
 /// trial does not have is written as null, never left out.
-public struct TrialsDocument: Codable, Sendable, Equatable {
+public struct TrialsDocument: Codable, Sendable, ContractDocument, Equatable {
     /// One evaluation of a trial: the primary metric under its own name (`"accuracy": 0.91`).
     public struct Evaluation: Codable, Sendable, Equatable {
         /// 1 for the trial's first evaluation.
@@ -146,10 +146,6 @@ public struct TrialsDocument: Codable, Sendable, Equatable {
     }
 
     public static let fileName = "trials.json"
-
-    public func jsonData() -> Data {
-        (try? ContractCoding.encoder().encode(self)) ?? Data("{}".utf8)
-    }
 
     public static func read(from url: URL) throws -> TrialsDocument {
         try ContractCoding.decoder().decode(TrialsDocument.self, from: Data(contentsOf: url))

@@ -88,7 +88,7 @@ public enum ModelCatalog {
     /// `entries`; a new family adds its line here (and its recipe type where none fits).
     public static let recipes: [String: any ModelRecipe] = [
         "mobilenet_v2": ClassifierRecipe(), "resnet": ClassifierRecipe(), "resnest": ClassifierRecipe(),
-        "seresnext": ClassifierRecipe(), "vit": ClassifierRecipe(),
+        "seresnext": ClassifierRecipe(), "vit": ClassifierRecipe(patchSize: 16),
         "fasterrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
         "maskrcnn": TorchvisionDetectorRecipe(.twoStageRCNN, backgroundSlot: .first),
         "retinanet": TorchvisionDetectorRecipe(.oneStageDense, backgroundSlot: .droppedOnLoad),
@@ -279,7 +279,7 @@ public enum ModelName: String, Sendable, Codable, CaseIterable, CustomStringConv
     public var recipe: any ModelRecipe { catalogEntry.recipe }
 
     /// Vision transformers: their defaults differ, and their validation crop must equal the training crop.
-    public var isViT: Bool { family == "vit" }
+    public var isViT: Bool { recipe.patchSize != nil }
 
     /// How many layer groups `layers_to_freeze` can freeze.
     public var freezableLayerGroupCount: Int { catalogEntry.layerGroupCount }

@@ -239,10 +239,10 @@ extension TrainingParameters {
                 key: blamed.keyPath, value: blamed.value,
                 message: "must equal \(other) for ViT models such as \(modelName)", location: blamed.location))
         }
-        if modelName.isViT, trainCropSize % 16 != 0, let blamed = trainCrop ?? validCrop {
+        if let patch = modelName.recipe.patchSize, trainCropSize % patch != 0, let blamed = trainCrop ?? validCrop {
             problems.append(SettingsProblem(
                 key: blamed.keyPath, value: blamed.value,
-                message: "must be a multiple of 16 (the patch size) for ViT models such as \(modelName)", location: blamed.location))
+                message: "must be a multiple of \(patch) (the patch size) for ViT models such as \(modelName)", location: blamed.location))
         }
         if augmentationCropScaleMin > augmentationCropScaleMax,
            let blamed = reader.entries["augmentation_crop_scale_min"] ?? reader.entries["augmentation_crop_scale_max"] {

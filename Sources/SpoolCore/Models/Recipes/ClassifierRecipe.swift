@@ -3,6 +3,10 @@
 public struct ClassifierRecipe: ModelRecipe {
     public var family: ModelFamily { .classifier }
     public var parameterScopes: Set<ParameterTable.Scope> { [] }
+    /// Vision transformers: 16 (their patches); nil for the convolutional classifiers.
+    public let patchSize: Int?
+
+    public init(patchSize: Int? = nil) { self.patchSize = patchSize }
 
     public func applyDefaults(to p: inout TrainingParameters, task: ImageTask) {
         let multilabel = task == .imageClassificationMultilabel

@@ -39,6 +39,10 @@ public protocol ModelRecipe: Sendable {
 
     /// Whether and how the reference's classification head has a background output the labels do not name.
     var backgroundSlot: BackgroundSlot { get }
+
+    /// A vision transformer's patch side: its position embeddings are built for one crop, so the validation crop
+    /// must equal the training crop, a multiple of it. nil: any crop (convolutional models).
+    var patchSize: Int? { get }
 }
 
 /// A reference detector's background output (torchvision numbers COCO's classes from 1, slot 0 the
@@ -73,6 +77,7 @@ extension ModelRecipe {
     public var fitsAnchorsToData: Bool { false }
     public var cocoClasses: [String] { Array(COCOCategories.names.dropFirst()) }
     public var backgroundSlot: BackgroundSlot { .none }
+    public var patchSize: Int? { nil }
 
     /// The NMS IoU threshold of a run, read from the family's own key.
     public func nmsThreshold(_ p: TrainingParameters) -> Double {

@@ -2,6 +2,8 @@
 import json
 import os
 
+from .architectures import CLASSIFIERS
+
 
 def find_model_dir(root):
     candidates = [root]
@@ -31,26 +33,11 @@ def read_manifest(folder):
     with open(os.path.join(folder, "model.json"), encoding="utf-8") as f:
         manifest = json.load(f)
     if "architecture" not in manifest:
-        library, name = FORMAT1_ARCHITECTURES.get(manifest.get("model_name"), (None, None))
+        # Format 1 manifests (Spool 0.1) were classifiers'; the model name picks the reference architecture.
+        library, name = CLASSIFIERS.get(manifest.get("model_name"), (None, None))
         if library is None:
             raise ValueError("%s: model.json names no architecture and model_name %r is unknown"
                              % (folder, manifest.get("model_name")))
         manifest["architecture"] = {"library": library, "name": name}
     return manifest
 
-
-# Format 1 manifests (Spool 0.1's classification models) did not record their architecture.
-FORMAT1_ARCHITECTURES = {
-    "mobilenetv2": ("torchvision", "mobilenet_v2"),
-    "resnet18": ("torchvision", "resnet18"),
-    "resnet34": ("torchvision", "resnet34"),
-    "resnet50": ("torchvision", "resnet50"),
-    "resnet101": ("torchvision", "resnet101"),
-    "resnet152": ("torchvision", "resnet152"),
-    "resnest50": ("timm", "resnest50d"),
-    "resnest101": ("timm", "resnest101e"),
-    "seresnext": ("timm", "seresnext50_32x4d"),
-    "vits16r224": ("timm", "vit_small_patch16_224"),
-    "vitb16r224": ("torchvision", "vit_b_16"),
-    "vitl16r224": ("torchvision", "vit_l_16"),
-}
