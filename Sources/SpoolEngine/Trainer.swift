@@ -29,9 +29,10 @@ public struct TrainerOptions: Sendable, Equatable {
     public var memoryFormat: MemoryFormat = .automatic
     /// Seeds the trainer's own generator, from which the model draws during a step (detection's samplers).
     public var seed: UInt64 = 0
-    /// YOLOv5's recipe: parameter groups, warm-up of the biases' learning rate and of momentum over
-    /// `warmupIterations` batches, accumulation to `nominalBatchSize` (see spool_engine.h).
-    public var yoloRecipe = false
+    /// Ultralytics' optimiser schedule (a family's `TrainingSchedule`): parameter groups, warm-up of the biases'
+    /// learning rate and of momentum over `warmupIterations` batches, accumulation to `nominalBatchSize` across
+    /// epochs, losses summed (see spool_optimizer_schedule); false: one group, `gradAccumulationStep`.
+    public var ultralyticsOptimizer = false
     public var warmupIterations = 0
     public var nominalBatchSize = 64
     public var batchSize = 16
@@ -61,7 +62,7 @@ public final class Trainer {
         p.num_class_weights = Int32(options.classWeights.count)
         p.memory_format = options.memoryFormat.rawValue
         p.seed = options.seed
-        p.yolo_recipe = options.yoloRecipe ? 1 : 0
+        p.schedule = Int32((options.ultralyticsOptimizer ? SPOOL_SCHEDULE_ULTRALYTICS : SPOOL_SCHEDULE_PLAIN).rawValue)
         p.warmup_iterations = Int64(options.warmupIterations)
         p.nominal_batch_size = Int64(options.nominalBatchSize)
         p.batch_size = Int64(options.batchSize)

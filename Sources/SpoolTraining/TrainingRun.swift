@@ -209,7 +209,7 @@ public final class TrainingRun {
             // The family's recipe on Azure's optimiser settings (Ultralytics' for yolov5): warm-up of the biases'
             // learning rate and of momentum, accumulation to nominal_batch_size images, and the weights' moving
             // average for evaluation and the saved model.
-            trainerOptions.yoloRecipe = schedule.ultralyticsOptimizer
+            trainerOptions.ultralyticsOptimizer = schedule.ultralyticsOptimizer
             trainerOptions.batchSize = p.trainingBatchSize
             trainerOptions.nominalBatchSize = schedule.nominalBatchSize
             trainerOptions.warmupIterations = schedule.warmupIterations

@@ -24,7 +24,7 @@ spool_trainer_params spool_trainer_default_params(void) {
     p.class_weights = nullptr;
     p.num_class_weights = 0;
     p.memory_format = SPOOL_MEMORY_AUTO;
-    p.yolo_recipe = 0;
+    p.schedule = SPOOL_SCHEDULE_PLAIN;
     p.warmup_iterations = 0;
     p.nominal_batch_size = c.nominal_batch_size;
     p.batch_size = c.batch_size;
@@ -36,6 +36,8 @@ spool_status spool_trainer_create(spool_model* model, const spool_trainer_params
     SPOOL_REQUIRE(model && params && out, "arguments must not be NULL");
     SPOOL_REQUIRE(params->optimizer >= 0 && params->optimizer <= 2, "optimizer must be sgd, adam or adamw");
     SPOOL_REQUIRE(params->memory_format >= 0 && params->memory_format <= 2, "memory_format must be a spool_memory_format");
+    SPOOL_REQUIRE(params->schedule == SPOOL_SCHEDULE_PLAIN || params->schedule == SPOOL_SCHEDULE_ULTRALYTICS,
+                  "schedule must be a spool_optimizer_schedule: 0 (plain) or 1 (ultralytics)");
     SPOOL_REQUIRE(params->num_class_weights == 0 || params->num_class_weights == model->num_classes,
                   "class_weights must hold one weight per class");
     *out = nullptr;
@@ -52,7 +54,7 @@ spool_status spool_trainer_create(spool_model* model, const spool_trainer_params
         c.grad_accumulation_step = params->grad_accumulation_step;
         c.memory_format = static_cast<spool::MemoryFormatChoice>(params->memory_format);
         c.seed = params->seed;
-        c.yolo_recipe = params->yolo_recipe != 0;
+        c.schedule = static_cast<spool::OptimizerSchedule>(params->schedule);
         c.warmup_iterations = params->warmup_iterations;
         c.nominal_batch_size = params->nominal_batch_size;
         c.batch_size = params->batch_size;

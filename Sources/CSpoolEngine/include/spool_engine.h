@@ -269,6 +269,17 @@ typedef enum spool_memory_format {
 
 typedef struct spool_trainer spool_trainer;
 
+/* Which optimiser schedule a training follows (a model family's TrainingSchedule). */
+typedef enum spool_optimizer_schedule {
+    SPOOL_SCHEDULE_PLAIN = 0,       /* one parameter group; an update every grad_accumulation_step batches, the loss
+                                       divided by it; a partial accumulation applied at the end of an epoch */
+    SPOOL_SCHEDULE_ULTRALYTICS = 1  /* Ultralytics' (YOLOv5's train.py): no decay on biases and BatchNorm weights, the
+                                       decay scaled by the nominal batch; over warmup_iterations batches the biases'
+                                       lr falls from 0.1 and the others' rises from 0, momentum rises from 0.8 and the
+                                       accumulation grows to round(nominal_batch_size / batch_size) batches per update
+                                       (kept across epochs); losses summed, not divided */
+} spool_optimizer_schedule;
+
 typedef struct spool_trainer_params {
     int32_t optimizer;            /* spool_optimizer_kind */
     double learning_rate;
@@ -282,10 +293,7 @@ typedef struct spool_trainer_params {
     int32_t num_class_weights;
     int32_t memory_format;        /* spool_memory_format */
     uint64_t seed;                /* the trainer's own generator (detection's samplers draw from it) */
-    /* YOLOv5's recipe: no decay on biases and BatchNorm weights; over warmup_iterations batches the biases' lr
-       falls from 0.1 and the others' rises from 0, momentum rises from 0.8 and the accumulation grows to
-       round(nominal_batch_size / batch_size) batches per update (kept across epochs) */
-    int32_t yolo_recipe;
+    int32_t schedule;             /* spool_optimizer_schedule; the fields below are the Ultralytics schedule's */
     int64_t warmup_iterations;
     int64_t nominal_batch_size;
     int64_t batch_size;

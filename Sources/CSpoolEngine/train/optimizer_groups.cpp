@@ -1,5 +1,5 @@
-// optimizer_groups.cpp — the optimiser's parameter groups (one, or YOLOv5's three) and YOLOv5's warm-up of their
-// options.
+// optimizer_groups.cpp — the optimiser's parameter groups (one, or Ultralytics' three) and Ultralytics' warm-up of
+// their options.
 #include "train/optimizer_groups.h"
 
 #include <torch/optim/adam.h>
@@ -41,7 +41,7 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const Trai
     throw std::invalid_argument("unknown optimizer");
 }
 
-std::unique_ptr<torch::optim::Optimizer> make_yolo_optimizer(Model& model, const TrainerConfig& config,
+std::unique_ptr<torch::optim::Optimizer> make_ultralytics_optimizer(Model& model, const TrainerConfig& config,
                                                              std::vector<int>& group_is_bias) {
     std::vector<torch::Tensor> biases, decayed, norms;
     for (auto& p : model.named_parameters(true)) {
@@ -93,8 +93,8 @@ double interpolate(double x, double x1, double y0, double y1) { return x1 <= 0 ?
 
 }  // namespace
 
-int64_t yolo_warm_up(torch::optim::Optimizer& optimizer, const std::vector<int>& group_is_bias, int64_t iteration,
-                     double base_lr, const TrainerConfig& config) {
+int64_t ultralytics_warm_up(torch::optim::Optimizer& optimizer, const std::vector<int>& group_is_bias, int64_t iteration,
+                            double base_lr, const TrainerConfig& config) {
     const double ni = static_cast<double>(iteration), nw = static_cast<double>(config.warmup_iterations);
     const double full = std::max(1.0, std::round(static_cast<double>(config.nominal_batch_size) / static_cast<double>(config.batch_size)));
     if (ni > nw) return static_cast<int64_t>(full);

@@ -1,6 +1,6 @@
 // optimizer_groups.h — the optimiser over a model's trainable parameters and its groups' options over a run: one
-// group for most models; for YOLOv5, Ultralytics' three groups (biases, decayed weights, BatchNorm weights) and
-// their warm-up.
+// group under the plain schedule; under Ultralytics' schedule, its three groups (biases, decayed weights, BatchNorm
+// weights) and their warm-up.
 #pragma once
 
 #include "models/model.h"
@@ -20,13 +20,13 @@ std::unique_ptr<torch::optim::Optimizer> make_optimizer(Model& model, const Trai
 
 /// Ultralytics' smart_optimizer groups: biases, weights that decay, BatchNorm weights (no decay); empty groups
 /// left out. `group_is_bias` receives, per group, 1 for the biases' group and 0 for the others.
-std::unique_ptr<torch::optim::Optimizer> make_yolo_optimizer(Model& model, const TrainerConfig& config,
-                                                             std::vector<int>& group_is_bias);
+std::unique_ptr<torch::optim::Optimizer> make_ultralytics_optimizer(Model& model, const TrainerConfig& config,
+                                                                    std::vector<int>& group_is_bias);
 
-/// YOLOv5's warm-up before batch `iteration` (counted from 0), as TrainerConfig::yolo_recipe says: sets each
+/// Ultralytics' warm-up before batch `iteration` (counted from 0), as TrainerConfig::schedule says: sets each
 /// group's learning rate (towards `base_lr`) and momentum or beta1 while `iteration` <= warmup_iterations, and
 /// returns the batches per update.
-int64_t yolo_warm_up(torch::optim::Optimizer& optimizer, const std::vector<int>& group_is_bias, int64_t iteration,
-                     double base_lr, const TrainerConfig& config);
+int64_t ultralytics_warm_up(torch::optim::Optimizer& optimizer, const std::vector<int>& group_is_bias, int64_t iteration,
+                            double base_lr, const TrainerConfig& config);
 
 }  // namespace spool

@@ -25,13 +25,13 @@ Trainer::Trainer(std::shared_ptr<Model> model, torch::Device device, TrainerConf
         if (!config_.class_weights.empty()) classifier->set_class_weights(torch::tensor(config_.class_weights).to(device_));
     }
     base_lr_ = config_.learning_rate;
-    if (config_.yolo_recipe) {  // family: YOLOv5's optimiser groups and weight decay
+    if (ultralytics()) {  // Ultralytics' optimiser groups and weight decay
         if (config_.batch_size < 1 || config_.nominal_batch_size < 1) throw std::invalid_argument("batch sizes must be >= 1");
         // Ultralytics scales the weight decay by the share of the nominal batch one update sees.
         const int64_t accumulate = std::max<int64_t>(
             1, std::llround(static_cast<double>(config_.nominal_batch_size) / static_cast<double>(config_.batch_size)));
         config_.weight_decay *= static_cast<double>(config_.batch_size * accumulate) / static_cast<double>(config_.nominal_batch_size);
-        optimizer_ = make_yolo_optimizer(*model_, config_, group_is_bias_);
+        optimizer_ = make_ultralytics_optimizer(*model_, config_, group_is_bias_);
     } else {
         optimizer_ = make_optimizer(*model_, config_);
     }
@@ -63,8 +63,8 @@ StepResult Trainer::step(Loader& loader) {
     if (batch == nullptr || batch->size == 0) return result;
     if (averaged_) throw std::logic_error("the weight average is in the model: put the training weights back first");
     ModeGuard mode(*model_, /*train=*/true);
-    // family: YOLOv5's warm-up and accumulation towards the nominal batch
-    if (config_.yolo_recipe) accumulate_ = yolo_warm_up(*optimizer_, group_is_bias_, iterations_, base_lr_, config_);
+    // Ultralytics' schedule: warm-up and accumulation towards the nominal batch
+    if (ultralytics()) accumulate_ = ultralytics_warm_up(*optimizer_, group_is_bias_, iterations_, base_lr_, config_);
     else accumulate_ = config_.grad_accumulation_step;
     ++iterations_;
     auto input = to_model_input(*batch, loader.dataset(), device_);
@@ -77,10 +77,10 @@ StepResult Trainer::step(Loader& loader) {
         total = total.defined() ? total + value : value;
     }
     if (!total.defined()) throw std::logic_error("the model returned no loss in training mode");
-    // family: YOLOv5's losses are sums over the batch, accumulated as they are (Ultralytics does not divide them); in
+    // Ultralytics' schedule: the losses are sums over the batch, accumulated as they are (not divided); in
     // a data-parallel run each process's sum is scaled by the processes, so the averaged gradient is the whole
     // batch's sum, as Ultralytics' `loss *= WORLD_SIZE`.
-    if (config_.yolo_recipe) (group_ ? total * static_cast<double>(group_->size()) : total).backward();
+    if (ultralytics()) (group_ ? total * static_cast<double>(group_->size()) : total).backward();
     else (total / config_.grad_accumulation_step).backward();
     result.loss = total.item<double>();
     result.images = batch->size;
@@ -93,8 +93,8 @@ StepResult Trainer::step(Loader& loader) {
 }
 
 void Trainer::flush() {
-    // family: YOLOv5's accumulation runs across epochs, as Ultralytics' does.
-    if (pending_ == 0 || config_.yolo_recipe) return;
+    // Ultralytics' accumulation runs across epochs.
+    if (pending_ == 0 || ultralytics()) return;
     apply_update();
 }
 

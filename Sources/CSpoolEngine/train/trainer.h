@@ -2,7 +2,7 @@
 // trainer sums them, steps the optimiser every grad_accumulation_step batches, and chooses the memory format
 // that makes this model's step fastest on this machine (as cudnn.benchmark chooses kernels).
 //
-// The class is implemented by concern: the step (train/trainer.cpp), the optimiser's groups and YOLOv5's warm-up
+// The class is implemented by concern: the step (train/trainer.cpp), the optimiser's groups and Ultralytics' warm-up
 // (train/optimizer_groups.cpp), data-parallel training (train/data_parallel.cpp), the weight average
 // (train/weight_average.cpp), the memory-format probe (train/memory_format_probe.cpp) and the resumable state
 // (train/trainer_state.cpp).
@@ -67,6 +67,8 @@ public:
 private:
     // The step (train/trainer.cpp): the optimiser's update, after the gradients' mean over the ranks.
     void apply_update();
+    /// Whether training follows Ultralytics' optimiser schedule (groups, warm-up, accumulation across epochs).
+    bool ultralytics() const { return config_.schedule == OptimizerSchedule::ultralytics; }
 
     // Data-parallel training (train/data_parallel.cpp).
     /// The mean of every trainable parameter's gradient over the ranks (one all-reduce of them all, flattened);

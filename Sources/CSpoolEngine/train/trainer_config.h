@@ -1,5 +1,6 @@
 // trainer_config.h — what a trainer is made with: the optimiser and its options, accumulation, class weights, the
-// memory format, the seed, and YOLOv5's recipe (optimiser groups, warm-up, nominal batch) and weight average.
+// memory format, the seed, the optimiser schedule (Ultralytics': groups, warm-up, nominal batch) and the weight
+// average.
 // No libtorch: the optimiser groups (train/optimizer_groups.h) and the trainer (train/trainer.h) both take it.
 #pragma once
 
@@ -10,6 +11,8 @@ namespace spool {
 
 enum class OptimizerKind { sgd = 0, adam = 1, adamw = 2 };
 enum class MemoryFormatChoice { automatic = 0, contiguous = 1, channels_last = 2 };
+/// Which optimiser schedule training follows (spool_optimizer_schedule).
+enum class OptimizerSchedule { plain = 0, ultralytics = 1 };
 
 struct TrainerConfig {
     OptimizerKind optimizer = OptimizerKind::sgd;
@@ -25,11 +28,12 @@ struct TrainerConfig {
     /// Seeds the trainer's own generator, which the model's random draws use during a step (detection's
     /// samplers): a run is reproducible under it whatever else the process draws.
     uint64_t seed = 0;
-    /// YOLOv5's recipe (Ultralytics' train.py): no weight decay on biases and BatchNorm weights; during the
-    /// first `warmup_iterations` batches the biases' learning rate falls from 0.1 and the others' rises from 0 to
-    /// the scheduled one, momentum rises from 0.8, and the accumulation grows from 1 batch to the nominal batch;
-    /// afterwards an update every round(nominal_batch_size / batch_size) batches, across epochs.
-    bool yolo_recipe = false;
+    /// plain: one group, an update every grad_accumulation_step batches. ultralytics (Ultralytics' train.py): no
+    /// weight decay on biases and BatchNorm weights; during the first `warmup_iterations` batches the biases'
+    /// learning rate falls from 0.1 and the others' rises from 0 to the scheduled one, momentum rises from 0.8,
+    /// and the accumulation grows from 1 batch to the nominal batch; afterwards an update every
+    /// round(nominal_batch_size / batch_size) batches, across epochs; losses summed over the batch.
+    OptimizerSchedule schedule = OptimizerSchedule::plain;
     int64_t warmup_iterations = 0;
     int64_t nominal_batch_size = 64;
     int64_t batch_size = 16;
