@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         // SHA-256 of drops and weight files (already built for Hummingbird's TLS stack).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"6.0.0"),
+        // The daemon's services in one group: ordered start, reverse stop, SIGTERM as graceful shutdown (Hummingbird's too).
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // System libraries (Debian -dev packages), each a module map and a tiny shim.h.
@@ -84,6 +86,8 @@ let package = Package(
         // The daemon's services: intake, scheduler, trial supervisor (child processes), outbox.
         .target(name: "SpoolRunner", dependencies: [
             "SpoolCore", "SpoolIngest", "SpoolStore", "SpoolSweep", .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         // The Swift owner of engine handles: typed errors, no C types in its API.
         .target(name: "SpoolEngine", dependencies: ["CSpoolEngine"]),

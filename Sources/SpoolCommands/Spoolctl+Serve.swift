@@ -133,18 +133,10 @@ extension Spoolctl {
                 let started = Date()
                 options.clock = { fixed.addingTimeInterval(Date().timeIntervalSince(started)) }
             }
+            // SIGTERM and SIGINT: the daemon's service group shuts down gracefully (the intake first, then the
+            // scheduler, whose trials stop and whose jobs are requeued), saying so in spool.log.
+            options.stopOnSignals = true
             let daemon = SpoolDaemon(layout: layout, store: store, options: options, logger: logger)
-            let signals = [SIGTERM, SIGINT].map { sig -> DispatchSourceSignal in
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                source.setEventHandler {
-                    logger.notice("signal \(sig): stopping gracefully (running trials stop and are requeued)")
-                    daemon.stop()
-                }
-                source.resume()
-                return source
-            }
-            defer { signals.forEach { $0.cancel() } }
             do {
                 try daemon.run()
             } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// The machine's compute, shared by the jobs a daemon runs: GPUs (one trial each) or CPU cores (each trial
 /// takes its share of threads).
@@ -6,7 +7,7 @@ import Foundation
 /// Jobs take units first in, first out: while an earlier job waits for units, a later job is refused them,
 /// so a stream of small jobs cannot starve a big one. The daemon starts another job only when units are
 /// free and no running job is waiting for more.
-public final class DevicePool: @unchecked Sendable {
+public final class DevicePool: Sendable {
     public enum Kind: Sendable, Equatable {
         /// CPU cores; a trial takes `threads` of them.
         case cpu
@@ -17,16 +18,18 @@ public final class DevicePool: @unchecked Sendable {
 
     public let kind: Kind
     public let units: [String]
-    private let lock = NSLock()
-    private var free: [String]
-    /// Jobs (by claim order) that want more units than they hold.
-    private var waiting: Set<Int> = []
+    private struct State {
+        var free: [String]
+        /// Jobs (by claim order) that want more units than they hold.
+        var waiting: Set<Int> = []
+    }
+    private let state: Mutex<State>
 
     public init(kind: Kind, units: [String]) {
         precondition(!units.isEmpty, "a device pool needs at least one unit")
         self.kind = kind
         self.units = units
-        self.free = units
+        self.state = Mutex(State(free: units))
     }
 
     /// Every core of this machine (as the scheduler allows the process).
@@ -61,32 +64,32 @@ public final class DevicePool: @unchecked Sendable {
 
     /// Takes `count` units for job `order`, or nil when they are not free or an earlier job is waiting.
     public func tryAcquire(order: Int, count: Int) -> [String]? {
-        lock.withLock {
-            guard free.count >= count, !waiting.contains(where: { $0 < order }) else { return nil }
-            let taken = Array(free.prefix(count))
-            free.removeFirst(count)
+        state.withLock { state in
+            guard state.free.count >= count, !state.waiting.contains(where: { $0 < order }) else { return nil }
+            let taken = Array(state.free.prefix(count))
+            state.free.removeFirst(count)
             return taken
         }
     }
 
     public func release(_ taken: [String]) {
-        lock.withLock {
-            free.append(contentsOf: taken)
-            free.sort { units.firstIndex(of: $0)! < units.firstIndex(of: $1)! }
+        state.withLock { state in
+            state.free.append(contentsOf: taken)
+            state.free.sort { units.firstIndex(of: $0)! < units.firstIndex(of: $1)! }
         }
     }
 
     /// Marks job `order` as wanting more units (or not).
     public func setWaiting(order: Int, _ wants: Bool) {
-        lock.withLock {
-            if wants { waiting.insert(order) } else { waiting.remove(order) }
+        state.withLock { state in
+            if wants { state.waiting.insert(order) } else { state.waiting.remove(order) }
         }
     }
 
     /// Whether another job could start now: units are free and no running job is waiting for them.
     public var hasRoomForAnotherJob: Bool {
-        lock.withLock { !free.isEmpty && waiting.isEmpty }
+        state.withLock { !$0.free.isEmpty && $0.waiting.isEmpty }
     }
 
-    public var freeCount: Int { lock.withLock { free.count } }
+    public var freeCount: Int { state.withLock { $0.free.count } }
 }

@@ -2,6 +2,7 @@ import Foundation
 import SpoolCore
 import SpoolStore
 import SpoolSweep
+import Synchronization
 
 extension JobExecutor {
     /// Starts one trial on `units`: `spool-trainer train` with the configuration's values as `--set`; or resumes
@@ -91,7 +92,7 @@ extension JobExecutor {
         // A resumed trial keeps the evaluations the policy has seen; the epochs it reports again are not new.
         let evaluatedEpochs = launch.resuming == nil ? 0 : ((try? store.epochs(trialID: trial.id)) ?? [])
             .filter { $0.primaryMetric != nil }.map(\.epoch).max() ?? 0
-        lock.withLock { if launch.resuming == nil || progress[number] == nil { progress[number] = TrialProgress(number: number, metrics: []) } }
+        shared.withLock { if launch.resuming == nil || $0.progress[number] == nil { $0.progress[number] = TrialProgress(number: number, metrics: []) } }
         let running = RunningTrial(trial: trial, process: process, units: units, launch: launch,
                                    batchSize: parameters.trainingBatchSize, started: now(), evaluatedThrough: evaluatedEpochs)
         let policy = sweep.plan.policy
@@ -112,7 +113,7 @@ extension JobExecutor {
             _ = try? store.setSlurmJobID(trialID: trial.id, slurmID)
             submitRefusals = 0
         }
-        lock.withLock { active[number] = running }
+        shared.withLock { $0.active[number] = running }
         let summary = values.isEmpty ? "" : " [\(launch.configuration.summary)]"
         let gpus = units.count > 1 ? " x\(units.count) GPUs, data-parallel" : ""
         let share = options.slurm.map { $0.processesPerTrial > 1 ? " \($0.processesPerTrial) processes x\($0.cpusPerTrial), data-parallel" : " x\($0.cpusPerTrial)" }
@@ -187,12 +188,12 @@ extension JobExecutor {
             let running = RunningTrial(trial: trial, process: handle, units: units, launch: launch, batchSize: batchSize,
                                        started: trial.startedAt ?? now(), evaluatedThrough: evaluatedEpochs)
             sweep.started(launch, number: trial.number)
-            lock.withLock { if progress[trial.number] == nil { progress[trial.number] = TrialProgress(number: trial.number, metrics: []) } }
+            shared.withLock { if $0.progress[trial.number] == nil { $0.progress[trial.number] = TrialProgress(number: trial.number, metrics: []) } }
             let policy = sweep.plan.policy
             handle.attach(slurmJobID: slurmID) { [weak self] event in
                 self?.handle(event, of: running, jobID: job.id, policy: policy)
             }
-            lock.withLock { active[trial.number] = running }
+            shared.withLock { $0.active[trial.number] = running }
             log(job.id, "trial \(trial.number) re-attached (Slurm job \(slurmID)), left by an earlier daemon")
         }
     }
@@ -232,10 +233,10 @@ extension JobExecutor {
         guard running.isNewEvaluation(epoch: epoch) else { return }
         JobLog.append(layout.jobLog(jobID), jobID: jobID,
                       "trial \(number) epoch \(epoch): \(event.metricName ?? "metric") \(String(format: "%.4f", primary))")
-        let decision: String? = lock.withLock {
-            progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
-            guard let policy, let mine = progress[number] else { return nil }
-            return policy.shouldStop(trial: mine, at: mine.metrics.count, among: Array(progress.values))
+        let decision: String? = shared.withLock { shared in
+            shared.progress[number, default: TrialProgress(number: number, metrics: [])].metrics.append(primary)
+            guard let policy, let mine = shared.progress[number] else { return nil }
+            return policy.shouldStop(trial: mine, at: mine.metrics.count, among: Array(shared.progress.values))
         }
         if let decision {
             running.stoppedBecause = decision
@@ -303,9 +304,9 @@ extension JobExecutor {
         // Stopped by the daemon's shutdown: it waits to resume from its checkpoint when the job runs again.
         let finished = state == .pending ? (try? store.interruptTrial(trialID: running.trial.id, reason: reason)).map { running.trial }
             : try? store.finishTrial(trialID: running.trial.id, state: state, reason: reason)
-        lock.withLock {
-            active[number] = nil
-            progress[number]?.isFinished = true
+        shared.withLock { shared in
+            shared.active[number] = nil
+            shared.progress[number]?.isFinished = true
         }
         pool.release(running.units)
         if state == .pending {

@@ -3,6 +3,7 @@ import Logging
 import SpoolCore
 import SpoolStore
 import SpoolSweep
+import Synchronization
 
 /// Runs one claimed job to its end: a sweep of trials (one when the settings have no search space), each in a
 /// child process; progress into the store; the early-termination policy applied after every evaluation; the
@@ -12,7 +13,7 @@ import SpoolSweep
 /// Up to `max_concurrent_trials` trials run at once, each on the units it took from the daemon's
 /// `DevicePool` (a GPU, or its share of the cores). One trial failing does not fail the job; a trial that
 /// runs out of memory is retried once with half the batch size.
-public final class JobExecutor: @unchecked Sendable {
+public final class JobExecutor: Sendable {
     public struct Options: Sendable {
         public var trainer: URL
         public var owner: String
@@ -21,6 +22,8 @@ public final class JobExecutor: @unchecked Sendable {
         /// How often a trial's step progress is logged (its epochs always are).
         public var progressLogSeconds: Double = 30
         public var pollSeconds: Double = 0.5
+        /// The clock the supervision loop waits on between two looks at the trials (a test's own clock).
+        public var clock: any Clock<Duration> = ContinuousClock()
         public var device = "cpu"
         /// A cap on each trial's threads (nil: the trial's share of the cores).
         public var threads: Int?
@@ -45,25 +48,57 @@ public final class JobExecutor: @unchecked Sendable {
     /// The job's place in the daemon's first-in-first-out order for the pool's units.
     let order: Int
     let now: @Sendable () -> Date
-    let lock = NSLock()
-    var shuttingDown = false
-    /// Trials running now, by trial number.
-    var active: [Int: RunningTrial] = [:]
+    /// What the supervising task and the trials' progress callbacks (reader threads) share, behind one lock.
+    struct Shared {
+        var shuttingDown = false
+        /// Trials running now, by trial number.
+        var active: [Int: RunningTrial] = [:]
+        /// Lease renewals that failed in a row with a transient error.
+        var heartbeatFailures = 0
+        /// The primary metric of every trial of the job at each evaluation, by trial number (policy input).
+        var progress: [Int: TrialProgress] = [:]
+        var startFrom: String?
+        var origin: JobOrigin?
+        var deadline: Date?
+        var trialBudget: TimeInterval?
+        var submitPausedUntil: Date?
+        var submitRefusals = 0
+    }
+    let shared = Mutex(Shared())
     /// Lease renewals that failed in a row with a transient error.
-    var heartbeatFailures = 0
-    /// The primary metric of every trial of the job at each evaluation, by trial number (policy input).
-    var progress: [Int: TrialProgress] = [:]
+    var heartbeatFailures: Int {
+        get { shared.withLock { $0.heartbeatFailures } }
+        set { shared.withLock { $0.heartbeatFailures = newValue } }
+    }
     /// A model folder every trial starts from (a warm start, or `checkpoint_run_id` naming a job).
-    var startFrom: String?
+    var startFrom: String? {
+        get { shared.withLock { $0.startFrom } }
+        set { shared.withLock { $0.startFrom = newValue } }
+    }
     /// Set when Spool made the job's bundle (a schedule, a retrain).
-    var origin: JobOrigin?
+    var origin: JobOrigin? {
+        get { shared.withLock { $0.origin } }
+        set { shared.withLock { $0.origin = newValue } }
+    }
     /// The job's deadline and each trial's own budget, while it runs (a Slurm trial's `--time`).
-    var deadline: Date?
-    var trialBudget: TimeInterval?
+    var deadline: Date? {
+        get { shared.withLock { $0.deadline } }
+        set { shared.withLock { $0.deadline = newValue } }
+    }
+    var trialBudget: TimeInterval? {
+        get { shared.withLock { $0.trialBudget } }
+        set { shared.withLock { $0.trialBudget = newValue } }
+    }
     /// Slurm refused a submission (a controller that timed out, a limit on queued jobs): no trial is submitted
     /// before this time. `submitRefusals` counts the refusals in a row.
-    var submitPausedUntil: Date?
-    var submitRefusals = 0
+    var submitPausedUntil: Date? {
+        get { shared.withLock { $0.submitPausedUntil } }
+        set { shared.withLock { $0.submitPausedUntil = newValue } }
+    }
+    var submitRefusals: Int {
+        get { shared.withLock { $0.submitRefusals } }
+        set { shared.withLock { $0.submitRefusals = newValue } }
+    }
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger, pool: DevicePool? = nil,
                 order: Int = 0, now: @escaping @Sendable () -> Date = { Date() }) {
@@ -90,24 +125,40 @@ public final class JobExecutor: @unchecked Sendable {
     /// Stops the running trials so that the job is requeued (daemon shutdown). Trials in Slurm go on: the
     /// next daemon re-attaches to them.
     public func shutdown() {
-        let trials = lock.withLock {
-            shuttingDown = true
-            return Array(active.values)
+        let trials = shared.withLock { shared in
+            shared.shuttingDown = true
+            return Array(shared.active.values)
         }
         guard options.slurm == nil else { return }
         trials.forEach { $0.process.stop(.shutdown, grace: options.graceSeconds) }
     }
 
-    var isShuttingDown: Bool { lock.withLock { shuttingDown } }
+    var isShuttingDown: Bool { shared.withLock { $0.shuttingDown } }
 
     func log(_ jobID: String, _ line: String) {
         JobLog.append(layout.jobLog(jobID), jobID: jobID, line)
         logger.info("job \(jobID): \(line)")
     }
 
-    /// Runs the job (blocking) and returns its final state.
+    /// Runs the job and returns its final state. Cancelling the calling task stops the trials as `shutdown()`
+    /// does: the job is requeued once they have ended.
     @discardableResult
-    public func run(_ job: Job) -> JobState {
+    public func run(_ job: Job) async -> JobState {
+        await withTaskCancellationHandler {
+            await self.supervise(job)
+        } onCancel: {
+            self.shutdown()
+        }
+    }
+
+    /// Waits one poll interval on the options' clock. The wait is not cut short by cancellation: a cancelled
+    /// job still waits between looks while its trials stop.
+    func pause() async {
+        let clock = options.clock, interval = Duration.milliseconds(Int64(options.pollSeconds * 1000))
+        _ = await Task { try? await clock.sleep(for: interval) }.value
+    }
+
+    func supervise(_ job: Job) async -> JobState {
         defer { pool.setWaiting(order: order, false) }
         let settings: JobSettings
         let plan: SweepPlan
@@ -127,7 +178,8 @@ public final class JobExecutor: @unchecked Sendable {
         }
         var sweep = SweepState(plan: plan)
         sweep.resume(from: (try? store.trials(jobID: job.id)) ?? [], epochs: { try? self.store.epochs(trialID: $0) })
-        lock.withLock { progress = sweep.progress }
+        let progress = sweep.progress
+        shared.withLock { $0.progress = progress }
         reattach(job, settings: settings, sweep: &sweep)
         if sweep.launched > 0 {
             log(job.id, "resuming the sweep: \(sweep.launched) of \(plan.maxTrials) configurations already tried")
@@ -167,7 +219,7 @@ public final class JobExecutor: @unchecked Sendable {
             // Slurm's trials outlive the daemon: it leaves them to the next one.
             if isShuttingDown && options.slurm != nil { break }
 
-            Thread.sleep(forTimeInterval: options.pollSeconds)
+            await pause()
             if stopping == nil {
                 if isShuttingDown {
                     stopping = .shutdown
@@ -235,8 +287,8 @@ public final class JobExecutor: @unchecked Sendable {
         }
     }
 
-    var runningCount: Int { lock.withLock { active.count } }
-    var runningTrials: [RunningTrial] { lock.withLock { active.values.sorted { $0.trial.number < $1.trial.number } } }
+    var runningCount: Int { shared.withLock { $0.active.count } }
+    var runningTrials: [RunningTrial] { shared.withLock { $0.active.values.sorted { $0.trial.number < $1.trial.number } } }
 
     func stopAll(_ reason: TrialProcess.StopReason) {
         // A daemon that stops (or lost the job) leaves Slurm's trials running for the next one.

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import SpoolCore
 import SpoolStore
+import Synchronization
 
 /// Runs the schedules in `spool/schedules/*.yaml`: on each tick, every due schedule fires once (missed slots
 /// folded into one firing, slots past `starting_deadline_seconds` recorded as missed), its concurrency
@@ -9,14 +10,15 @@ import SpoolStore
 /// it through the usual intake, so a double firing is queued once.
 ///
 /// The clock is injected: tests and `serve --now` drive it; nothing here sleeps.
-public final class ScheduleRunner: @unchecked Sendable {
+public final class ScheduleRunner: Sendable {
     let layout: SpoolLayout
     let store: JobStore
     let logger: Logger
     let now: @Sendable () -> Date
     /// Queues a drop in `incoming/` now and returns its job (the daemon's intake); nil leaves it for the daemon.
     let intake: (@Sendable (String) -> Intake.Result)?
-    private var reported: [String: String] = [:]
+    /// The problem last logged for each unreadable schedule file (logged again only when it changes).
+    private let reported = Mutex<[String: String]>([:])
 
     public init(layout: SpoolLayout, store: JobStore, logger: Logger, now: @escaping @Sendable () -> Date = { Date() },
                 intake: (@Sendable (String) -> Intake.Result)? = nil) {
@@ -36,8 +38,13 @@ public final class ScheduleRunner: @unchecked Sendable {
     @discardableResult
     public func tick() -> [String] {
         let (schedules, problems) = definitions()
-        for problem in problems where reported[problem.name] != problem.message {
-            reported[problem.name] = problem.message
+        let fresh = reported.withLock { reported in
+            problems.filter { problem in
+                defer { reported[problem.name] = problem.message }
+                return reported[problem.name] != problem.message
+            }
+        }
+        for problem in fresh {
             logger.error("schedule \(problem.name): not run: \(problem.message)")
         }
         var lines: [String] = []

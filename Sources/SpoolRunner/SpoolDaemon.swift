@@ -1,24 +1,37 @@
 import Foundation
 import Logging
+import ServiceLifecycle
 import SpoolCore
 import SpoolIngest
 import SpoolStore
+import Synchronization
+import UnixSignals
 
 /// `spoolctl serve`: watches `incoming/`, queues drops, runs jobs, publishes outboxes.
 ///
 /// One daemon per spool (an exclusive lock on `spool/.daemon.lock`). At start it finishes what a dead daemon
 /// left: drops half-claimed in `processing/` go back to `incoming/`, jobs left RUNNING are requeued (or
-/// failed after their attempt cap), half-written outboxes are removed. SIGTERM and SIGINT stop it
-/// gracefully: running trials stop and their jobs are requeued.
-public final class SpoolDaemon: @unchecked Sendable {
+/// failed after their attempt cap), half-written outboxes are removed; retention runs once. Then its services
+/// run in one swift-service-lifecycle `ServiceGroup`, started in this order and stopped in reverse:
+/// housekeeping (retention after each job), the scheduler (claims, runs each job's executor), the schedules,
+/// the intake (the drop watcher). A graceful shutdown (SIGTERM and SIGINT with `stopOnSignals`, or `stop()`)
+/// so stops the intake first, then the scheduler, whose running trials stop and whose jobs are requeued.
+public final class SpoolDaemon: Sendable {
     public struct Options: Sendable {
         /// Take what is in `incoming/`, run the queue empty, exit (for cron and tests).
         public var once = false
         public var rescanSeconds: Double = 60
         /// A cap on jobs running at once; the device pool decides below it (a job waits for units).
         public var maxConcurrentJobs = 16
-        /// The clock schedules read (`serve --now` for tests and replays).
+        /// The wall time schedules and retention read (`serve --now` for tests and replays).
         public var clock: @Sendable () -> Date = { Date() }
+        /// The clock every wait of the services runs on: the scheduler's and the schedules' ticks, the
+        /// executors' polls, the watcher's rescans.
+        public var waitClock: any Clock<Duration> = ContinuousClock()
+        /// How often the scheduler looks at the queue and the schedules fire when nothing wakes them.
+        public var tick: Duration = .seconds(2)
+        /// SIGTERM and SIGINT shut the daemon down gracefully (`spoolctl serve`; tests call `stop()`).
+        public var stopOnSignals = false
         public var executor: JobExecutor.Options
         /// Finished jobs to remove at start and after each job (`serve --retain-days/--retain-per-name`),
         /// judged by `clock`; nil keeps everything.
@@ -31,18 +44,22 @@ public final class SpoolDaemon: @unchecked Sendable {
     let options: Options
     let logger: Logger
     let intake: Intake
-    private let lock = NSCondition()
-    private var stopping = false
-    private var running: [String: JobExecutor] = [:]
-    private var lockFD: Int32 = -1
     /// The GPUs or cores the running jobs share.
     let pool: DevicePool
-    /// Claim order, for the pool's first-in-first-out.
-    private var claims = 0
+    /// The schedules in `schedules/`, fired by the schedule service.
+    let schedules: ScheduleRunner
+    private struct State {
+        var lockFD: Int32 = -1
+        var group: ServiceGroup?
+        var stopRequested = false
+    }
+    private let state = Mutex(State())
 
     public init(layout: SpoolLayout, store: JobStore, options: Options, logger: Logger) {
         self.layout = layout
         self.store = store
+        var options = options
+        options.executor.clock = options.waitClock
         self.options = options
         self.logger = logger
         var intake = Intake(layout: layout, store: store,
@@ -57,27 +74,18 @@ public final class SpoolDaemon: @unchecked Sendable {
                                         intake: { taken.process(dropNamed: $0) })
     }
 
-    /// The schedules in `schedules/`, fired from the daemon's loop.
-    let schedules: ScheduleRunner
-
-    /// Asks the daemon to stop (what SIGTERM and SIGINT do).
+    /// Asks the daemon to stop gracefully (what SIGTERM and SIGINT do): the intake stops, then running trials
+    /// stop and their jobs are requeued. Before `run()`, it stops as soon as it has started.
     public func stop() {
-        lock.lock()
-        stopping = true
-        let executors = Array(running.values)
-        lock.broadcast()
-        lock.unlock()
-        executors.forEach { $0.shutdown() }
-    }
-
-    var isStopping: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return stopping
+        let group = state.withLock { state in
+            state.stopRequested = true
+            return state.group
+        }
+        if let group { Task { await group.triggerGracefulShutdown() } }
     }
 
     /// Runs until stopped (or, with `once`, until the queue is empty).
-    public func run() throws {
+    public func run() async throws {
         try layout.create()
         try acquireLock()
         defer { releaseLock() }
@@ -85,157 +93,63 @@ public final class SpoolDaemon: @unchecked Sendable {
         logger.info("spool \(layout.root.path): serving (trainer \(options.executor.trainer.path))")
         applyRetention()
 
-        if options.once {
-            schedules.tick()
-            takeDrops(scanIncoming())
-            while !isStopping, startJobs() > 0 || hasRunning() {
-                waitForChange(seconds: 0.5)
-            }
-            waitForRunning()
-            logger.info("queue empty; exiting (--once)")
-            return
+        let group = ServiceGroup(configuration: ServiceGroupConfiguration(
+            services: services(), gracefulShutdownSignals: options.stopOnSignals ? [.sigterm, .sigint] : [],
+            logger: logger))
+        let stopAtOnce = state.withLock { state in
+            state.group = group
+            return state.stopRequested
         }
+        if stopAtOnce { await group.triggerGracefulShutdown() }
+        defer { state.withLock { $0.group = nil } }
+        try await group.run()
+        if !options.once { logger.info("stopped") }
+    }
 
-        // Watch incoming/: events are hints, scans are the truth (DropWatcher rescans at start, on overflow and
-        // every minute). Drops are taken on this thread, between claims, so a job is never claimed before its
-        // files are in place.
-        let watcher = DropWatcher(directory: layout.incoming,
-                                  configuration: .init(rescanInterval: .seconds(options.rescanSeconds)))
-        let watching = Task.detached { [self] in
-            do {
-                try await watcher.run()
-            } catch {
-                self.logger.error("watching \(self.layout.incoming.path) failed: \(error); stopping")
-                self.stop()
-            }
+    /// Runs the daemon from synchronous code (`spoolctl serve`, a `ParsableCommand`), blocking the calling
+    /// thread until it stops. Not for async code: it would hold one of the concurrency pool's threads.
+    public func run() throws {
+        final class Outcome: Sendable { let result = Mutex<Result<Void, any Error>>(.success(())) }
+        let outcome = Outcome(), done = DispatchSemaphore(value: 0)
+        Task.detached {
+            do { try await self.run() } catch { outcome.result.withLock { $0 = .failure(error) } }
+            done.signal()
         }
-        let consuming = Task.detached { [self] in
-            for await drop in watcher.drops {
-                self.enqueueDrop(drop.name)
-            }
-        }
-        while !isStopping {
-            schedules.tick()
-            takeDrops(drainDrops())
-            _ = startJobs()
-            waitForChange(seconds: 2)  // woken by drops and finished jobs; the timeout notices cancellations
-        }
-        watching.cancel()
-        consuming.cancel()
-        waitForRunning()
-        logger.info("stopped")
+        done.wait()
+        try outcome.result.withLock { $0 }.get()
     }
 
-    private var pendingDrops: [String] = []
-
-    func enqueueDrop(_ name: String) {
-        lock.lock()
-        pendingDrops.append(name)
-        lock.broadcast()
-        lock.unlock()
-    }
-
-    func drainDrops() -> [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        let names = pendingDrops
-        pendingDrops.removeAll()
-        return names
-    }
-
-    // MARK: - intake
-
-    /// Complete-looking entries of `incoming/` (for `--once`; the watcher does this while serving).
-    func scanIncoming() -> [String] {
-        let rules = DropRules()
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: layout.incoming.path)) ?? []
-        return names.filter { !rules.ignores($0) }.sorted()
-    }
-
-    func takeDrops(_ names: [String]) {
-        for name in names where !isStopping {
-            let result = intake.process(dropNamed: name)
-            logger.debug("drop \(name): \(result)")
-        }
-    }
-
-    // MARK: - scheduling
-
-    /// Claims and starts jobs while the pool has room: the first job always, another only when units are free
-    /// and no running job is waiting for more (first in, first out). Returns how many started.
-    func startJobs() -> Int {
-        var started = 0
-        while !isStopping {
-            lock.lock()
-            let free = running.isEmpty || (running.count < options.maxConcurrentJobs && pool.hasRoomForAnotherJob)
-            lock.unlock()
-            guard free else { break }
-            let job: Job?
-            do {
-                job = try store.claimNext(owner: options.executor.owner, leaseSeconds: options.executor.leaseSeconds)
-            } catch {
-                logger.error("cannot claim a job: \(error)")
-                break
-            }
-            guard let job else { break }
-            lock.lock()
-            claims += 1
-            let order = claims
-            lock.unlock()
-            // Waiting until it has taken its units, so the next claim sees what is left.
-            pool.setWaiting(order: order, true)
-            let executor = JobExecutor(layout: layout, store: store, options: options.executor, logger: logger,
-                                       pool: pool, order: order)
-            lock.lock()
-            running[job.id] = executor
-            lock.unlock()
-            started += 1
-            Thread.detachNewThread { [self] in
-                JobLog.append(layout.jobLog(job.id), jobID: job.id, "RUNNING (attempt \(job.attempts))")
-                executor.run(job)
-                applyRetention()
-                lock.lock()
-                running[job.id] = nil
-                lock.broadcast()
-                lock.unlock()
-            }
-        }
-        return started
-    }
-
-    func hasRunning() -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return !running.isEmpty
-    }
-
-    func waitForRunning() {
-        lock.lock()
-        while !running.isEmpty { lock.wait() }
-        lock.unlock()
-    }
-
-    func waitForChange(seconds: Double) {
-        lock.lock()
-        if !stopping && pendingDrops.isEmpty { _ = lock.wait(until: Date().addingTimeInterval(seconds)) }
-        lock.unlock()
-    }
-
-    func signalChange() {
-        lock.lock()
-        lock.broadcast()
-        lock.unlock()
+    /// The group's services, in start order (stopped in reverse).
+    func services() -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        let wakeups = Wakeups()
+        let (finished, finishing) = AsyncStream.makeStream(of: String.self)
+        let gate = QueueGate(layout: layout, store: store, intake: intake, schedules: schedules,
+                             owner: options.executor.owner, leaseSeconds: options.executor.leaseSeconds, logger: logger)
+        let scheduler = SchedulerService(gate: gate, layout: layout, store: store, executor: options.executor, pool: pool,
+                                         logger: logger, once: options.once, maxConcurrentJobs: options.maxConcurrentJobs,
+                                         clock: options.waitClock, tick: options.tick, wakeups: wakeups, finished: finishing)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: HousekeepingService(finished: finished, retention: { [self] in applyRetention() })),
+            // Returns when the queue is empty with `once`, or after a graceful shutdown: either ends the group.
+            .init(service: scheduler, successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        guard !options.once else { return services }  // --once takes incoming/ and fires schedules once, itself
+        services.append(.init(service: ScheduleService(gate: gate, clock: options.waitClock, interval: options.tick,
+                                                       wakeups: wakeups)))
+        // Watching incoming/: events are hints, scans are the truth (DropWatcher rescans at start, on overflow and
+        // every `rescanSeconds`). A watcher that fails ends the intake, which stops the daemon gracefully.
+        services.append(.init(service: IntakeService(directory: layout.incoming, rescanInterval: .seconds(options.rescanSeconds),
+                                                     clock: options.waitClock, gate: gate, wakeups: wakeups, logger: logger),
+                              successTerminationBehavior: .gracefullyShutdownGroup))
+        return services
     }
 
     // MARK: - retention
 
-    private let retentionLock = NSLock()
-
-    /// Removes the finished jobs the retention rules select (one pass at a time), saying so in spool.log.
+    /// Removes the finished jobs the retention rules select, saying so in spool.log. One pass at a time: at
+    /// start, before the services run, then from the housekeeping service alone.
     func applyRetention() {
         guard let rules = options.retention else { return }
-        retentionLock.lock()
-        defer { retentionLock.unlock() }
         let pruner = Pruner(layout: layout, store: store)
         do {
             let now = options.clock()
@@ -280,30 +194,33 @@ public final class SpoolDaemon: @unchecked Sendable {
 
     func acquireLock() throws {
         let path = DaemonLock.url(layout).path
-        lockFD = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
-        guard lockFD >= 0 else { throw RunnerError("cannot open \(path): \(String(cString: strerror(errno)))") }
+        let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw RunnerError("cannot open \(path): \(String(cString: strerror(errno)))") }
         // `DaemonLock.holder` (spoolctl status, submit) holds a shared lock for an instant: retry briefly.
-        var locked = flock(lockFD, LOCK_EX | LOCK_NB) == 0
+        var locked = flock(fd, LOCK_EX | LOCK_NB) == 0
         for _ in 0..<20 where !locked {
-            Thread.sleep(forTimeInterval: 0.05)
-            locked = flock(lockFD, LOCK_EX | LOCK_NB) == 0
+            usleep(50_000)
+            locked = flock(fd, LOCK_EX | LOCK_NB) == 0
         }
         if !locked {
             let other = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "?"
-            close(lockFD)
-            lockFD = -1
+            close(fd)
             throw RunnerError("another `spoolctl serve` (pid \(other)) is serving \(layout.root.path); stop it first")
         }
-        ftruncate(lockFD, 0)
+        ftruncate(fd, 0)
         let pid = "\(getpid())\n"
-        _ = pid.withCString { write(lockFD, $0, strlen($0)) }
+        _ = pid.withCString { write(fd, $0, strlen($0)) }
+        state.withLock { $0.lockFD = fd }
     }
 
     func releaseLock() {
-        if lockFD >= 0 {
-            flock(lockFD, LOCK_UN)
-            close(lockFD)
-            lockFD = -1
+        let fd = state.withLock { state in
+            defer { state.lockFD = -1 }
+            return state.lockFD
+        }
+        if fd >= 0 {
+            flock(fd, LOCK_UN)
+            close(fd)
         }
     }
 }

@@ -6,6 +6,7 @@ import SpoolCore
 /// A crash, an abort inside libtorch or an out-of-memory kill ends the child, never the daemon. Progress
 /// arrives as JSON lines on the child's standard output; its standard error goes to the trial's log. The
 /// supervisor stops the child at the deadline or on cancellation: SIGTERM, then SIGKILL after a grace period.
+// @unchecked: it owns a Foundation `Process` and a `DispatchSourceTimer` (neither Sendable); its own state is behind `lock`.
 public final class TrialProcess: @unchecked Sendable {
     public struct Launch: Sendable {
         public var executable: URL

@@ -9,6 +9,7 @@ import SpoolCore
 /// best so far. Slurm's own ends map to the trial's: TIMEOUT (its time limit) is the trial's budget running out, OUT_OF_MEMORY is out of memory, NODE_FAIL and PREEMPTED are requeued by Slurm (`--requeue`) and
 /// so stay active. `squeue` and `scancel` run on this object's own threads, each with a time limit: a slow
 /// controller delays this trial's news, nothing else; `sbatch` runs on the caller's (the job's) thread, 30 s at most.
+// @unchecked: a follower thread (blocking squeue calls) and TrialHandle's blocking `wait()` share state behind `lock`.
 public final class SlurmTrial: TrialHandle, @unchecked Sendable {
     let launch: TrialProcess.Launch
     let client: SlurmClient
