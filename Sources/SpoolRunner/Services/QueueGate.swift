@@ -9,8 +9,11 @@ import SpoolStore
 ///
 /// Intake queues a job before it moves the job's files into place, so a claim between the two would run a job
 /// without its bundle. An actor makes them take turns without a lock or a thread: a claim waits (suspended,
-/// not blocking) while a drop is being taken.
+/// not blocking) while a drop is being taken. Taking a drop blocks (it unpacks the archive): the gate runs on a
+/// thread of its own, not on the shared task threads.
 actor QueueGate {
+    private let executor = DispatchQueueExecutor(label: "spool.queue-gate")
+    nonisolated var unownedExecutor: UnownedSerialExecutor { executor.asUnownedSerialExecutor() }
     let layout: SpoolLayout
     let store: JobStore
     let intake: Intake
