@@ -159,7 +159,7 @@ extension JobExecutor {
                           settings: slurm, client: SlurmClient(environment: slurm.environment),
                           timeLimitMinutes: minutes,
                           // Slurm may send its warning up to a minute early: only trials of 5 minutes or more get one.
-                          warningSeconds: minutes >= 5 ? 90 : nil)
+                          warningSeconds: minutes >= 5 ? 90 : nil, follower: slurmFollower)
         trial.cutByPartition = cut
         return trial
     }
@@ -181,7 +181,7 @@ extension JobExecutor {
                                     jobName: "spool-\(job.id)-t\(trial.number)", workingDirectory: directory.deletingLastPathComponent(),
                                     settings: options.slurm ?? SlurmExecutorSettings(),
                                     client: SlurmClient(environment: options.slurm?.environment ?? [:]),
-                                    timeLimitMinutes: 1, warningSeconds: nil)
+                                    timeLimitMinutes: 1, warningSeconds: nil, follower: slurmFollower)
             let batchSize = (try? settings.trainingParameters(overrides: values))?.trainingBatchSize ?? 1
             // The progress file is read again from its start: the epochs the store has are not new to the policy.
             let evaluatedEpochs = ((try? store.epochs(trialID: trial.id)) ?? []).filter { $0.primaryMetric != nil }.map(\.epoch).max() ?? 0

@@ -34,6 +34,8 @@ public final class JobExecutor: Sendable {
         /// Where trials run: nil, as child processes of the daemon; set, as Slurm batch jobs (`serve --executor
         /// slurm`).
         public var slurm: SlurmExecutorSettings?
+        /// Follows the Slurm trials of every job (the daemon's one); nil, each executor has one of its own.
+        public var slurmFollower: SlurmFollower?
         public init(trainer: URL, owner: String) {
             self.trainer = trainer
             self.owner = owner
@@ -48,6 +50,8 @@ public final class JobExecutor: Sendable {
     /// The job's place in the daemon's first-in-first-out order for the pool's units.
     let order: Int
     let now: @Sendable () -> Date
+    /// Follows this job's Slurm trials (with the daemon's other ones when the daemon gave one).
+    let slurmFollower: SlurmFollower?
     /// What the supervising task and the trials' progress callbacks (reader threads) share, behind one lock.
     struct Shared {
         var shuttingDown = false
@@ -109,6 +113,9 @@ public final class JobExecutor: Sendable {
         self.pool = pool ?? JobExecutor.defaultPool(device: options.device, slurm: options.slurm)
         self.order = order
         self.now = now
+        self.slurmFollower = options.slurmFollower ?? options.slurm.map {
+            SlurmFollower(client: SlurmClient(environment: $0.environment), pollSeconds: $0.pollSeconds, clock: options.clock)
+        }
     }
 
     /// The pool a daemon makes for `device`: the cores, the visible GPUs, or the one GPU `cuda:N` names; under

@@ -60,6 +60,11 @@ public final class SpoolDaemon: Sendable {
         self.store = store
         var options = options
         options.executor.clock = options.waitClock
+        // One follower for every Slurm trial of the daemon: one squeue a poll for all of them.
+        if let slurm = options.executor.slurm, options.executor.slurmFollower == nil {
+            options.executor.slurmFollower = SlurmFollower(client: SlurmClient(environment: slurm.environment),
+                                                           pollSeconds: slurm.pollSeconds, clock: options.waitClock)
+        }
         self.options = options
         self.logger = logger
         var intake = Intake(layout: layout, store: store,

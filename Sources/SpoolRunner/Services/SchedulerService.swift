@@ -80,6 +80,8 @@ final class SchedulerService: Service {
         } onCancelOrGracefulShutdown: {
             self.stop()
         }
+        // The jobs have returned: trials left in Slurm go on there, for the next daemon to re-attach.
+        await executor.slurmFollower?.stop()
         if once && !isStopping { logger.info("queue empty; exiting (--once)") }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SpoolCore
+import Synchronization
 
 /// One trial as a Slurm batch job: submitted with `sbatch --parsable`, followed through `squeue` and the
 /// progress file the trainer writes on the shared filesystem, stopped with `scancel`.
@@ -7,40 +8,48 @@ import SpoolCore
 /// Stopping is `scancel` (SIGTERM to the trainer, which the batch script `exec`s, then SIGKILL after Slurm's
 /// KillWait). The trainer writes its model at every new best evaluation, so a stopped trial keeps its
 /// best so far. Slurm's own ends map to the trial's: TIMEOUT (its time limit) is the trial's budget running out, OUT_OF_MEMORY is out of memory, NODE_FAIL and PREEMPTED are requeued by Slurm (`--requeue`) and
-/// so stay active. `squeue` and `scancel` run on this object's own threads, each with a time limit: a slow
-/// controller delays this trial's news, nothing else; `sbatch` runs on the caller's (the job's) thread, 30 s at most.
-// @unchecked: a follower thread (blocking squeue calls) and TrialHandle's blocking `wait()` share state behind `lock`.
-public final class SlurmTrial: TrialHandle, @unchecked Sendable {
+/// so stay active. A `SlurmFollower` follows it with the daemon's other trials (one `squeue` a poll for all),
+/// on a thread of its own: a slow controller delays the trials' news, nothing else; `sbatch` runs on the caller's
+/// (the job's) thread, 30 s at most.
+public final class SlurmTrial: TrialHandle, Sendable {
     let launch: TrialProcess.Launch
     let client: SlurmClient
     let request: SlurmBatchRequest
     /// The partition's MaxTime, not the job's budget, set `--time`: at that limit the trial is resubmitted and
     /// resumes from its checkpoint, while the job has budget left.
-    var cutByPartition = false
-    let pollSeconds: Double
+    var cutByPartition: Bool {
+        get { state.withLock { $0.cutByPartition } }
+        set { state.withLock { $0.cutByPartition = newValue } }
+    }
+    let follower: SlurmFollower
     /// The trainer's standard output: one progress event a line.
     let progressFile: URL
     let scriptFile: URL
 
-    private let lock = NSLock()
-    private var jobID: String?
-    private var status: SlurmJobStatus?
-    private var ended = false
-    private var forgotten = false
-    private var stopReason: TrialProcess.StopReason?
-    private var cancelSent = false
-    private var offset: UInt64 = 0
-    private var pending = Data()
-    private var onEvent: (@Sendable (ProgressEvent) -> Void)?
+    /// What the follower, the job's loop and `wait()` share.
+    private struct State {
+        var cutByPartition = false
+        var jobID: String?
+        var status: SlurmJobStatus?
+        var ended = false
+        var forgotten = false
+        var stopReason: TrialProcess.StopReason?
+        var cancelSent = false
+        var offset: UInt64 = 0
+        var pending = Data()
+        var onEvent: (@Sendable (ProgressEvent) -> Void)?
+    }
+    private let state = Mutex(State())
     private let finished = DispatchSemaphore(value: 0)
 
     /// `launch` is what would run here; it runs in Slurm with `settings`' resources for at most
-    /// `timeLimitMinutes`, warned `warningSeconds` before.
+    /// `timeLimitMinutes`, warned `warningSeconds` before. `follower` follows it with the daemon's other trials;
+    /// nil, one of its own, polling every `settings.pollSeconds`.
     public init(_ launch: TrialProcess.Launch, jobName: String, workingDirectory: URL, settings: SlurmExecutorSettings,
-                client: SlurmClient, timeLimitMinutes: Int, warningSeconds: Int?) {
+                client: SlurmClient, timeLimitMinutes: Int, warningSeconds: Int?, follower: SlurmFollower? = nil) {
         self.launch = launch
         self.client = client
-        self.pollSeconds = settings.pollSeconds
+        self.follower = follower ?? SlurmFollower(client: client, pollSeconds: settings.pollSeconds)
         let base = launch.logFile.deletingPathExtension()
         progressFile = base.appendingPathExtension("progress.jsonl")
         scriptFile = base.appendingPathExtension("sbatch.sh")
@@ -61,112 +70,101 @@ public final class SlurmTrial: TrialHandle, @unchecked Sendable {
     }
 
     /// Slurm's id for the trial, once submitted.
-    public var slurmJobID: String? { lock.withLock { jobID } }
+    public var slurmJobID: String? { state.withLock { $0.jobID } }
 
     /// The latest state Slurm gave.
-    public var slurmStatus: SlurmJobStatus? { lock.withLock { status } }
+    public var slurmStatus: SlurmJobStatus? { state.withLock { $0.status } }
 
     public var placement: String {
-        lock.withLock { jobID.map { "Slurm job \($0)" } ?? "Slurm (not submitted)" }
+        state.withLock { $0.jobID.map { "Slurm job \($0)" } ?? "Slurm (not submitted)" }
     }
 
     public func start(onEvent: @escaping @Sendable (ProgressEvent) -> Void) throws {
         try FileManager.default.createDirectory(at: launch.logFile.deletingLastPathComponent(), withIntermediateDirectories: true)
         _ = FileManager.default.createFile(atPath: progressFile.path, contents: nil)
         let id = try client.submit(request, scriptFile: scriptFile)
-        lock.withLock {
-            self.jobID = id
-            self.onEvent = onEvent
-        }
-        Thread.detachNewThread { [self] in follow(id) }
+        follow(id, onEvent: onEvent)
     }
 
     /// Follows a trial an earlier daemon submitted as `slurmJobID` (a restart): its progress file is read from
     /// the start, so every evaluation it made meanwhile is seen.
     public func attach(slurmJobID id: String, onEvent: @escaping @Sendable (ProgressEvent) -> Void) {
-        lock.withLock {
-            self.jobID = id
-            self.onEvent = onEvent
-        }
-        Thread.detachNewThread { [self] in follow(id) }
+        follow(id, onEvent: onEvent)
     }
 
-    /// Polls Slurm and the progress file until Slurm reports the job ended (or no longer knows it).
-    private func follow(_ id: String) {
-        var misses = 0
-        while true {
-            readProgress()
-            cancelIfAsked(id)
-            do {
-                if let current = try client.statuses(of: [id])[id] {
-                    misses = 0
-                    lock.withLock { status = current }
-                    if let state = current.state, !state.isActive { break }
-                } else {
-                    // Slurm forgets an ended job after MinJobAge; a just-submitted one is always listed.
-                    misses += 1
-                    if misses >= 3 {
-                        lock.withLock { forgotten = true }
-                        break
-                    }
-                }
-            } catch {
-                // The controller did not answer: look again on the next turn (the job goes on meanwhile).
-            }
-            Thread.sleep(forTimeInterval: pollSeconds)
+    /// Hands the trial to the follower, which polls Slurm and the progress file until Slurm reports the job
+    /// ended (or no longer knows it).
+    private func follow(_ id: String, onEvent: @escaping @Sendable (ProgressEvent) -> Void) {
+        state.withLock { state in
+            state.jobID = id
+            state.onEvent = onEvent
         }
+        let follower = follower
+        Task { await follower.follow(self, id: id) }
+    }
+
+    /// The follower's latest answer from Slurm.
+    func record(_ current: SlurmJobStatus) {
+        state.withLock { $0.status = current }
+    }
+
+    /// The follower's last look: Slurm reported the job ended, or no longer knows it (`forgotten`). The progress
+    /// file is read once more, then `wait()` returns.
+    func finish(forgotten: Bool) {
+        state.withLock { $0.forgotten = forgotten }
         readProgress()
-        lock.withLock { ended = true }
+        state.withLock { $0.ended = true }
         finished.signal()
     }
 
     /// Hands every complete new line of the progress file to `onEvent`.
-    private func readProgress() {
+    func readProgress() {
         guard let handle = try? FileHandle(forReadingFrom: progressFile) else { return }
         defer { try? handle.close() }
-        let start = lock.withLock { offset }
+        let start = state.withLock { $0.offset }
         guard (try? handle.seek(toOffset: start)) != nil, let data = try? handle.readToEnd(), !data.isEmpty else { return }
         var events: [ProgressEvent] = []
-        let callback: (@Sendable (ProgressEvent) -> Void)? = lock.withLock {
-            offset = start + UInt64(data.count)
-            pending.append(data)
-            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = pending[pending.startIndex..<newline]
-                pending.removeSubrange(pending.startIndex...newline)
+        let callback: (@Sendable (ProgressEvent) -> Void)? = state.withLock { state in
+            state.offset = start + UInt64(data.count)
+            state.pending.append(data)
+            while let newline = state.pending.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = state.pending[state.pending.startIndex..<newline]
+                state.pending.removeSubrange(state.pending.startIndex...newline)
                 if let event = ProgressEvent.parse(Data(line)) { events.append(event) }
             }
-            return onEvent
+            return state.onEvent
         }
         events.forEach { callback?($0) }
     }
 
     /// `scancel`: Slurm sends the trainer SIGTERM, then SIGKILL after the cluster's KillWait (its grace, not
     /// `grace`); the job ends CANCELLED in Slurm. A pending job is simply removed from the queue. The command runs
-    /// off the caller's thread (the job's loop must not wait on a slow controller).
+    /// on the follower's thread (the job's loop must not wait on a slow controller).
     public func stop(_ reason: TrialProcess.StopReason, grace: Double) {
-        let id: String? = lock.withLock {
-            guard stopReason == nil, !ended else { return nil }
-            stopReason = reason
-            return jobID
+        let id: String? = state.withLock { state in
+            guard state.stopReason == nil, !state.ended else { return nil }
+            state.stopReason = reason
+            return state.jobID
         }
         guard let id else { return }
-        Thread.detachNewThread { [self] in cancelIfAsked(id) }
+        let follower = follower
+        Task { await follower.cancelNow(self, id: id) }
     }
 
     /// Sends the `scancel` a stop asked for, once; a controller that did not answer is asked again on the next
     /// poll.
-    private func cancelIfAsked(_ id: String) {
-        let due = lock.withLock { stopReason != nil && !cancelSent }  // two at once only scancel twice: harmless
+    func cancelIfAsked(_ id: String, client: SlurmClient) {
+        let due = state.withLock { $0.stopReason != nil && !$0.cancelSent }
         guard due, (try? client.cancel(id)) != nil else { return }
-        lock.withLock { cancelSent = true }
+        state.withLock { $0.cancelSent = true }
     }
 
-    public var isRunning: Bool { lock.withLock { !ended } }
+    public var isRunning: Bool { state.withLock { !$0.ended } }
 
     public func wait() -> TrialProcess.Outcome {
         finished.wait()
         finished.signal()  // later waits return at once
-        let (reason, last, lost, id) = lock.withLock { (stopReason, status, forgotten, jobID ?? "?") }
+        let (reason, last, lost, id) = state.withLock { ($0.stopReason, $0.status, $0.forgotten, $0.jobID ?? "?") }
         // COMPLETED with exit 0: the trainer had finished before the stop reached it.
         if let last, last.state == .completed, (last.exitStatus ?? 0) == 0 { return .completed }
         if let reason { return reason.outcome }
