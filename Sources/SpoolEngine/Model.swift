@@ -1,4 +1,5 @@
 import CSpoolEngine
+import Foundation
 
 /// The four tasks, as the engine knows them.
 public enum EngineTask: Int32, Sendable, CaseIterable {
@@ -51,33 +52,56 @@ extension ModelOptions {
                                     "box_detections_per_img", "frozen_batch_norm", "trainable_backbone_layers",
                                     "multi_scale", "anchors", "mask_pixel_score_thresh", "max_polygon_points"]
 
-    /// The option under an engine key as JSON text; nil when unset (the family's default) or not a key of this side.
-    func optionJSON(_ key: String) -> String? {
-        func number(_ x: Float) -> String { x.isFinite ? "\(x)" : "\"\(x)\"" }  // a non-finite value: refused by name
+    /// One option's value as the engine's JSON takes it.
+    enum OptionValue: Encodable, Equatable {
+        case integer(Int), number(Float), flag(Bool), numbers([Float])
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.singleValueContainer()
+            switch self {
+            case .integer(let v): try c.encode(v)
+            case .number(let v): try c.encode(v)
+            case .flag(let v): try c.encode(v)
+            case .numbers(let v): try c.encode(v)
+            }
+        }
+    }
+
+    /// The option under an engine key; nil when unset (the family's default) or not a key of this side.
+    func optionValue(_ key: String) -> OptionValue? {
         switch key {
-        case "image_size": return "\(imageSize)"
-        case "min_size": return "\(minSize)"
-        case "max_size": return "\(maxSize)"
-        case "box_score_thresh": return number(boxScoreThreshold)
-        case "box_nms_thresh": return number(boxNMSThreshold)
-        case "box_detections_per_img": return "\(detectionsPerImage)"
-        case "frozen_batch_norm": return frozenBatchNorm ? "true" : "false"
-        case "trainable_backbone_layers": return "\(trainableBackboneLayers ?? -1)"
-        case "multi_scale": return multiScale ? "true" : "false"
-        case "anchors": return anchors.map { "[" + $0.map(number).joined(separator: ",") + "]" }
-        case "mask_pixel_score_thresh": return number(maskPixelScoreThreshold)
-        case "max_polygon_points": return "\(maxPolygonPoints)"
-        default: return nil
+        case "image_size": .integer(imageSize)
+        case "min_size": .integer(minSize)
+        case "max_size": .integer(maxSize)
+        case "box_score_thresh": .number(boxScoreThreshold)
+        case "box_nms_thresh": .number(boxNMSThreshold)
+        case "box_detections_per_img": .integer(detectionsPerImage)
+        case "frozen_batch_norm": .flag(frozenBatchNorm)
+        case "trainable_backbone_layers": .integer(trainableBackboneLayers ?? -1)
+        case "multi_scale": .flag(multiScale)
+        case "anchors": anchors.map { .numbers($0) }
+        case "mask_pixel_score_thresh": .number(maskPixelScoreThreshold)
+        case "max_polygon_points": .integer(maxPolygonPoints)
+        default: nil
         }
     }
 
     /// The option block of the model's family, as the engine takes it: a JSON object of the keys the engine's
     /// catalogue lists for this model (its meta-architecture's), and no other family's. A name the catalogue
     /// lacks sends "{}" and the engine names the allowed models.
-    public func familyOptionBlock() -> String {
+    public func familyOptionBlock() throws(EngineError) -> String {
         let keys = EngineRuntime.optionKeys(model: name) ?? []
-        let fields = keys.compactMap { key in optionJSON(key).map { "\"\(key)\":\($0)" } }
-        return "{" + fields.joined(separator: ",") + "}"
+        let block = Dictionary(uniqueKeysWithValues: keys.compactMap { key in optionValue(key).map { (key, $0) } })
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        // A non-finite threshold goes as a string, which the engine refuses naming the key.
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        do {
+            return String(decoding: try encoder.encode(block), as: UTF8.self)
+        } catch {
+            throw EngineError(code: .invalidArgument, operation: "model \(name)'s options",
+                              message: "model \(name): its options cannot be written as JSON: \(error)")
+        }
     }
 }
 

@@ -59,7 +59,7 @@ struct ModelOptionBlockTests {
         options.anchors = negative
         let error = try #require(throws: EngineError.self) { try Model(options) }
         #expect(error.code == .invalidArgument)
-        #expect(error.description.hasPrefix("option 'anchors' of model 'yolov5s' is [10.0,10.0,10.0,10.0,10.0,-2.0,"), "\(error)")
+        #expect(error.description.hasPrefix("option 'anchors' of model 'yolov5s' is [10,10,10,10,10,-2,10,"), "\(error)")
         #expect(error.description.hasSuffix(allowed))
         // A non-finite threshold from Swift reaches the engine as text, refused by name.
         var nan = ModelOptions(name: "yolov5s", task: .objectDetection, numClasses: 3)
@@ -89,7 +89,7 @@ struct ModelOptionBlockTests {
             // What Swift sends for the model: exactly its family's keys (anchors set, so none falls to a default).
             var options = ModelOptions(name: entry.name, task: Self.task(entry), numClasses: 3)
             options.anchors = [Float](repeating: 8, count: 18)
-            let block = try #require(try JSONSerialization.jsonObject(with: Data(options.familyOptionBlock().utf8)) as? [String: Any])
+            let block = try #require(try JSONSerialization.jsonObject(with: Data(try options.familyOptionBlock().utf8)) as? [String: Any])
             #expect(Set(block.keys) == Set(entry.options.keys), "\(entry.name) sends \(block.keys.sorted())")
         }
         let yolo = try #require(catalog.first { $0.name == "yolov5s" })
